@@ -1,0 +1,79 @@
+#include "common/config.h"
+
+#include <gtest/gtest.h>
+
+namespace mail {
+namespace {
+
+Result<Config> parse(std::string_view text) { return parse_config(text, "test.toml", "/base"); }
+
+TEST(ConfigTest, EmptyFileGivesDefaults) {
+  auto c = parse("");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->smtpd.listen, "127.0.0.1:2525");
+  EXPECT_EQ(c->smtpd.max_recipients, 100);
+  EXPECT_EQ(c->imapd.idle_timeout, 1800);
+  EXPECT_EQ(c->server.data_dir, std::filesystem::path("/base/data"));
+  EXPECT_FALSE(c->tls.enabled());
+}
+
+TEST(ConfigTest, ReadsEveryKind) {
+  auto c = parse(R"(
+[server]
+hostname = "mx.example.test"
+data_dir = "var/mail"
+[tls]
+cert_file = "/etc/tls/cert.pem"
+key_file = "key.pem"
+[smtpd]
+max_recipients = 5
+listen = "[::1]:25"
+[imapd]
+allow_plaintext_auth_on_loopback = true
+)");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->server.hostname, "mx.example.test");
+  EXPECT_EQ(c->server.data_dir, std::filesystem::path("/base/var/mail"));
+  EXPECT_EQ(c->tls.cert_file, std::filesystem::path("/etc/tls/cert.pem"));
+  EXPECT_EQ(c->tls.key_file, std::filesystem::path("/base/key.pem"));
+  EXPECT_EQ(c->smtpd.max_recipients, 5);
+  EXPECT_EQ(c->smtpd.listen, "[::1]:25");
+  EXPECT_TRUE(c->imapd.allow_plaintext_auth_on_loopback);
+  EXPECT_EQ(c->store_dir(), std::filesystem::path("/base/var/mail/store"));
+}
+
+struct BadCase {
+  const char* text;
+  const char* expected;  // a substring of the error
+};
+
+TEST(ConfigTest, BadInputNamesKeyAndLine) {
+  const BadCase cases[] = {
+      {"[smtpd]\nmax_recipent = 5\n", "test.toml:2: unknown key smtpd.max_recipent"},
+      {"[smptd]\nlisten = \"1.2.3.4:25\"\n", "test.toml:1: unknown section [smptd]"},
+      {"\n\n[smtpd]\nmax_recipients = \"many\"\n", "test.toml:4: smtpd.max_recipients: expected an integer"},
+      {"[smtpd]\nmax_recipients = 0\n", "smtpd.max_recipients: expected an integer between 1"},
+      {"[imapd]\nallow_plaintext_auth_on_loopback = 1\n", "expected true or false"},
+      {"[smtpd]\nlisten = \"127.0.0.1\"\n", "smtpd.listen: expected \"address:port\""},
+      {"[smtpd]\nlisten = \"127.0.0.1:99999\"\n", "bad port"},
+      {"[log]\nlevel = \"loud\"\n", "log.level"},
+      {"[tls]\ncert_file = \"c.pem\"\n", "must be set together"},
+      {"[server\n", "test.toml:1"},
+      {"hostname = \"x\"\n", "unknown section [hostname]"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse(c.text);
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_NE(r.error().message.find(c.expected), std::string::npos)
+        << "input: " << c.text << "\nerror: " << r.error().message;
+  }
+}
+
+TEST(ConfigTest, MissingFileIsNotFound) {
+  auto r = load_config("/nonexistent/mail.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::NotFound);
+}
+
+}  // namespace
+}  // namespace mail

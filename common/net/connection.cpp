@@ -1,0 +1,123 @@
+#include "common/net/connection.h"
+
+namespace mail::net {
+
+Connection::Connection(tcp::socket socket, size_t max_line, std::string id)
+    : id_(std::move(id)), plain_(std::move(socket)), timer_(plain_.get_executor()), input_(max_line) {
+  boost::system::error_code ec;
+  auto remote = plain_.remote_endpoint(ec);
+  if (!ec) {
+    auto addr = remote.address();
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+    remote_address_ = addr.to_string();
+    remote_port_ = remote.port();
+    loopback_ = addr.is_loopback();
+  }
+  auto local = plain_.local_endpoint(ec);
+  if (!ec) local_port_ = local.port();
+  plain_.set_option(tcp::no_delay(true), ec);
+}
+
+Connection::~Connection() = default;
+
+awaitable<ReadStatus> Connection::fill(std::chrono::seconds timeout) {
+  if (closed_) co_return ReadStatus::Closed;
+  if (!output_.empty() && !co_await flush()) co_return ReadStatus::Closed;
+  auto buffer = input_.prepare(16 * 1024);
+  timer_.expires_after(timeout);
+  auto mutable_buffer = asio::buffer(buffer.data(), buffer.size());
+  std::variant<std::tuple<boost::system::error_code, size_t>, std::tuple<boost::system::error_code>> result;
+  if (tls_) {
+    result = co_await (tls_->async_read_some(mutable_buffer, use_nothrow) || timer_.async_wait(use_nothrow));
+  } else {
+    result = co_await (plain_.async_read_some(mutable_buffer, use_nothrow) || timer_.async_wait(use_nothrow));
+  }
+  if (result.index() == 1) {
+    input_.commit(0);
+    co_return ReadStatus::Timeout;
+  }
+  auto [ec, n] = std::get<0>(result);
+  input_.commit(n);
+  if (ec && n == 0) co_return ReadStatus::Closed;
+  co_return ReadStatus::Ok;
+}
+
+awaitable<ReadStatus> Connection::read_line(std::string& line, std::chrono::seconds timeout) {
+  for (;;) {
+    switch (input_.next_line(line)) {
+      case LineBuffer::Status::Line: co_return ReadStatus::Ok;
+      case LineBuffer::Status::TooLong: co_return ReadStatus::TooLong;
+      case LineBuffer::Status::NeedMore: break;
+    }
+    ReadStatus s = co_await fill(timeout);
+    if (s != ReadStatus::Ok) co_return s;
+  }
+}
+
+awaitable<ReadStatus> Connection::read_exact(size_t n, std::string& out, std::chrono::seconds timeout) {
+  while (!input_.take(n, out)) {
+    ReadStatus s = co_await fill(timeout);
+    if (s != ReadStatus::Ok) co_return s;
+  }
+  co_return ReadStatus::Ok;
+}
+
+awaitable<ReadStatus> Connection::read_more(std::chrono::seconds timeout) { return fill(timeout); }
+
+awaitable<bool> Connection::flush(std::chrono::seconds timeout) {
+  if (closed_) co_return false;
+  if (output_.empty()) co_return true;
+  std::string pending;
+  pending.swap(output_);
+  timer_.expires_after(timeout);
+  std::variant<std::tuple<boost::system::error_code, size_t>, std::tuple<boost::system::error_code>> result;
+  if (tls_) {
+    result = co_await (asio::async_write(*tls_, asio::buffer(pending), use_nothrow) ||
+                       timer_.async_wait(use_nothrow));
+  } else {
+    result = co_await (asio::async_write(plain_, asio::buffer(pending), use_nothrow) ||
+                       timer_.async_wait(use_nothrow));
+  }
+  if (result.index() == 1 || std::get<0>(std::get<0>(result))) {
+    close();
+    co_return false;
+  }
+  co_return true;
+}
+
+awaitable<bool> Connection::start_tls(ssl::context& context, std::chrono::seconds timeout) {
+  if (tls_ || closed_) co_return false;
+  if (!co_await flush()) co_return false;
+  input_.clear();
+  tls_.emplace(std::move(plain_), context);
+  timer_.expires_after(timeout);
+  auto result = co_await (tls_->async_handshake(ssl::stream_base::server, use_nothrow) ||
+                          timer_.async_wait(use_nothrow));
+  if (result.index() == 1 || std::get<0>(std::get<0>(result))) {
+    close();
+    co_return false;
+  }
+  co_return true;
+}
+
+std::string Connection::tls_version() const {
+  if (!tls_) return "";
+  return SSL_get_version(const_cast<ssl::stream<tcp::socket>&>(*tls_).native_handle());
+}
+
+std::string Connection::tls_cipher() const {
+  if (!tls_) return "";
+  const char* name = SSL_get_cipher_name(const_cast<ssl::stream<tcp::socket>&>(*tls_).native_handle());
+  return name ? name : "";
+}
+
+void Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ec;
+  timer_.cancel();
+  socket().shutdown(tcp::socket::shutdown_both, ec);
+  socket().close(ec);
+}
+
+}  // namespace mail::net

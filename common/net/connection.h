@@ -1,0 +1,74 @@
+// A client connection as the protocol sessions see it: a TCP stream that may be upgraded
+// to TLS in the middle (STARTTLS, STLS) or start in TLS (ports 465, 993, 995), with reads
+// that always carry a deadline and a bounded line buffer.
+//
+// Output is queued with send() and written when the session next waits for input (or on
+// flush()): replies to pipelined commands leave in one write, in order.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/net/asio.h"
+#include "common/net/line_buffer.h"
+
+namespace mail::net {
+
+enum class ReadStatus { Ok, TooLong, Timeout, Closed };
+
+class Connection {
+ public:
+  Connection(tcp::socket socket, size_t max_line, std::string id);
+  ~Connection();
+
+  const std::string& id() const { return id_; }
+  const std::string& remote_address() const { return remote_address_; }  // "127.0.0.1"
+  uint16_t remote_port() const { return remote_port_; }
+  uint16_t local_port() const { return local_port_; }
+  bool remote_is_loopback() const { return loopback_; }
+
+  LineBuffer& input() { return input_; }
+
+  // Reads one line (without CRLF). Flushes queued output first if it must wait.
+  awaitable<ReadStatus> read_line(std::string& line, std::chrono::seconds timeout);
+  // Reads exactly n octets (an IMAP literal).
+  awaitable<ReadStatus> read_exact(size_t n, std::string& out, std::chrono::seconds timeout);
+  // Reads whatever arrives next into input() (for the SMTP DATA reader).
+  awaitable<ReadStatus> read_more(std::chrono::seconds timeout);
+
+  void send(std::string_view bytes) { output_.append(bytes); }
+  // Writes everything queued; false when the peer is gone or too slow.
+  awaitable<bool> flush(std::chrono::seconds timeout = std::chrono::seconds(60));
+
+  // Server-side TLS handshake. Input buffered before it is discarded first: anything a
+  // client pipelined behind STARTTLS was sent in plaintext and may be an injection.
+  awaitable<bool> start_tls(ssl::context& context, std::chrono::seconds timeout);
+  bool is_tls() const { return tls_.has_value(); }
+  std::string tls_version() const;  // "TLSv1.3", or "" without TLS
+  std::string tls_cipher() const;
+
+  // Ends the connection (safe to call on the connection's executor only).
+  void close();
+  asio::any_io_executor executor() { return socket().get_executor(); }
+
+ private:
+  tcp::socket& socket() { return tls_ ? tls_->next_layer() : plain_; }
+  awaitable<ReadStatus> fill(std::chrono::seconds timeout);
+
+  std::string id_;
+  tcp::socket plain_;
+  std::optional<ssl::stream<tcp::socket>> tls_;
+  asio::steady_timer timer_;
+  LineBuffer input_;
+  std::string output_;
+  std::string remote_address_;
+  uint16_t remote_port_ = 0;
+  uint16_t local_port_ = 0;
+  bool loopback_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace mail::net

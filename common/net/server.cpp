@@ -1,0 +1,196 @@
+#include "common/net/server.h"
+
+#include <csignal>
+#include <thread>
+
+#include "common/log.h"
+
+namespace mail::net {
+
+Runtime::Runtime(int io_threads, int worker_threads)
+    : contexts_([&] {
+        std::vector<std::unique_ptr<asio::io_context>> v;
+        int n = io_threads > 0 ? io_threads : std::max(1u, std::thread::hardware_concurrency());
+        for (int i = 0; i < n; ++i) v.push_back(std::make_unique<asio::io_context>(1));
+        return v;
+      }()),
+      workers_(worker_threads),
+      signals_(*contexts_.front(), SIGINT, SIGTERM, SIGHUP),
+      grace_timer_(*contexts_.front()) {
+  for (auto& c : contexts_) guards_.push_back(asio::make_work_guard(*c));
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+Runtime::~Runtime() {
+  workers_.join();
+}
+
+asio::io_context& Runtime::next_context() { return *contexts_[next_++ % contexts_.size()]; }
+
+void Runtime::request_shutdown() {
+  asio::post(main_context(), [this] { begin_shutdown(); });
+}
+
+void Runtime::begin_shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  log::info("shutdown").kv("grace_seconds", static_cast<int64_t>(grace_.count()));
+  boost::system::error_code ec;
+  signals_.cancel(ec);
+  for (auto& hook : shutdown_hooks_) hook();
+  deadline_ = std::chrono::steady_clock::now() + grace_;
+  wait_until_idle();
+}
+
+void Runtime::wait_until_idle() {
+  bool busy = false;
+  for (auto& check : busy_checks_) busy |= check();
+  if (!busy || std::chrono::steady_clock::now() >= deadline_) {
+    if (busy) log::warn("shutdown_forced");
+    guards_.clear();
+    for (auto& c : contexts_) c->stop();
+    return;
+  }
+  grace_timer_.expires_after(std::chrono::milliseconds(20));
+  grace_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) wait_until_idle();
+  });
+}
+
+void Runtime::run(std::chrono::seconds grace) {
+  grace_ = grace;
+  std::function<void()> wait_signal;
+  wait_signal = [this, &wait_signal] {
+    signals_.async_wait([this, &wait_signal](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        log::info("reload");
+        for (auto& hook : reload_hooks_) hook();
+        wait_signal();
+        return;
+      }
+      begin_shutdown();
+    });
+  };
+  wait_signal();
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([this, i] { contexts_[i]->run(); });
+  contexts_.front()->run();
+  for (auto& t : threads) t.join();
+}
+
+struct Server::Listener {
+  ListenerSpec spec;
+  SessionHandler handler;
+  tcp::acceptor acceptor;
+};
+
+Server::Server(Runtime& runtime, std::string daemon, int max_connections, std::shared_ptr<TlsContexts> tls)
+    : runtime_(runtime), daemon_(std::move(daemon)), max_connections_(max_connections), tls_(std::move(tls)) {
+  runtime_.add_busy_check([this] { return active_.load() > 0; });
+}
+
+Result<tcp::endpoint> parse_endpoint(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) return make_error(ErrorKind::Invalid, "missing port in " + address);
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(host, ec);
+  if (ec) return make_error(ErrorKind::Invalid, "bad address " + host + " (an IP address is required)");
+  int port = std::stoi(address.substr(colon + 1));
+  return tcp::endpoint(ip, static_cast<uint16_t>(port));
+}
+
+Result<void> Server::listen(ListenerSpec spec, SessionHandler handler) {
+  if (spec.address.empty()) return {};  // listener disabled in the config
+  if (spec.implicit_tls && !tls_)
+    return make_error(ErrorKind::Invalid, spec.name + " listener needs tls.cert_file and tls.key_file");
+  auto endpoint = parse_endpoint(spec.address);
+  if (!endpoint) return endpoint.error();
+  auto listener = std::make_shared<Listener>(
+      Listener{std::move(spec), std::move(handler), tcp::acceptor(runtime_.main_context())});
+  boost::system::error_code ec;
+  listener->acceptor.open(endpoint->protocol(), ec);
+  if (!ec) listener->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) listener->acceptor.bind(*endpoint, ec);
+  if (!ec) listener->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return make_error(ErrorKind::Temporary, "listen on " + listener->spec.address + ": " + ec.message());
+  log::info("listening").kv("listener", listener->spec.name).kv("address", listener->spec.address);
+  listeners_.push_back(listener);
+  asio::co_spawn(runtime_.main_context(), accept_loop(listener), asio::detached);
+  return {};
+}
+
+awaitable<void> Server::accept_loop(std::shared_ptr<Listener> listener) {
+  while (!stopping_) {
+    auto& ctx = runtime_.next_context();
+    auto [ec, socket] = co_await listener->acceptor.async_accept(ctx, use_nothrow);
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) break;
+      log::warn("accept_failed").kv("listener", listener->spec.name).kv("error", ec.message());
+      // Out of descriptors, say: pause briefly instead of spinning.
+      asio::steady_timer pause(listener->acceptor.get_executor(), std::chrono::milliseconds(100));
+      co_await pause.async_wait(use_nothrow);
+      continue;
+    }
+    if (active_.load() >= max_connections_) {
+      log::warn("connection_refused").kv("listener", listener->spec.name).kv("reason", "max_connections");
+      boost::system::error_code wec;
+      if (!listener->spec.busy_reply.empty() && !listener->spec.implicit_tls)
+        asio::write(socket, asio::buffer(listener->spec.busy_reply), wec);
+      socket.close(wec);
+      continue;
+    }
+    ++active_;
+    auto conn = std::make_shared<Connection>(std::move(socket), listener->spec.max_line, log::new_session_id());
+    {
+      std::lock_guard lock(sessions_mutex_);
+      std::erase_if(sessions_, [](auto& w) { return w.expired(); });
+      sessions_.push_back(conn);
+    }
+    asio::co_spawn(ctx, run_session(conn, listener), [this, id = conn->id()](std::exception_ptr e) {
+      --active_;
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log::error("session_crashed").kv("session", id).kv("error", ex.what());
+      }
+    });
+  }
+}
+
+awaitable<void> Server::run_session(std::shared_ptr<Connection> conn, std::shared_ptr<Listener> listener) {
+  log::info("connect")
+      .kv("session", conn->id())
+      .kv("listener", listener->spec.name)
+      .kv("remote", conn->remote_address())
+      .kv("port", static_cast<int64_t>(conn->remote_port()));
+  bool ok = true;
+  if (listener->spec.implicit_tls) {
+    auto ctx = tls_->current();
+    ok = co_await conn->start_tls(*ctx, std::chrono::seconds(30));
+    if (!ok) log::info("tls_failed").kv("session", conn->id());
+  }
+  if (ok) co_await listener->handler(conn, listener->spec);
+  co_await conn->flush(std::chrono::seconds(5));
+  conn->close();
+  log::info("disconnect").kv("session", conn->id());
+}
+
+void Server::shutdown() {
+  stopping_ = true;
+  for (auto& l : listeners_) {
+    asio::post(l->acceptor.get_executor(), [l] {
+      boost::system::error_code ec;
+      l->acceptor.close(ec);
+    });
+  }
+  std::lock_guard lock(sessions_mutex_);
+  for (auto& weak : sessions_) {
+    if (auto conn = weak.lock()) asio::post(conn->executor(), [conn] { conn->close(); });
+  }
+}
+
+}  // namespace mail::net

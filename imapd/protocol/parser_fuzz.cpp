@@ -1,0 +1,18 @@
+// libFuzzer entry for parse_command. Input: arbitrary bytes from the fuzzer. Also checks that
+// literal_at_end and SequenceSet::parse never misbehave on the same bytes.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "imapd/protocol/literal.h"
+#include "imapd/protocol/parser.h"
+#include "imapd/protocol/sequence_set.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  auto result = mail::imap::parse_command(input);
+  (void)result;
+  (void)mail::imap::literal_at_end(input);
+  if (auto set = mail::imap::SequenceSet::parse(input)) (void)set->count(1000);
+  return 0;
+}
