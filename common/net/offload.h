@@ -9,8 +9,10 @@
 
 namespace mail::net {
 
+// REQUIRES: co_await the result within the same full expression (`f` is held by
+// reference: g++ 12 destroys by-value lambda parameters of coroutines twice).
 template <typename F>
-auto offload(asio::thread_pool& pool, F f) -> awaitable<std::invoke_result_t<F&>> {
+auto offload(asio::thread_pool& pool, F&& f) -> awaitable<std::invoke_result_t<F&>> {
   using R = std::invoke_result_t<F&>;
   std::optional<R> out;
   // The coroutine frame (and so `f` and `out`) stays alive while it is suspended here.

@@ -80,11 +80,11 @@ struct LoginArgs {
 };
 
 struct AuthenticateArgs {
-  std::string mechanism;                         // upper-cased
+  std::string mechanism;                        // upper-cased
   std::optional<std::string> initial_response;  // RFC 4959 SASL-IR; "=" means empty
 };
 
-struct MailboxArgs {  // SELECT EXAMINE CREATE DELETE SUBSCRIBE UNSUBSCRIBE
+struct MailboxArgs {        // SELECT EXAMINE CREATE DELETE SUBSCRIBE UNSUBSCRIBE
   std::string mailbox;      // "INBOX" in any case becomes "INBOX"
   std::vector<Arg> params;  // SELECT (CONDSTORE) / (QRESYNC (...)), CREATE (USE (...))
 };
@@ -94,7 +94,7 @@ struct RenameArgs {
   std::string to;
 };
 
-struct ListArgs {  // LIST, LSUB; RFC 5258 LIST-EXTENDED forms included
+struct ListArgs {                              // LIST, LSUB; RFC 5258 LIST-EXTENDED forms included
   std::vector<std::string> selection_options;  // upper-cased: SUBSCRIBED, REMOTE, ...
   std::string reference;
   std::vector<std::string> patterns;  // list-mailbox, may contain '*' and '%'
@@ -134,7 +134,7 @@ struct SequenceArgs {  // UID EXPUNGE (RFC 4315)
 
 struct FetchArgs {
   SequenceSet set;
-  std::vector<FetchItem> items;  // ALL/FAST/FULL already expanded
+  std::vector<FetchItem> items;           // ALL/FAST/FULL already expanded
   std::optional<uint64_t> changed_since;  // RFC 7162 CHANGEDSINCE
   bool vanished = false;                  // RFC 7162 VANISHED (UID FETCH only)
 };
@@ -164,10 +164,9 @@ struct GenericArgs {  // recognised commands whose arguments are not typed yet (
   std::vector<Arg> args;
 };
 
-using CommandArgs =
-    std::variant<NoArgs, LoginArgs, AuthenticateArgs, MailboxArgs, RenameArgs, ListArgs,
-                 StatusArgs, EnableArgs, IdArgs, AppendArgs, SequenceArgs, FetchArgs, StoreArgs,
-                 CopyArgs, SearchArgs, GenericArgs>;
+using CommandArgs = std::variant<NoArgs, LoginArgs, AuthenticateArgs, MailboxArgs, RenameArgs,
+                                 ListArgs, StatusArgs, EnableArgs, IdArgs, AppendArgs, SequenceArgs,
+                                 FetchArgs, StoreArgs, CopyArgs, SearchArgs, GenericArgs>;
 
 struct Command {
   std::string tag;

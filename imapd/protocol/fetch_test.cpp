@@ -58,8 +58,7 @@ TEST(Fetch, SingleItems) {
       {"body.peek[]", section(FetchAttr::BodySection, true, {}, T::None), "BODY[]"},
       {"BODY[HEADER]", section(FetchAttr::BodySection, false, {}, T::Header), "BODY[HEADER]"},
       {"BODY[TEXT]<0.2048>",
-       section(FetchAttr::BodySection, false, {}, T::Text, {}, Partial{0, 2048}),
-       "BODY[TEXT]<0>"},
+       section(FetchAttr::BodySection, false, {}, T::Text, {}, Partial{0, 2048}), "BODY[TEXT]<0>"},
       {"BODY.PEEK[HEADER.FIELDS (From To)]<0.100>",
        section(FetchAttr::BodySection, true, {}, T::HeaderFields, {"From", "To"}, Partial{0, 100}),
        "BODY[HEADER.FIELDS (From To)]<0>"},
@@ -68,10 +67,8 @@ TEST(Fetch, SingleItems) {
        "BODY[HEADER.FIELDS.NOT (Received \"X-Spam\\\"\")]"},
       {"BODY[1]", section(FetchAttr::BodySection, false, {1}, T::None), "BODY[1]"},
       {"BODY[1.2.3]", section(FetchAttr::BodySection, false, {1, 2, 3}, T::None), "BODY[1.2.3]"},
-      {"BODY[4.2.MIME]", section(FetchAttr::BodySection, false, {4, 2}, T::Mime),
-       "BODY[4.2.MIME]"},
-      {"BODY[3.HEADER]", section(FetchAttr::BodySection, false, {3}, T::Header),
-       "BODY[3.HEADER]"},
+      {"BODY[4.2.MIME]", section(FetchAttr::BodySection, false, {4, 2}, T::Mime), "BODY[4.2.MIME]"},
+      {"BODY[3.HEADER]", section(FetchAttr::BodySection, false, {3}, T::Header), "BODY[3.HEADER]"},
       {"BODY.PEEK[2.TEXT]<10.5>",
        section(FetchAttr::BodySection, true, {2}, T::Text, {}, Partial{10, 5}), "BODY[2.TEXT]<10>"},
       {"BODY[1.HEADER.FIELDS (Subject)]",
@@ -125,27 +122,27 @@ TEST(Fetch, UidFetchAndModifiers) {
 
 TEST(Fetch, Errors) {
   const std::string_view bad[] = {
-      "a FETCH 1 ()\r\n",                           // empty list
-      "a FETCH 1 (ALL)\r\n",                        // macros are not list items
-      "a FETCH 1 FOO\r\n",                          // unknown attribute
-      "a FETCH 1 BODY.PEEK\r\n",                    // PEEK needs a section
-      "a FETCH 1 BODY[MIME]\r\n",                   // MIME needs a part
-      "a FETCH 1 BODY[0]\r\n",                      // part numbers are non-zero
+      "a FETCH 1 ()\r\n",          // empty list
+      "a FETCH 1 (ALL)\r\n",       // macros are not list items
+      "a FETCH 1 FOO\r\n",         // unknown attribute
+      "a FETCH 1 BODY.PEEK\r\n",   // PEEK needs a section
+      "a FETCH 1 BODY[MIME]\r\n",  // MIME needs a part
+      "a FETCH 1 BODY[0]\r\n",     // part numbers are non-zero
       "a FETCH 1 BODY[1.]\r\n",
-      "a FETCH 1 BODY[HEADER.FIELDS]\r\n",          // needs a list
+      "a FETCH 1 BODY[HEADER.FIELDS]\r\n",  // needs a list
       "a FETCH 1 BODY[HEADER.FIELDS ()]\r\n",
-      "a FETCH 1 BODY[TEXT\r\n",                    // unclosed section
+      "a FETCH 1 BODY[TEXT\r\n",  // unclosed section
       "a FETCH 1 BODY[FOO]\r\n",
-      "a FETCH 1 BODY[]<0>\r\n",                    // partial needs a length
+      "a FETCH 1 BODY[]<0>\r\n",  // partial needs a length
       "a FETCH 1 BODY[]<0.0>\r\n",
       "a FETCH 1 BODY[]<5.1\r\n",
-      "a FETCH 1 BINARY[HEADER]\r\n",               // binary sections are parts only
+      "a FETCH 1 BINARY[HEADER]\r\n",  // binary sections are parts only
       "a FETCH 1 BINARY[1.TEXT]\r\n",
-      "a FETCH 1 BINARY.SIZE[1]<0.5>\r\n",          // no partial on BINARY.SIZE
+      "a FETCH 1 BINARY.SIZE[1]<0.5>\r\n",  // no partial on BINARY.SIZE
       "a FETCH 1 (FLAGS\r\n",
       "a FETCH 1 (FLAGS UID\r\n",
-      "a FETCH 1 FLAGS (VANISHED)\r\n",             // VANISHED needs UID FETCH
-      "a UID FETCH 1 FLAGS (VANISHED)\r\n",         // ...and CHANGEDSINCE
+      "a FETCH 1 FLAGS (VANISHED)\r\n",      // VANISHED needs UID FETCH
+      "a UID FETCH 1 FLAGS (VANISHED)\r\n",  // ...and CHANGEDSINCE
       "a FETCH 1 FLAGS (CHANGEDSINCE)\r\n",
       "a FETCH 1 FLAGS (FOO 1)\r\n",
       "a FETCH 1 FLAGS (CHANGEDSINCE 99999999999999999999)\r\n",

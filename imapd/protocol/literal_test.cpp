@@ -21,7 +21,7 @@ TEST(LiteralAtEnd, Table) {
       {"A1 APPEND INBOX ~{120}", true, 120, false, true},
       {"A1 APPEND INBOX ~{0+}", true, 0, true, true},
       {"A1 LOGIN fred {18446744073709551615}", true, 18446744073709551615ull, false, false},
-      {"A1 LOGIN fred {18446744073709551616}", false, 0, false, false},  // overflow
+      {"A1 LOGIN fred {18446744073709551616}", false, 0, false, false},   // overflow
       {"A1 LOGIN fred {123456789012345678901}", false, 0, false, false},  // 21 digits
       {"A1 LOGIN fred {}", false, 0, false, false},
       {"A1 LOGIN fred {+}", false, 0, false, false},

@@ -18,7 +18,9 @@ TEST(Mutf7, RoundTripTable) {
       {"&", "&-"},
       {"~peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
        "~peter/mail/&U,BTFw-/&ZeVnLIqe-"},  // RFC 3501 example
-      {"Entw\xc3\xbc" "rfe", "Entw&APw-rfe"},
+      {"Entw\xc3\xbc"
+       "rfe",
+       "Entw&APw-rfe"},
       {"\xc3\xa9t\xc3\xa9", "&AOk-t&AOk-"},
       {"\xf0\x9f\x98\x80", "&2D3eAA-"},  // U+1F600, a surrogate pair
       {"tab\there", "tab&AAk-here"},
@@ -32,16 +34,16 @@ TEST(Mutf7, RoundTripTable) {
 
 TEST(Mutf7, DecodeRejects) {
   const std::string_view bad[] = {
-      "&",          // unterminated
-      "&U,BTFw",    // unterminated
-      "&U,BT*w-",   // bad base64 character
-      "&AGE-",      // encodes printable "a"
-      "&2D0-",      // lone high surrogate
-      "&3gA-",      // lone low surrogate
-      "&AOl-",      // non-zero padding bits
-      "&AOkA-",     // too many leftover bits
+      "&",            // unterminated
+      "&U,BTFw",      // unterminated
+      "&U,BT*w-",     // bad base64 character
+      "&AGE-",        // encodes printable "a"
+      "&2D0-",        // lone high surrogate
+      "&3gA-",        // lone low surrogate
+      "&AOl-",        // non-zero padding bits
+      "&AOkA-",       // too many leftover bits
       "caf\xc3\xa9",  // 8-bit byte
-      "a\nb",       // control character
+      "a\nb",         // control character
   };
   for (std::string_view s : bad) {
     SCOPED_TRACE(std::string(s));

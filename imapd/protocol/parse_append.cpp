@@ -39,8 +39,8 @@ std::optional<int64_t> parse_date_time_text(std::string_view t) {
   }
   static constexpr std::array<std::string_view, 12> kMonths = {
       "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
-  if (t[2] != '-' || t[6] != '-' || t[11] != ' ' || t[14] != ':' || t[17] != ':' ||
-      t[20] != ' ' || (t[21] != '+' && t[21] != '-')) {
+  if (t[2] != '-' || t[6] != '-' || t[11] != ' ' || t[14] != ':' || t[17] != ':' || t[20] != ' ' ||
+      (t[21] != '+' && t[21] != '-')) {
     return std::nullopt;
   }
   std::string mon = to_upper(t.substr(3, 3));
@@ -55,8 +55,8 @@ std::optional<int64_t> parse_date_time_text(std::string_view t) {
   if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 || zone % 100 > 59) return std::nullopt;
   int64_t offset = (zone / 100) * 3600 + (zone % 100) * 60;
   if (t[21] == '-') offset = -offset;
-  int64_t local = days_from_civil(year, month, static_cast<unsigned>(day)) * 86400 + hh * 3600 +
-                  mm * 60 + ss;
+  int64_t local =
+      days_from_civil(year, month, static_cast<unsigned>(day)) * 86400 + hh * 3600 + mm * 60 + ss;
   return local - offset;
 }
 

@@ -8,7 +8,9 @@
 namespace mail::imap::detail {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // section-text after the part numbers (or alone): HEADER, HEADER.FIELDS[.NOT] (list), TEXT,
 // MIME (only after part numbers).

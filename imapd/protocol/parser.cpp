@@ -11,10 +11,12 @@ namespace mail::imap {
 namespace detail {
 namespace {
 
-bool is_seq_char(unsigned char c) { return (c >= '0' && c <= '9') || c == ':' || c == ',' || c == '*' || c == '$'; }
+bool is_seq_char(unsigned char c) {
+  return (c >= '0' && c <= '9') || c == ':' || c == ',' || c == '*' || c == '$';
+}
 bool is_base64_char(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '+' || c == '/' || c == '=';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/' || c == '=';
 }
 
 bool parse_none(Reader&, Command& cmd) {
@@ -263,24 +265,41 @@ struct Entry {
 };
 
 constexpr std::array kCommands = {
-    Entry{"CAPABILITY", parse_none, false},  Entry{"NOOP", parse_none, false},
-    Entry{"LOGOUT", parse_none, false},      Entry{"STARTTLS", parse_none, false},
-    Entry{"CLOSE", parse_none, false},       Entry{"UNSELECT", parse_none, false},
-    Entry{"CHECK", parse_none, false},       Entry{"IDLE", parse_none, false},
-    Entry{"NAMESPACE", parse_none, false},   Entry{"LOGIN", parse_login, false},
+    Entry{"CAPABILITY", parse_none, false},
+    Entry{"NOOP", parse_none, false},
+    Entry{"LOGOUT", parse_none, false},
+    Entry{"STARTTLS", parse_none, false},
+    Entry{"CLOSE", parse_none, false},
+    Entry{"UNSELECT", parse_none, false},
+    Entry{"CHECK", parse_none, false},
+    Entry{"IDLE", parse_none, false},
+    Entry{"NAMESPACE", parse_none, false},
+    Entry{"LOGIN", parse_login, false},
     Entry{"AUTHENTICATE", parse_authenticate, false},
-    Entry{"SELECT", parse_mailbox, false},   Entry{"EXAMINE", parse_mailbox, false},
-    Entry{"CREATE", parse_mailbox, false},   Entry{"DELETE", parse_mailbox, false},
-    Entry{"SUBSCRIBE", parse_mailbox, false}, Entry{"UNSUBSCRIBE", parse_mailbox, false},
-    Entry{"RENAME", parse_rename, false},    Entry{"LIST", parse_list, false},
-    Entry{"LSUB", parse_list, false},        Entry{"STATUS", parse_status, false},
-    Entry{"ENABLE", parse_enable, false},    Entry{"ID", parse_id, false},
-    Entry{"APPEND", parse_append, false},    Entry{"EXPUNGE", parse_expunge, true},
-    Entry{"FETCH", parse_fetch, true},       Entry{"STORE", parse_store, true},
-    Entry{"COPY", parse_copy, true},         Entry{"MOVE", parse_copy, true},
-    Entry{"SEARCH", parse_search, true},     Entry{"SORT", parse_generic, true},
-    Entry{"THREAD", parse_generic, true},    Entry{"GETQUOTA", parse_generic, false},
-    Entry{"GETQUOTAROOT", parse_generic, false}, Entry{"SETQUOTA", parse_generic, false},
+    Entry{"SELECT", parse_mailbox, false},
+    Entry{"EXAMINE", parse_mailbox, false},
+    Entry{"CREATE", parse_mailbox, false},
+    Entry{"DELETE", parse_mailbox, false},
+    Entry{"SUBSCRIBE", parse_mailbox, false},
+    Entry{"UNSUBSCRIBE", parse_mailbox, false},
+    Entry{"RENAME", parse_rename, false},
+    Entry{"LIST", parse_list, false},
+    Entry{"LSUB", parse_list, false},
+    Entry{"STATUS", parse_status, false},
+    Entry{"ENABLE", parse_enable, false},
+    Entry{"ID", parse_id, false},
+    Entry{"APPEND", parse_append, false},
+    Entry{"EXPUNGE", parse_expunge, true},
+    Entry{"FETCH", parse_fetch, true},
+    Entry{"STORE", parse_store, true},
+    Entry{"COPY", parse_copy, true},
+    Entry{"MOVE", parse_copy, true},
+    Entry{"SEARCH", parse_search, true},
+    Entry{"SORT", parse_generic, true},
+    Entry{"THREAD", parse_generic, true},
+    Entry{"GETQUOTA", parse_generic, false},
+    Entry{"GETQUOTAROOT", parse_generic, false},
+    Entry{"SETQUOTA", parse_generic, false},
     Entry{"COMPRESS", parse_generic, false},
 };
 
@@ -305,7 +324,8 @@ ParseResult parse_command(std::string_view wire) {
   auto tag = r.tag();
   if (!tag) return ParseError{"*", "missing tag"};
   if (!r.consume(' ')) {
-    if (r.at_end() || r.peek() == '\r' || r.peek() == '\n') return ParseError{*tag, "missing command"};
+    if (r.at_end() || r.peek() == '\r' || r.peek() == '\n')
+      return ParseError{*tag, "missing command"};
     return ParseError{"*", "invalid tag"};
   }
   Command cmd;

@@ -34,11 +34,16 @@ TEST(Parser, SimpleCommands) {
     std::string_view name;
   };
   const Case cases[] = {
-      {"a1 CAPABILITY\r\n", "a1", "CAPABILITY"}, {"A2 noop\r\n", "A2", "NOOP"},
-      {"x LOGOUT", "x", "LOGOUT"},               {"t.1 StartTLS\r\n", "t.1", "STARTTLS"},
-      {"5 CLOSE\r\n", "5", "CLOSE"},             {"a UNSELECT\r\n", "a", "UNSELECT"},
-      {"a EXPUNGE\r\n", "a", "EXPUNGE"},         {"a CHECK\r\n", "a", "CHECK"},
-      {"a idle\r\n", "a", "IDLE"},               {"a NAMESPACE\r\n", "a", "NAMESPACE"},
+      {"a1 CAPABILITY\r\n", "a1", "CAPABILITY"},
+      {"A2 noop\r\n", "A2", "NOOP"},
+      {"x LOGOUT", "x", "LOGOUT"},
+      {"t.1 StartTLS\r\n", "t.1", "STARTTLS"},
+      {"5 CLOSE\r\n", "5", "CLOSE"},
+      {"a UNSELECT\r\n", "a", "UNSELECT"},
+      {"a EXPUNGE\r\n", "a", "EXPUNGE"},
+      {"a CHECK\r\n", "a", "CHECK"},
+      {"a idle\r\n", "a", "IDLE"},
+      {"a NAMESPACE\r\n", "a", "NAMESPACE"},
       {"a]b NOOP\r\n", "a]b", "NOOP"},
   };
   for (const Case& c : cases) {
@@ -120,7 +125,8 @@ TEST(Parser, List) {
   a = args<ListArgs>("a LIST ~/Mail/ %.foo*\r\n");
   EXPECT_EQ(a.reference, "~/Mail/");
   EXPECT_EQ(a.patterns, std::vector<std::string>{"%.foo*"});
-  a = args<ListArgs>("a LIST (subscribed) \"\" (INBOX \"Sent*\") RETURN (CHILDREN STATUS (MESSAGES))\r\n");
+  a = args<ListArgs>(
+      "a LIST (subscribed) \"\" (INBOX \"Sent*\") RETURN (CHILDREN STATUS (MESSAGES))\r\n");
   EXPECT_EQ(a.selection_options, std::vector<std::string>{"SUBSCRIBED"});
   EXPECT_EQ(a.patterns, (std::vector<std::string>{"INBOX", "Sent*"}));
   ASSERT_EQ(a.return_options.size(), 3u);
@@ -218,7 +224,8 @@ TEST(Parser, Search) {
   EXPECT_EQ(s.keys[5].kind, Arg::Kind::String);
   EXPECT_EQ(s.keys[5].value, "Smith");
 
-  Command c = ok("a UID SEARCH RETURN (MIN COUNT) CHARSET UTF-8 OR (1:* DELETED) TEXT {3}\r\nxyz\r\n");
+  Command c =
+      ok("a UID SEARCH RETURN (MIN COUNT) CHARSET UTF-8 OR (1:* DELETED) TEXT {3}\r\nxyz\r\n");
   EXPECT_TRUE(c.uid);
   auto& a = std::get<SearchArgs>(c.args);
   EXPECT_EQ(a.return_options.size(), 2u);
@@ -249,27 +256,27 @@ TEST(Parser, Errors) {
   const Case cases[] = {
       {"", "*"},
       {"\r\n", "*"},
-      {" NOOP\r\n", "*"},                         // missing tag
-      {"+ NOOP\r\n", "*"},                        // '+' is not a tag character
-      {"a(b NOOP\r\n", "*"},                      // invalid tag
-      {"a1\r\n", "a1"},                           // missing command
-      {"a1 FROB x\r\n", "a1"},                    // unknown command
-      {"a1 UID LOGIN a b\r\n", "a1"},             // not a UID command
-      {"a1 NOOP extra\r\n", "a1"},                // trailing arguments
+      {" NOOP\r\n", "*"},              // missing tag
+      {"+ NOOP\r\n", "*"},             // '+' is not a tag character
+      {"a(b NOOP\r\n", "*"},           // invalid tag
+      {"a1\r\n", "a1"},                // missing command
+      {"a1 FROB x\r\n", "a1"},         // unknown command
+      {"a1 UID LOGIN a b\r\n", "a1"},  // not a UID command
+      {"a1 NOOP extra\r\n", "a1"},     // trailing arguments
       {"a1 NOOP  \r\n", "a1"},
-      {"a1 LOGIN fred\r\n", "a1"},                // missing password
-      {"a1 LOGIN \"fred secret\r\n", "a1"},       // unterminated quoted
-      {"a1 LOGIN \"fr\\ed\" x\r\n", "a1"},        // bad escape
-      {"a1 LOGIN {10}\r\nfred x\r\n", "a1"},      // truncated literal
-      {"a1 LOGIN {3}\r\nfred x\r\n", "a1"},       // literal size mismatch: "d x" follows
-      {"a1 LOGIN {4}fred x\r\n", "a1"},           // no CRLF after marker
+      {"a1 LOGIN fred\r\n", "a1"},            // missing password
+      {"a1 LOGIN \"fred secret\r\n", "a1"},   // unterminated quoted
+      {"a1 LOGIN \"fr\\ed\" x\r\n", "a1"},    // bad escape
+      {"a1 LOGIN {10}\r\nfred x\r\n", "a1"},  // truncated literal
+      {"a1 LOGIN {3}\r\nfred x\r\n", "a1"},   // literal size mismatch: "d x" follows
+      {"a1 LOGIN {4}fred x\r\n", "a1"},       // no CRLF after marker
       {"a1 LOGIN {99999999999999999999}\r\n", "a1"},
-      {"a1 LOGIN ~{4}\r\nfred x\r\n", "a1"},      // literal8 outside APPEND
-      {"a1 SEARCH (ALL\r\n", "a1"},               // unbalanced
+      {"a1 LOGIN ~{4}\r\nfred x\r\n", "a1"},  // literal8 outside APPEND
+      {"a1 SEARCH (ALL\r\n", "a1"},           // unbalanced
       {"a1 SEARCH ALL)\r\n", "a1"},
       {"a1 SEARCH ((ALL)\r\n", "a1"},
       {"a1 SEARCH\r\n", "a1"},
-      {"a1 FETCH 0 FLAGS\r\n", "a1"},             // bad sequence sets
+      {"a1 FETCH 0 FLAGS\r\n", "a1"},  // bad sequence sets
       {"a1 FETCH 1:: FLAGS\r\n", "a1"},
       {"a1 FETCH , FLAGS\r\n", "a1"},
       {"a1 FETCH $ FLAGS\r\n", "a1"},
@@ -280,7 +287,7 @@ TEST(Parser, Errors) {
       {"a1 UID EXPUNGE\r\n", "a1"},
       {"a1 APPEND x \"bad date\" {1}\r\nx\r\n", "a1"},
       {"a1 APPEND x \"31-Foo-2020 00:00:00 +0000\" {1}\r\nx\r\n", "a1"},
-      {"a1 APPEND x \"message\"\r\n", "a1"},      // message must be a literal
+      {"a1 APPEND x \"message\"\r\n", "a1"},  // message must be a literal
       {"a1 STATUS x ()\r\n", "a1"},
       {"a1 ID (\"a\")\r\n", "a1"},
       {"a1 ENABLE\r\n", "a1"},
@@ -318,7 +325,8 @@ TEST(Parser, NeverReadsPastEndOnPrefixes) {
   // Every prefix of valid commands must parse or fail cleanly (ASan catches overreads).
   const std::string_view inputs[] = {
       "a LOGIN {4}\r\nfred {6+}\r\nsecret\r\n",
-      "a UID FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (From To)]<0.100>) (CHANGEDSINCE 5 VANISHED)\r\n",
+      "a UID FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (From To)]<0.100>) (CHANGEDSINCE 5 "
+      "VANISHED)\r\n",
       "a APPEND x (\\Seen) \"17-Jul-1996 02:44:25 -0700\" ~{3}\r\nabc\r\n",
       "a STORE 1 (UNCHANGEDSINCE 9) +FLAGS.SILENT (\\Seen)\r\n",
   };

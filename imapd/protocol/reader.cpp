@@ -9,14 +9,24 @@ bool is_atom_char(unsigned char c) {
   // RFC 9051 section 9: ATOM-CHAR = <any CHAR except atom-specials>.
   if (c <= 0x1f || c >= 0x7f) return false;
   switch (c) {
-    case '(': case ')': case '{': case ' ': case '%': case '*': case '"': case '\\': case ']':
+    case '(':
+    case ')':
+    case '{':
+    case ' ':
+    case '%':
+    case '*':
+    case '"':
+    case '\\':
+    case ']':
       return false;
     default:
       return true;
   }
 }
 
-bool is_astring_char(unsigned char c) { return c == ']' || is_atom_char(c); }
+bool is_astring_char(unsigned char c) {
+  return c == ']' || is_atom_char(c);
+}
 
 std::string to_upper(std::string_view s) {
   std::string out(s);
@@ -42,7 +52,9 @@ bool Reader::consume(char c) {
   return true;
 }
 
-bool Reader::expect(char c, const char* what) { return consume(c) || fail(what); }
+bool Reader::expect(char c, const char* what) {
+  return consume(c) || fail(what);
+}
 
 std::string_view Reader::take_while(bool (*pred)(unsigned char)) {
   size_t start = pos_;

@@ -32,11 +32,16 @@ std::string literal(std::string_view s) {
 
 const char* status_word(Status s) {
   switch (s) {
-    case Status::Ok: return "OK";
-    case Status::No: return "NO";
-    case Status::Bad: return "BAD";
-    case Status::Bye: return "BYE";
-    case Status::Preauth: return "PREAUTH";
+    case Status::Ok:
+      return "OK";
+    case Status::No:
+      return "NO";
+    case Status::Bad:
+      return "BAD";
+    case Status::Bye:
+      return "BYE";
+    case Status::Preauth:
+      return "PREAUTH";
   }
   return "BAD";
 }
@@ -65,12 +70,23 @@ std::string section_text(const Section& s) {
   }
   const char* text = nullptr;
   switch (s.text) {
-    case Section::Text::None: break;
-    case Section::Text::Header: text = "HEADER"; break;
-    case Section::Text::HeaderFields: text = "HEADER.FIELDS"; break;
-    case Section::Text::HeaderFieldsNot: text = "HEADER.FIELDS.NOT"; break;
-    case Section::Text::Text: text = "TEXT"; break;
-    case Section::Text::Mime: text = "MIME"; break;
+    case Section::Text::None:
+      break;
+    case Section::Text::Header:
+      text = "HEADER";
+      break;
+    case Section::Text::HeaderFields:
+      text = "HEADER.FIELDS";
+      break;
+    case Section::Text::HeaderFieldsNot:
+      text = "HEADER.FIELDS.NOT";
+      break;
+    case Section::Text::Text:
+      text = "TEXT";
+      break;
+    case Section::Text::Mime:
+      text = "MIME";
+      break;
   }
   if (text != nullptr) {
     if (!out.empty()) out += '.';
@@ -122,20 +138,37 @@ std::string format_flags(const std::vector<std::string>& flags) {
 std::string fetch_item_name(const FetchItem& item) {
   std::string out;
   switch (item.attr) {
-    case FetchAttr::Flags: return "FLAGS";
-    case FetchAttr::Uid: return "UID";
-    case FetchAttr::InternalDate: return "INTERNALDATE";
-    case FetchAttr::Rfc822Size: return "RFC822.SIZE";
-    case FetchAttr::Rfc822: return "RFC822";
-    case FetchAttr::Rfc822Header: return "RFC822.HEADER";
-    case FetchAttr::Rfc822Text: return "RFC822.TEXT";
-    case FetchAttr::Envelope: return "ENVELOPE";
-    case FetchAttr::Body: return "BODY";
-    case FetchAttr::BodyStructure: return "BODYSTRUCTURE";
-    case FetchAttr::ModSeq: return "MODSEQ";
-    case FetchAttr::BodySection: out = "BODY["; break;
-    case FetchAttr::Binary: out = "BINARY["; break;
-    case FetchAttr::BinarySize: out = "BINARY.SIZE["; break;
+    case FetchAttr::Flags:
+      return "FLAGS";
+    case FetchAttr::Uid:
+      return "UID";
+    case FetchAttr::InternalDate:
+      return "INTERNALDATE";
+    case FetchAttr::Rfc822Size:
+      return "RFC822.SIZE";
+    case FetchAttr::Rfc822:
+      return "RFC822";
+    case FetchAttr::Rfc822Header:
+      return "RFC822.HEADER";
+    case FetchAttr::Rfc822Text:
+      return "RFC822.TEXT";
+    case FetchAttr::Envelope:
+      return "ENVELOPE";
+    case FetchAttr::Body:
+      return "BODY";
+    case FetchAttr::BodyStructure:
+      return "BODYSTRUCTURE";
+    case FetchAttr::ModSeq:
+      return "MODSEQ";
+    case FetchAttr::BodySection:
+      out = "BODY[";
+      break;
+    case FetchAttr::Binary:
+      out = "BINARY[";
+      break;
+    case FetchAttr::BinarySize:
+      out = "BINARY.SIZE[";
+      break;
   }
   out += section_text(item.section);
   out += ']';

@@ -23,7 +23,9 @@ bool parse_seq_number(std::string_view text, uint32_t& out) {
   return true;
 }
 
-uint32_t resolve(uint32_t n, uint32_t max) { return n == kStar ? max : n; }
+uint32_t resolve(uint32_t n, uint32_t max) {
+  return n == kStar ? max : n;
+}
 
 }  // namespace
 

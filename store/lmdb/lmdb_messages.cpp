@@ -137,7 +137,9 @@ Result<std::vector<MessageInfo>> LmdbStore::store_flags(uint64_t mailbox_id,
   std::vector<MessageInfo> out;
   bool changed_any = false;
   for (uint32_t uid : wanted) {
-    STORE_ASSIGN(std::optional<MessageInfo> msg, load_message(txn, mailbox_id, uid));
+    auto loaded = load_message(txn, mailbox_id, uid);
+    if (!loaded) return loaded.error();
+    std::optional<MessageInfo>& msg = *loaded;
     if (!msg) continue;
     Flags next = apply(msg->flags, op, change);
     if (next != msg->flags) {
@@ -165,7 +167,9 @@ Result<std::vector<uint32_t>> LmdbStore::expunge(uint64_t mailbox_id,
   std::set<uint32_t> wanted(uids.begin(), uids.end());
   std::vector<uint32_t> removed;
   for (uint32_t uid : wanted) {
-    STORE_ASSIGN(std::optional<MessageInfo> msg, load_message(txn, mailbox_id, uid));
+    auto loaded = load_message(txn, mailbox_id, uid);
+    if (!loaded) return loaded.error();
+    std::optional<MessageInfo>& msg = *loaded;
     if (!msg) continue;
     STORE_TRY(txn.del(db_.messages, message_key(mailbox_id, uid)));
     STORE_TRY(release_body(txn, msg->body_id));

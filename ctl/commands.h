@@ -1,0 +1,41 @@
+// The handlers behind mailctl's dispatch table (ctl/main.cpp). main() has already checked
+// the operand count; handlers validate the operands' content (through the libraries) and
+// return an Error, which main() prints as "mailctl: <message>" with exit status 1.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/result.h"
+
+namespace mail::ctl {
+
+struct Invocation {
+  const Config& config;
+  std::vector<std::string> operands;         // the words after NOUN VERB
+  std::optional<std::string> password_file;  // --password-file FILE
+};
+
+using Handler = Result<void> (*)(const Invocation&);
+
+// commands_directory.cpp
+Result<void> domain_add(const Invocation& inv);
+Result<void> domain_list(const Invocation& inv);
+Result<void> domain_remove(const Invocation& inv);
+Result<void> user_add(const Invocation& inv);
+Result<void> user_list(const Invocation& inv);
+Result<void> user_remove(const Invocation& inv);
+Result<void> user_passwd(const Invocation& inv);
+Result<void> alias_add(const Invocation& inv);
+Result<void> alias_list(const Invocation& inv);
+Result<void> alias_remove(const Invocation& inv);
+
+// commands_store.cpp
+Result<void> store_check(const Invocation& inv);
+
+// commands_queue.cpp
+Result<void> queue_list(const Invocation& inv);
+
+}  // namespace mail::ctl

@@ -1,0 +1,122 @@
+// mailctl: the administration command line. `mailctl [--config PATH] NOUN VERB ...`
+// dispatches through the table below to the handlers in ctl/commands_*.cpp.
+// Exit status: 0 success, 1 an error ("mailctl: <message>" on stderr), 2 bad usage.
+// Arguments are untrusted: operand counts are checked here, contents by the libraries.
+#include <sys/stat.h>
+
+#include <array>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/cli.h"
+#include "ctl/commands.h"
+
+namespace mail::ctl {
+namespace {
+
+struct Command {
+  std::string_view noun;
+  std::string_view verb;
+  Handler handler;
+  std::string_view operands;  // for the usage text
+  size_t min_operands;
+  size_t max_operands;
+  bool reads_password;  // accepts --password-file
+};
+
+constexpr std::array kCommands{
+    Command{"domain", "add", domain_add, "DOMAIN", 1, 1, false},
+    Command{"domain", "list", domain_list, "", 0, 0, false},
+    Command{"domain", "remove", domain_remove, "DOMAIN", 1, 1, false},
+    Command{"user", "add", user_add, "[--password-file FILE] ADDRESS", 1, 1, true},
+    Command{"user", "list", user_list, "", 0, 0, false},
+    Command{"user", "remove", user_remove, "ADDRESS", 1, 1, false},
+    Command{"user", "passwd", user_passwd, "[--password-file FILE] ADDRESS", 1, 1, true},
+    Command{"alias", "add", alias_add, "ALIAS TARGET", 2, 2, false},
+    Command{"alias", "list", alias_list, "", 0, 0, false},
+    Command{"alias", "remove", alias_remove, "ALIAS [TARGET]", 1, 2, false},
+    Command{"store", "check", store_check, "", 0, 0, false},
+    Command{"queue", "list", queue_list, "", 0, 0, false},
+};
+
+std::string command_synopsis(const Command& c) {
+  std::string s = std::string(c.noun) + " " + std::string(c.verb);
+  if (!c.operands.empty()) s += " " + std::string(c.operands);
+  return s;
+}
+
+std::string usage_text() {
+  std::string text = "COMMAND\n\ncommands:\n";
+  for (const auto& c : kCommands) text += "  " + command_synopsis(c) + "\n";
+  text +=
+      "\nPasswords are read from --password-file, from the terminal (asked twice, no echo) or "
+      "as one line of standard input; never from the command line.";
+  return text;
+}
+
+[[noreturn]] void usage_error(std::string_view message, const Command* command) {
+  if (!message.empty())
+    std::fprintf(stderr, "mailctl: %.*s\n", static_cast<int>(message.size()), message.data());
+  std::string text = command ? command_synopsis(*command) : usage_text();
+  std::fprintf(stderr, "usage: mailctl [--config PATH] %s\n", text.c_str());
+  std::exit(2);
+}
+
+int run(int argc, char** argv) {
+  ::umask(077);  // the directory and store hold password hashes and mail
+  std::string usage = usage_text();
+  CommandLine cl = parse_command_line(argc, argv, "mailctl", usage);
+
+  std::vector<std::string> words;
+  std::optional<std::string> password_file;
+  bool options_done = false;
+  for (size_t i = 0; i < cl.args.size(); ++i) {
+    const std::string& arg = cl.args[i];
+    if (options_done || arg.size() < 2 || arg[0] != '-') {
+      words.push_back(arg);
+    } else if (arg == "--") {
+      options_done = true;
+    } else if (arg == "--password-file") {
+      if (i + 1 >= cl.args.size()) usage_error("--password-file needs a file", nullptr);
+      password_file = cl.args[++i];
+    } else if (arg.rfind("--password-file=", 0) == 0) {
+      password_file = arg.substr(16);
+    } else {
+      usage_error("unknown option " + arg, nullptr);
+    }
+  }
+  if (words.size() < 2) usage_error(words.empty() ? "" : "missing command", nullptr);
+
+  const Command* command = nullptr;
+  for (const auto& c : kCommands) {
+    if (c.noun == words[0] && c.verb == words[1]) command = &c;
+  }
+  if (!command) usage_error("unknown command " + words[0] + " " + words[1], nullptr);
+  size_t count = words.size() - 2;
+  if (count < command->min_operands || count > command->max_operands) {
+    usage_error("wrong number of arguments", command);
+  }
+  if (password_file && !command->reads_password) {
+    usage_error("--password-file is for user add and user passwd", command);
+  }
+
+  Invocation inv{cl.config, std::vector<std::string>(words.begin() + 2, words.end()),
+                 password_file};
+  auto result = command->handler(inv);
+  std::fflush(stdout);
+  if (!result) {
+    std::fprintf(stderr, "mailctl: %s\n", result.error().message.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace mail::ctl
+
+int main(int argc, char** argv) {
+  return mail::ctl::run(argc, argv);
+}

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# README command (1): installs the packages, builds the suite and runs it in the
+# foreground on loopback, with a demo domain and two accounts, so any mail client on this
+# machine can connect. Ctrl-C stops every daemon it started (by PID) and waits for them.
+#
+# Everything lives in ./demo (config.toml, tls/, data/) and is reused by the next run.
+# Trusts nothing from outside; the demo passwords are fixed and printed: loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+BUILD_DIR=${MAIL_BUILD_DIR:-build}
+DEMO=$ROOT/demo
+CONFIG=$DEMO/config.toml
+DOMAIN=example.test
+declare -A PASSWORDS=([alice@$DOMAIN]=alice-demo-pw [bob@$DOMAIN]=bob-demo-pw)
+DAEMONS=(queued smtpd imapd pop3d)
+declare -A BINARY=(
+  [smtpd]=$BUILD_DIR/smtpd/smtpd [queued]=$BUILD_DIR/queued/queued
+  [imapd]=$BUILD_DIR/imapd/imapd [pop3d]=$BUILD_DIR/pop3d/pop3d
+  [mailctl]=$BUILD_DIR/ctl/mailctl
+)
+
+bash scripts/install-deps.sh
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$BUILD_DIR" -j2
+
+for name in "${DAEMONS[@]}" mailctl; do
+  if [ ! -x "${BINARY[$name]}" ]; then
+    echo "demo: ${BINARY[$name]} was not built" >&2
+    exit 1
+  fi
+done
+
+mkdir -p "$DEMO/data"
+bash scripts/gen-cert.sh "$DEMO/tls"
+
+if [ ! -f "$CONFIG" ]; then
+  cat >"$CONFIG" <<'TOML'
+# Demo configuration (written by scripts/demo.sh; edit freely, it is kept across runs).
+# Relative paths are relative to this file's folder. Keys: docs/config.md.
+[server]
+hostname = "localhost"
+data_dir = "data"
+
+[tls]
+cert_file = "tls/cert.pem"
+key_file = "tls/key.pem"
+
+[smtpd]
+listen = "127.0.0.1:2525"
+submission_listen = "127.0.0.1:2587"
+submissions_listen = "127.0.0.1:2465"
+
+[imapd]
+listen = "127.0.0.1:2143"
+tls_listen = "127.0.0.1:2993"
+allow_plaintext_auth_on_loopback = true
+
+[pop3d]
+listen = "127.0.0.1:2110"
+tls_listen = "127.0.0.1:2995"
+allow_plaintext_auth_on_loopback = true
+TOML
+  echo "demo: wrote $CONFIG"
+else
+  echo "demo: using existing $CONFIG"
+fi
+
+mailctl() { "${BINARY[mailctl]}" --config "$CONFIG" "$@"; }
+
+if ! mailctl domain list | grep -qx "$DOMAIN"; then
+  mailctl domain add "$DOMAIN"
+fi
+existing_users=$(mailctl user list)
+for user in "${!PASSWORDS[@]}"; do
+  if ! grep -qiF "$user" <<<"$existing_users"; then
+    printf '%s\n' "${PASSWORDS[$user]}" | mailctl user add "$user"
+  fi
+done
+
+# Each daemon runs in its own session (setsid) so the terminal's Ctrl-C reaches only this
+# script, which then stops them in order. The log prefixer ignores INT/TERM so that it
+# outlives the daemons and they never write into a closed pipe while shutting down.
+declare -A PIDS=()
+start() {
+  local name=$1
+  setsid "${BINARY[$name]}" --config "$CONFIG" \
+    > >(trap '' INT TERM; exec sed -u "s/^/[$name] /") 2>&1 </dev/null &
+  PIDS[$name]=$!
+}
+
+stopping=0
+failed=0
+stop_all() {
+  [ "$stopping" -eq 1 ] && return
+  stopping=1
+  echo
+  echo "demo: stopping daemons"
+  local status=$failed name
+  for name in pop3d imapd smtpd queued; do
+    [ -n "${PIDS[$name]:-}" ] && kill -TERM "${PIDS[$name]}" 2>/dev/null || true
+  done
+  for name in pop3d imapd smtpd queued; do
+    [ -n "${PIDS[$name]:-}" ] || continue
+    if wait "${PIDS[$name]}"; then
+      echo "demo: $name (pid ${PIDS[$name]}) stopped"
+    else
+      local code=$?
+      echo "demo: $name (pid ${PIDS[$name]}) exited with status $code" >&2
+      status=1
+    fi
+  done
+  exit "$status"
+}
+trap stop_all INT TERM
+
+for name in "${DAEMONS[@]}"; do
+  start "$name"
+done
+
+# Wait until the ports answer (or a daemon died).
+for port in 2525 2587 2465 2143 2993 2110 2995; do
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+done
+
+cat <<EOF
+
+==================================================================================
+ Mail suite demo running on 127.0.0.1 (host name: localhost).
+
+   SMTP (MX, inbound, no auth)       127.0.0.1:2525   STARTTLS optional
+   SMTP submission                   127.0.0.1:2587   STARTTLS
+   SMTP submissions                  127.0.0.1:2465   implicit TLS
+   IMAP                              127.0.0.1:2143   STARTTLS optional on loopback
+   IMAPS                             127.0.0.1:2993   implicit TLS
+   POP3                              127.0.0.1:2110   STLS optional on loopback
+   POP3S                             127.0.0.1:2995   implicit TLS
+
+ TLS: self-signed certificate for localhost / 127.0.0.1 in demo/tls/cert.pem;
+      accept it in your client (or trust that file). Plain passwords are allowed
+      without TLS only from loopback, for simple clients.
+
+ Accounts (user name = full address):
+   alice@$DOMAIN   password: ${PASSWORDS[alice@$DOMAIN]}
+   bob@$DOMAIN     password: ${PASSWORDS[bob@$DOMAIN]}
+
+ Try:  swaks --server 127.0.0.1 --port 2525 --to alice@$DOMAIN --from you@outside.test
+       curl -u alice@$DOMAIN:${PASSWORDS[alice@$DOMAIN]} 'imap://127.0.0.1:2143/INBOX;UID=1'
+ Data: demo/data (kept across runs).  Ctrl-C stops everything.
+==================================================================================
+
+EOF
+
+# Run until Ctrl-C/SIGTERM (the trap) or until one daemon exits on its own.
+while true; do
+  set +e
+  wait -n "${PIDS[@]}"
+  set -e
+  [ "$stopping" -eq 1 ] && break
+  for name in "${DAEMONS[@]}"; do
+    if ! kill -0 "${PIDS[$name]}" 2>/dev/null; then
+      echo "demo: $name exited unexpectedly; stopping the others" >&2
+      unset "PIDS[$name]"
+      failed=1
+      stop_all
+    fi
+  done
+done

@@ -1,0 +1,296 @@
+"""Session fixture for the integration tests: a temporary data directory and config with
+fresh loopback ports (never the demo's), a self-signed certificate, the domain
+example.test with alice and bob made by mailctl, and the four daemons started from
+$MAIL_BUILD_DIR (default ./build). At the end each daemon gets SIGTERM and must exit 0.
+
+A daemon whose binary is not built yet makes its tests skip with a message saying so.
+Trusts the daemons for nothing: every wait has a deadline, and a daemon that dies during
+a test fails that test with the tail of its log.
+"""
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import helpers  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("MAIL_BUILD_DIR", REPO / "build")).resolve()
+BINARIES = {
+    "smtpd": BUILD / "smtpd" / "smtpd",
+    "queued": BUILD / "queued" / "queued",
+    "imapd": BUILD / "imapd" / "imapd",
+    "pop3d": BUILD / "pop3d" / "pop3d",
+    "mailctl": BUILD / "ctl" / "mailctl",
+}
+DAEMONS = ["queued", "smtpd", "imapd", "pop3d"]
+PORT_NAMES = ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s"]
+
+ALICE = "alice@" + helpers.DOMAIN
+BOB = "bob@" + helpers.DOMAIN
+PASSWORDS = {ALICE: "alice-test-pw", BOB: "bob-test-pw"}
+
+MAX_MESSAGE_SIZE = 65536
+MAX_RECIPIENTS = 4
+IMAP_MAX_LINE = 8192
+
+_suite = None  # for the failure report hook
+
+
+STRICT = os.environ.get("MAIL_TESTS_STRICT", "0") == "1"  # scripts/test.sh sets it
+
+
+def built(name):
+    return BINARIES[name].is_file() and os.access(BINARIES[name], os.X_OK)
+
+
+def require_built(name):
+    """Skips the test (fails it under MAIL_TESTS_STRICT=1) when `name` is not built."""
+    if not built(name):
+        message = f"{BINARIES[name]} is not built yet ({name} is being written)"
+        if STRICT:
+            pytest.fail(message + "; MAIL_TESTS_STRICT=1 forbids skipping")
+        pytest.skip(message)
+
+
+def _port_free(port):
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def pick_ports(names=PORT_NAMES):
+    """A block of free ports in 30000-39999, chosen per run (the demo uses 2xxx)."""
+    for _ in range(200):
+        base = random.randrange(30000, 39990, 10)
+        ports = {n: base + i for i, n in enumerate(names)}
+        if all(_port_free(p) for p in ports.values()):
+            return ports
+    raise RuntimeError("no free port block found")
+
+
+def config_text(data_dir, cert_dir, ports, extra=""):
+    return f"""# integration test config (generated)
+[server]
+hostname = "{helpers.HOSTNAME}"
+data_dir = "{data_dir}"
+io_threads = 1
+worker_threads = 2
+
+[tls]
+cert_file = "{cert_dir}/cert.pem"
+key_file = "{cert_dir}/key.pem"
+
+[log]
+level = "debug"
+
+[smtpd]
+listen = "127.0.0.1:{ports['smtp']}"
+submission_listen = "127.0.0.1:{ports['submission']}"
+submissions_listen = "127.0.0.1:{ports['submissions']}"
+max_message_size = {MAX_MESSAGE_SIZE}
+max_recipients = {MAX_RECIPIENTS}
+
+[imapd]
+listen = "127.0.0.1:{ports['imap']}"
+tls_listen = "127.0.0.1:{ports['imaps']}"
+max_line_length = {IMAP_MAX_LINE}
+allow_plaintext_auth_on_loopback = true
+
+[pop3d]
+listen = "127.0.0.1:{ports['pop3']}"
+tls_listen = "127.0.0.1:{ports['pop3s']}"
+allow_plaintext_auth_on_loopback = true
+
+[queued]
+scan_interval = 30
+{extra}"""
+
+
+def gen_cert(cert_dir):
+    subprocess.run(["bash", str(REPO / "scripts" / "gen-cert.sh"), str(cert_dir)], check=True,
+                   stdout=subprocess.DEVNULL, timeout=60)
+
+
+def wait_port(port, proc, name, deadline=15.0):
+    start = time.monotonic()
+    while time.monotonic() - start < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode} during start-up")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{name} did not listen on port {port} within {deadline}s")
+
+
+def wait_path(path, proc, name, deadline=15.0):
+    start = time.monotonic()
+    while time.monotonic() - start < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode} during start-up")
+        if Path(path).exists():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{name} did not create {path} within {deadline}s")
+
+
+def tail(path, n=40):
+    try:
+        lines = Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return "\n".join(lines[-n:])
+
+
+class Suite:
+    """One running set of daemons over one data directory."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self.data_dir = self.root / "data"
+        self.cert_dir = self.root / "tls"
+        self.config = self.root / "config.toml"
+        self.ports = pick_ports()
+        self.procs = {}
+        self.logs = {}
+        self.passwords = dict(PASSWORDS)
+        self.reported_dead = set()
+
+    # --- set-up ------------------------------------------------------------------------
+    def write_config(self):
+        gen_cert(self.cert_dir)
+        self.config.write_text(config_text(self.data_dir, self.cert_dir, self.ports))
+
+    def start(self, name):
+        log = self.root / f"{name}.log"
+        self.logs[name] = log
+        with open(log, "ab") as out:
+            proc = subprocess.Popen([str(BINARIES[name]), "--config", str(self.config)], stdout=out,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.root)
+        self.procs[name] = proc
+        try:
+            if name == "queued":
+                wait_path(self.data_dir / "queued.sock", proc, name)
+            elif name == "smtpd":
+                wait_port(self.ports["smtp"], proc, name)
+                wait_port(self.ports["submissions"], proc, name)
+            elif name == "imapd":
+                wait_port(self.ports["imap"], proc, name)
+                wait_port(self.ports["imaps"], proc, name)
+            elif name == "pop3d":
+                wait_port(self.ports["pop3"], proc, name)
+                wait_port(self.ports["pop3s"], proc, name)
+        except RuntimeError as e:
+            raise RuntimeError(f"{e}\n--- {name} log ---\n{tail(log)}") from None
+
+    def stop_all(self):
+        """SIGTERM each daemon by PID, wait, and return the problems found."""
+        problems = []
+        for name in reversed(list(self.procs)):
+            proc = self.procs[name]
+            if proc.poll() is not None:
+                problems.append(f"{name} had already exited with {proc.returncode}")
+                continue
+            proc.send_signal(signal.SIGTERM)
+            try:
+                code = proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                problems.append(f"{name} did not exit within 15s of SIGTERM")
+                continue
+            if code != 0:
+                problems.append(f"{name} exited with {code} after SIGTERM\n{tail(self.logs[name])}")
+        return problems
+
+    # --- what tests use ----------------------------------------------------------------
+    def require(self, *names):
+        for name in names:
+            require_built(name)
+            if name != "mailctl":
+                proc = self.procs.get(name)
+                if proc is None:
+                    pytest.fail(f"{name} was not started")
+                if proc.poll() is not None:
+                    pytest.fail(f"{name} is not running (exited with {proc.returncode})")
+
+    def mailctl(self, *args, input=None, check=True):
+        self.require("mailctl")
+        r = subprocess.run([str(BINARIES["mailctl"]), "--config", str(self.config), *args], input=input,
+                           capture_output=True, text=True, timeout=60)
+        if check:
+            assert r.returncode == 0, f"mailctl {' '.join(args)} failed ({r.returncode}): {r.stdout}{r.stderr}"
+        return r
+
+    def add_user(self, address, password):
+        self.mailctl("user", "add", address, input=password + "\n")
+        self.passwords[address] = password
+
+    def new_user(self, prefix):
+        """A fresh account with an empty mailbox, for tests that count messages."""
+        address = f"{prefix}-{helpers.token()[:8]}@{helpers.DOMAIN}"
+        self.add_user(address, "pw-" + helpers.token())
+        return address
+
+    def dead(self):
+        return {n: p.returncode for n, p in self.procs.items()
+                if p.poll() is not None and n not in self.reported_dead}
+
+
+@pytest.fixture(scope="session")
+def suite(tmp_path_factory):
+    global _suite
+    s = Suite(tmp_path_factory.mktemp("mailsuite"))
+    s.write_config()
+    _suite = s
+    if built("mailctl"):
+        s.mailctl("domain", "add", helpers.DOMAIN)
+        for user, pw in PASSWORDS.items():
+            s.add_user(user, pw)
+    try:
+        for name in DAEMONS:
+            if built(name):
+                s.start(name)
+        yield s
+    finally:
+        problems = s.stop_all()
+        _suite = None
+    assert not problems, "graceful shutdown failed:\n" + "\n".join(problems)
+
+
+@pytest.fixture(autouse=True)
+def _daemons_stay_up(request):
+    """Fails the test during which a daemon died (a crash is always a bug)."""
+    yield
+    s = _suite
+    if s is None:
+        return
+    dead = s.dead()
+    if dead:
+        logs = "\n".join(f"--- {n} ---\n{tail(s.logs[n])}" for n in dead)
+        # Only report each death once.
+        s.reported_dead.update(dead)
+        pytest.fail(f"daemon(s) died: {dead}\n{logs}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed and _suite is not None:
+        for name, log in _suite.logs.items():
+            rep.sections.append((f"{name} log (tail)", tail(log, 25)))

@@ -1,0 +1,103 @@
+"""mailctl against the live data directory: domains, users and aliases are added, listed
+and removed; a password change takes effect at the next IMAP login; store check passes."""
+
+import imaplib
+
+import pytest
+
+import helpers
+from helpers import imap_login, token
+
+
+@pytest.fixture
+def ctl(suite):
+    suite.require("mailctl")
+    return suite
+
+
+def listed(ctl, *args):
+    return ctl.mailctl(*args).stdout
+
+
+def test_domain_add_list_remove(ctl):
+    domain = f"d{token()[:8]}.test"
+    ctl.mailctl("domain", "add", domain)
+    assert domain in listed(ctl, "domain", "list")
+    assert helpers.DOMAIN in listed(ctl, "domain", "list")
+    ctl.mailctl("domain", "remove", domain)
+    assert domain not in listed(ctl, "domain", "list")
+
+
+def test_domain_add_rejects_garbage(ctl):
+    r = ctl.mailctl("domain", "add", "not a domain!", check=False)
+    assert r.returncode != 0 and r.stderr.strip(), r
+
+
+def test_user_add_list_remove(ctl):
+    user = f"u{token()[:8]}@{helpers.DOMAIN}"
+    ctl.mailctl("user", "add", user, input="pw-one\n")
+    assert user in listed(ctl, "user", "list")
+    dup = ctl.mailctl("user", "add", user, input="pw-two\n", check=False)
+    assert dup.returncode != 0, "adding an existing user succeeded"
+    ctl.mailctl("user", "remove", user)
+    assert user not in listed(ctl, "user", "list")
+
+
+def test_user_add_unknown_domain_fails(ctl):
+    r = ctl.mailctl("user", "add", f"x@nowhere-{token()[:6]}.test", input="pw\n", check=False)
+    assert r.returncode != 0 and r.stderr.strip(), r
+
+
+def test_alias_add_list_remove(ctl):
+    alias = f"a{token()[:8]}@{helpers.DOMAIN}"
+    ctl.mailctl("alias", "add", alias, "alice@" + helpers.DOMAIN)
+    out = listed(ctl, "alias", "list")
+    assert alias in out and "alice@" + helpers.DOMAIN in out, out
+    ctl.mailctl("alias", "remove", alias)
+    assert alias not in listed(ctl, "alias", "list")
+
+
+def test_user_passwd_changes_login(ctl):
+    ctl.require("imapd")
+    user = ctl.new_user("passwd")
+    old = ctl.passwords[user]
+    imap_login(ctl.ports["imap"], user, old).logout()
+    new = "new-" + token()
+    ctl.mailctl("user", "passwd", user, input=new + "\n")
+    ctl.passwords[user] = new
+    m = imaplib.IMAP4("127.0.0.1", ctl.ports["imap"], timeout=helpers.TIMEOUT)
+    try:
+        with pytest.raises(imaplib.IMAP4.error):
+            m.login(user, old)
+    finally:
+        m.shutdown()
+    imap_login(ctl.ports["imap"], user, new).logout()
+
+
+def test_removed_user_cannot_log_in_or_receive(ctl):
+    ctl.require("imapd", "smtpd")
+    user = ctl.new_user("gone")
+    pw = ctl.passwords[user]
+    ctl.mailctl("user", "remove", user)
+    m = imaplib.IMAP4("127.0.0.1", ctl.ports["imap"], timeout=helpers.TIMEOUT)
+    try:
+        with pytest.raises(imaplib.IMAP4.error):
+            m.login(user, pw)
+    finally:
+        m.shutdown()
+    s = helpers.Smtp(ctl.ports["smtp"])
+    try:
+        s.ehlo()
+        helpers.expect(s.cmd("MAIL FROM:<a@outside.test>"), 250)
+        helpers.expect(s.cmd(f"RCPT TO:<{user}>"), 550, "5.1.1")
+    finally:
+        s.close()
+
+
+def test_store_check_ok(ctl):
+    r = ctl.mailctl("store", "check")
+    assert "ok" in r.stdout.lower(), r.stdout
+
+
+def test_queue_list_runs(ctl):
+    ctl.mailctl("queue", "list")
