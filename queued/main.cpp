@@ -16,7 +16,7 @@
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/net/offload.h"
-#include "common/net/server.h"
+#include "common/net/daemon.h"
 #include "queue/spool.h"
 #include "queued/local_delivery.h"
 #include "store/mail_store.h"
@@ -142,15 +142,6 @@ class Scheduler {
   bool stopping_ = false;
 };
 
-template <typename T>
-T open_or_exit(Result<T> r, const char* what) {
-  if (!r) {
-    std::fprintf(stderr, "queued: cannot open %s: %s\n", what, r.error().message.c_str());
-    std::exit(1);
-  }
-  return std::move(r.value());
-}
-
 }  // namespace
 }  // namespace mail::queued
 
@@ -159,9 +150,9 @@ int main(int argc, char** argv) {
   auto cli = parse_command_line(argc, argv, "queued", "");
   const Config& config = cli.config;
   log::init("queued", config.log.level);
-  auto spool = queued::open_or_exit(queue::open_lmdb_spool(config.queue_dir()), "queue");
-  auto store = queued::open_or_exit(store::open_lmdb_store(config.store_dir()), "store");
-  auto directory = queued::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "directory");
+  auto spool = net::open_or_exit(queue::open_lmdb_spool(config.queue_dir()), "queued", "queue");
+  auto store = net::open_or_exit(store::open_lmdb_store(config.store_dir()), "queued", "store");
+  auto directory = net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "queued", "directory");
 
   net::Runtime runtime(1, config.server.worker_threads);
   queued::Scheduler scheduler(runtime, config, *spool, *directory, *store);
