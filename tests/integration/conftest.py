@@ -86,8 +86,6 @@ def config_text(data_dir, cert_dir, ports, extra=""):
 [server]
 hostname = "{helpers.HOSTNAME}"
 data_dir = "{data_dir}"
-io_threads = 1
-worker_threads = 2
 
 [tls]
 cert_file = "{cert_dir}/cert.pem"

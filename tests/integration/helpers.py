@@ -5,7 +5,10 @@ message read back equals what was sent once our trace headers are removed.
 Trusts the servers under test for nothing: every read has a timeout and a size bound.
 """
 
+import imaplib
+import poplib
 import re
+import smtplib
 import socket
 import ssl
 import time
@@ -235,9 +238,6 @@ def wait_until(predicate, deadline=5.0, interval=0.02):
 
 
 # --- library clients -------------------------------------------------------------------
-import imaplib  # noqa: E402
-import poplib  # noqa: E402
-import smtplib  # noqa: E402
 
 
 def smtp_send(port, sender, recipients, message, starttls=False):
