@@ -59,7 +59,8 @@ class LmdbSpool final : public Spool {
     if (!txn) return txn.error();
     ids.reserve(batch.size());
     for (NewMessage& m : batch) {
-      m.envelope.id = new_queue_id();
+      // smtpd names the message first (its Received header carries the id).
+      if (m.envelope.id.empty()) m.envelope.id = new_queue_id();
       const Envelope& e = m.envelope;
       // MDB_NOOVERWRITE: an id collision must fail loudly, never replace a message.
       if (auto r = txn->put(envelopes_, e.id, encode_envelope(e), MDB_NOOVERWRITE); !r)

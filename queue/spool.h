@@ -41,7 +41,7 @@ struct Envelope {
 };
 
 struct NewMessage {
-  Envelope envelope;  // id is ignored and assigned
+  Envelope envelope;  // an empty id is assigned by enqueue() (new_queue_id())
   std::string content;
 };
 
@@ -53,7 +53,8 @@ class Spool {
  public:
   virtual ~Spool() = default;
 
-  // Stores every message in one durable commit; returns their new ids in order.
+  // Stores every message in one durable commit; returns their ids in order. A given id
+  // that already exists fails the batch (Exists), never replaces a message.
   virtual Result<std::vector<std::string>> enqueue(std::span<NewMessage> batch) = 0;
   // Envelopes with a pending recipient and next_attempt <= now, oldest first.
   virtual Result<std::vector<Envelope>> due(int64_t now, size_t limit) = 0;

@@ -17,7 +17,7 @@ struct TraceInfo {
   std::string tls_version;  // empty without TLS
   std::string tls_cipher;
   std::string authenticated_user;  // empty when not authenticated
-  std::string id;                  // session id, also in the logs
+  std::string id;                  // queue id, also in the logs and the 250 reply
   std::vector<std::string> recipients;
   int64_t time = 0;  // seconds since the epoch
 };

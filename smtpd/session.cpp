@@ -233,6 +233,8 @@ class Session {
   }
 
   net::awaitable<void> enqueue(std::string body) {
+    queue::NewMessage msg;
+    msg.envelope.id = queue::new_queue_id();
     TraceInfo trace{helo_,
                     conn_->remote_address(),
                     ctx_.config.server.hostname,
@@ -240,10 +242,9 @@ class Session {
                     conn_->tls_version(),
                     conn_->tls_cipher(),
                     user_,
-                    conn_->id(),
+                    msg.envelope.id,
                     tx_.recipients,
                     std::time(nullptr)};
-    queue::NewMessage msg;
     msg.content = received_header(trace);
     msg.content += body;
     msg.envelope.sender = tx_.sender.to_string();
