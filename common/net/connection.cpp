@@ -20,11 +20,12 @@ Connection::Connection(tcp::socket socket, size_t max_line, std::string id)
 
 Connection::~Connection() = default;
 
-awaitable<ReadStatus> Connection::fill(std::chrono::seconds timeout) {
+awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point deadline) {
   if (closed_) co_return ReadStatus::Closed;
   if (!output_.empty() && !co_await flush()) co_return ReadStatus::Closed;
+  if (std::chrono::steady_clock::now() >= deadline) co_return ReadStatus::Timeout;
   auto buffer = input_.prepare(16 * 1024);
-  timer_.expires_after(timeout);
+  timer_.expires_at(deadline);
   auto mutable_buffer = asio::buffer(buffer.data(), buffer.size());
   std::variant<std::tuple<boost::system::error_code, size_t>, std::tuple<boost::system::error_code>> result;
   if (tls_) {
@@ -43,26 +44,30 @@ awaitable<ReadStatus> Connection::fill(std::chrono::seconds timeout) {
 }
 
 awaitable<ReadStatus> Connection::read_line(std::string& line, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     switch (input_.next_line(line)) {
       case LineBuffer::Status::Line: co_return ReadStatus::Ok;
       case LineBuffer::Status::TooLong: co_return ReadStatus::TooLong;
       case LineBuffer::Status::NeedMore: break;
     }
-    ReadStatus s = co_await fill(timeout);
+    ReadStatus s = co_await fill(deadline);
     if (s != ReadStatus::Ok) co_return s;
   }
 }
 
 awaitable<ReadStatus> Connection::read_exact(size_t n, std::string& out, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!input_.take(n, out)) {
-    ReadStatus s = co_await fill(timeout);
+    ReadStatus s = co_await fill(deadline);
     if (s != ReadStatus::Ok) co_return s;
   }
   co_return ReadStatus::Ok;
 }
 
-awaitable<ReadStatus> Connection::read_more(std::chrono::seconds timeout) { return fill(timeout); }
+awaitable<ReadStatus> Connection::read_more(std::chrono::seconds timeout) {
+  return fill(std::chrono::steady_clock::now() + timeout);
+}
 
 awaitable<bool> Connection::flush(std::chrono::seconds timeout) {
   if (closed_) co_return false;

@@ -32,11 +32,13 @@ class Connection {
 
   LineBuffer& input() { return input_; }
 
-  // Reads one line (without CRLF). Flushes queued output first if it must wait.
+  // Reads one line (without CRLF). Flushes queued output first if it must wait. The
+  // timeout covers the whole line: a client trickling bytes cannot stretch it.
   awaitable<ReadStatus> read_line(std::string& line, std::chrono::seconds timeout);
-  // Reads exactly n octets (an IMAP literal).
+  // Reads exactly n octets (an IMAP literal), within the timeout as a whole.
   awaitable<ReadStatus> read_exact(size_t n, std::string& out, std::chrono::seconds timeout);
-  // Reads whatever arrives next into input() (for the SMTP DATA reader).
+  // Reads whatever arrives next into input() (for the SMTP DATA reader): the timeout is
+  // per read, as RFC 5321 4.5.3.2.5 sets it for each data block.
   awaitable<ReadStatus> read_more(std::chrono::seconds timeout);
 
   void send(std::string_view bytes) { output_.append(bytes); }
@@ -56,7 +58,7 @@ class Connection {
 
  private:
   tcp::socket& socket() { return tls_ ? tls_->next_layer() : plain_; }
-  awaitable<ReadStatus> fill(std::chrono::seconds timeout);
+  awaitable<ReadStatus> fill(std::chrono::steady_clock::time_point deadline);
 
   std::string id_;
   tcp::socket plain_;

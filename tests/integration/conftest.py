@@ -8,6 +8,7 @@ Trusts the daemons for nothing: every wait has a deadline, and a daemon that die
 a test fails that test with the tail of its log.
 """
 
+import contextlib
 import os
 import random
 import signal
@@ -81,7 +82,26 @@ def pick_ports(names=PORT_NAMES):
     raise RuntimeError("no free port block found")
 
 
-def config_text(data_dir, cert_dir, ports, extra=""):
+def config_text(data_dir, cert_dir, ports, extra="", sections=None):
+    """The test config. `extra` is appended after [queued]; `sections` maps a section name
+    ("smtpd", "imapd", ...) to key lines added to that section (a key given there replaces
+    the same key of the base text, since TOML forbids a key twice)."""
+    text = _base_config_text(data_dir, cert_dir, ports, extra)
+    for section, lines in (sections or {}).items():
+        keys = {ln.split("=", 1)[0].strip() for ln in lines.strip().splitlines() if "=" in ln}
+        head = f"[{section}]\n"
+        if head not in text:
+            text += f"\n{head}"
+        start = text.index(head) + len(head)
+        end = text.find("\n[", start)
+        end = len(text) if end < 0 else end + 1
+        body = "".join(ln + "\n" for ln in text[start:end].splitlines()
+                       if ln.split("=", 1)[0].strip() not in keys)
+        text = text[:start] + lines.strip() + "\n" + body + text[end:]
+    return text
+
+
+def _base_config_text(data_dir, cert_dir, ports, extra=""):
     return f"""# integration test config (generated)
 [server]
 hostname = "{helpers.HOSTNAME}"
@@ -157,8 +177,9 @@ def tail(path, n=40):
 class Suite:
     """One running set of daemons over one data directory."""
 
-    def __init__(self, root):
+    def __init__(self, root, sections=None):
         self.root = Path(root)
+        self.sections = sections  # per-section config overrides, see config_text()
         self.data_dir = self.root / "data"
         self.cert_dir = self.root / "tls"
         self.config = self.root / "config.toml"
@@ -171,15 +192,32 @@ class Suite:
     # --- set-up ------------------------------------------------------------------------
     def write_config(self):
         gen_cert(self.cert_dir)
-        self.config.write_text(config_text(self.data_dir, self.cert_dir, self.ports))
+        self.config.write_text(config_text(self.data_dir, self.cert_dir, self.ports, sections=self.sections))
+
+    def provision(self):
+        """The domain and the two standard accounts (alice, bob)."""
+        if built("mailctl"):
+            self.mailctl("domain", "add", helpers.DOMAIN)
+            for user, pw in PASSWORDS.items():
+                self.add_user(user, pw)
+
+    def start_all(self):
+        for name in DAEMONS:
+            if built(name):
+                self.start(name)
 
     def start(self, name):
         log = self.root / f"{name}.log"
         self.logs[name] = log
+        if name == "queued":
+            # A queued killed with SIGKILL leaves its socket behind; it must not count as
+            # "started" (queued removes and re-binds it itself).
+            (self.data_dir / "queued.sock").unlink(missing_ok=True)
         with open(log, "ab") as out:
             proc = subprocess.Popen([str(BINARIES[name]), "--config", str(self.config)], stdout=out,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.root)
         self.procs[name] = proc
+        self.reported_dead.discard(name)  # a restarted daemon is watched again
         try:
             if name == "queued":
                 wait_path(self.data_dir / "queued.sock", proc, name)
@@ -255,14 +293,9 @@ def suite(tmp_path_factory):
     s = Suite(tmp_path_factory.mktemp("mailsuite"))
     s.write_config()
     _suite = s
-    if built("mailctl"):
-        s.mailctl("domain", "add", helpers.DOMAIN)
-        for user, pw in PASSWORDS.items():
-            s.add_user(user, pw)
+    s.provision()
     try:
-        for name in DAEMONS:
-            if built(name):
-                s.start(name)
+        s.start_all()
         yield s
     finally:
         problems = s.stop_all()
@@ -270,25 +303,70 @@ def suite(tmp_path_factory):
     assert not problems, "graceful shutdown failed:\n" + "\n".join(problems)
 
 
+_extra_suites = []  # suites from separate_suite(), watched like the session one
+
+
+@contextlib.contextmanager
+def separate_suite(root, sections=None, watch=True):
+    """A second, independent set of daemons on its own data directory, ports and config
+    (`sections` as in config_text), provisioned like the session suite and started; on
+    exit every daemon gets SIGTERM and must exit 0. For module-scoped fixtures of tests
+    that need other limits or kill daemons. With `watch`, a daemon of this suite dying
+    fails the running test like one of the session suite."""
+    s = Suite(root, sections=sections)
+    s.write_config()
+    s.provision()
+    if watch:
+        _extra_suites.append(s)
+    try:
+        s.start_all()
+        yield s
+    finally:
+        problems = s.stop_all()
+        if s in _extra_suites:
+            _extra_suites.remove(s)
+    assert not problems, "graceful shutdown failed:\n" + "\n".join(problems)
+
+
 @pytest.fixture(autouse=True)
 def _daemons_stay_up(request):
     """Fails the test during which a daemon died (a crash is always a bug)."""
     yield
-    s = _suite
-    if s is None:
-        return
-    dead = s.dead()
-    if dead:
-        logs = "\n".join(f"--- {n} ---\n{tail(s.logs[n])}" for n in dead)
-        # Only report each death once.
-        s.reported_dead.update(dead)
-        pytest.fail(f"daemon(s) died: {dead}\n{logs}")
+    for s in [_suite, *_extra_suites]:
+        if s is None:
+            continue
+        dead = s.dead()
+        if dead:
+            logs = "\n".join(f"--- {n} ---\n{tail(s.logs[n])}" for n in dead)
+            # Only report each death once.
+            s.reported_dead.update(dead)
+            pytest.fail(f"daemon(s) died: {dead}\n{logs}")
+
+
+_figures = []  # one-line results (e.g. durability counts) for the end of the run
+
+
+def report_figure(line):
+    """Prints `line` to stderr now (seen with -s) and again in the terminal summary at the
+    end of the run, so that CI logs show it without -s."""
+    print(line, file=sys.stderr, flush=True)
+    _figures.append(line)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _figures:
+        terminalreporter.section("mail suite figures")
+        for line in _figures:
+            terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
-    if rep.failed and _suite is not None:
-        for name, log in _suite.logs.items():
-            rep.sections.append((f"{name} log (tail)", tail(log, 25)))
+    if rep.failed:
+        for s in [_suite, *_extra_suites]:
+            if s is None:
+                continue
+            for name, log in s.logs.items():
+                rep.sections.append((f"{name} log {s.root.name} (tail)", tail(log, 25)))
