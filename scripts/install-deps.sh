@@ -9,6 +9,7 @@ BUILD_PKGS=(
   libargon2-dev libtomlplusplus-dev libgtest-dev libgmock-dev
 )
 TEST_PKGS=(
+  clang libclang-rt-14-dev
   python3 python3-pytest curl swaks libnet-ssleay-perl libio-socket-ssl-perl
   libnet-dns-perl libio-socket-inet6-perl
 )
