@@ -22,9 +22,10 @@ int main(int argc, char** argv) {
   auto directory = net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "smtpd", "directory");
   auto tls = net::load_tls_or_exit(config.tls, "smtpd");
 
+  net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
+  // After the runtime, so it is destroyed first: its last callbacks still find the loops.
   queue::GroupCommitter committer(*spool);
   smtpd::SmtpContext context{config, *directory, committer, tls.get()};
-  net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
   net::Server server(runtime, "smtpd", config.smtpd.max_connections, tls);
 
   const std::string busy = "421 4.7.0 Too many connections, try again later\r\n";
