@@ -175,11 +175,11 @@ measure() { # system workload sessions reuse(0/1) account-index
   local args=(run --sessions "$sessions" --count "$MESSAGES" --size "$SIZE" --timeout "$RUN_TIMEOUT")
   ((reuse)) && args+=(--reuse)
   if [[ $system == ours ]]; then
-    args+=(--smtp "127.0.0.1:$OUR_SMTP_PORT" --imap-port $OUR_IMAP_PORT --user "bob$idx@$DOMAIN"
+    args+=(--smtp "127.0.0.1:$OUR_SMTP_PORT" --imap-port "$OUR_IMAP_PORT" --user "bob$idx@$DOMAIN"
       --password "$OUR_PASS" --rcpt "bob$idx@$DOMAIN")
   else
     doveadm_clear_bob
-    args+=(--smtp "$PEER_SMTP" --imap-port $PEER_IMAP --user bob --password "$PEERS_PASS"
+    args+=(--smtp "$PEER_SMTP" --imap-port "$PEER_IMAP" --user bob --password "$PEERS_PASS"
       --rcpt "bob@$DOMAIN")
   fi
   sync
@@ -237,7 +237,7 @@ doveadm_clear_bob
   echo "Load average before/after the measurements: $LOAD_BEFORE / $LOAD_AFTER (other processes on"
   echo "the machine slow both systems; ratios from one run are more stable than the absolute figures)."
   echo "Rounds: $REPEAT (with more than one, each cell is that system's best round)."
-  echo "Peers: Postfix $(postconf -dh mail_version 2>/dev/null) + Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1); ours: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) ($BUILD_DIR)."
+  echo "Peers: Postfix $(postconf -dh mail_version 2>/dev/null) + Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1); ours: binaries in $BUILD_DIR (repository HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) at run time)."
 } >"$MD"
 echo
 cat "$MD"
