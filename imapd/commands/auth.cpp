@@ -63,7 +63,9 @@ net::awaitable<void> Session::authenticate(const imap::Command& c) {
   if (args.initial_response) {
     response = *args.initial_response == "=" ? "" : *args.initial_response;
   } else {
-    conn_->send(imap::format_continuation(""));
+    // An empty SASL challenge: "+ " and nothing else (RFC 9051 section 6.2.2), which
+    // clients decode as base64.
+    conn_->send("+ \r\n");
     auto status = co_await conn_->read_line(response, seconds(ctx_.config.imapd.idle_timeout));
     if (status != net::ReadStatus::Ok) {
       state_ = State::Logout;
