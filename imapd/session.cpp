@@ -51,7 +51,7 @@ const Rule kRules[] = {
     {"CHECK", kSelected, false, &Session::noop},
     {"FETCH", kSelected, true, &Session::fetch},
     {"STORE", kSelected, true, &Session::store},
-    {"EXPUNGE", kSelected, false, &Session::expunge},
+    {"EXPUNGE", kSelected, true, &Session::expunge},
     {"CLOSE", kSelected, false, &Session::close},
     {"UNSELECT", kSelected, false, &Session::unselect},
 };
@@ -163,7 +163,7 @@ bool Session::plaintext_auth_allowed() const {
 }
 
 std::string Session::capabilities() const {
-  std::string caps = "IMAP4rev1 LITERAL+ ID NAMESPACE UNSELECT CHILDREN";
+  std::string caps = "IMAP4rev1 LITERAL+ ID NAMESPACE UNSELECT CHILDREN UIDPLUS";
   if (state_ == State::NotAuthenticated) {
     if (ctx_.tls && !conn_->is_tls()) caps += " STARTTLS";
     if (plaintext_auth_allowed()) {

@@ -10,7 +10,7 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
   clang libclang-rt-14-dev
-  python3 python3-pytest curl swaks libnet-ssleay-perl libio-socket-ssl-perl
+  python3 python3-pytest curl swaks isync fetchmail libnet-ssleay-perl libio-socket-ssl-perl
   libnet-dns-perl libio-socket-inet6-perl
 )
 

@@ -1,4 +1,4 @@
-// APPEND (RFC 9051 section 6.3.12): a message from the client, already read as a literal
+// APPEND (RFC 9051 section 6.3.12, APPENDUID from RFC 4315): a message from the client, already read as a literal
 // bounded by imapd.max_literal_size, stored in one transaction.
 #include <ctime>
 
@@ -34,7 +34,9 @@ net::awaitable<void> Session::append(const imap::Command& c) {
   }
   log::info("append").kv("session", conn_->id()).kv("user", account_).kv("uid", delivered->front().uid);
   if (selected_ && selected_->info.id == delivered->front().mailbox_id) co_await refresh(false);
-  ok(c, "APPEND completed");
+  // RFC 4315 section 3: the new message's UID, so clients need not search for it.
+  const auto& d = delivered->front();
+  ok(c, "APPEND completed", "APPENDUID " + std::to_string(d.uid_validity) + " " + std::to_string(d.uid));
 }
 
 }  // namespace mail::imapd

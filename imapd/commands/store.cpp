@@ -1,5 +1,5 @@
-// STORE and UID STORE (RFC 9051 section 6.4.6), EXPUNGE (6.4.3), CLOSE (6.4.1) and
-// UNSELECT (RFC 3691).
+// STORE and UID STORE (RFC 9051 section 6.4.6), EXPUNGE (6.4.3) and UID EXPUNGE
+// (RFC 4315 section 2.1), CLOSE (6.4.1) and UNSELECT (RFC 3691).
 #include <algorithm>
 
 #include "imapd/session_impl.h"
@@ -57,9 +57,13 @@ net::awaitable<void> Session::expunge(const imap::Command& c) {
     co_return;
   }
   co_await refresh(true);  // \Deleted set by other sessions counts too
+  // UID EXPUNGE removes only the named messages among the \Deleted ones.
+  const imap::SequenceSet* only = c.uid ? &std::get<imap::SequenceArgs>(c.args).set : nullptr;
+  const auto& messages = selected_->messages;
+  const uint32_t max_uid = messages.empty() ? 0 : messages.back().uid;
   std::vector<uint32_t> deleted;
-  for (const auto& m : selected_->messages)
-    if (m.flags.system & store::kDeleted) deleted.push_back(m.uid);
+  for (const auto& m : messages)
+    if ((m.flags.system & store::kDeleted) && (!only || only->contains(m.uid, max_uid))) deleted.push_back(m.uid);
   if (!deleted.empty()) {
     auto removed = co_await blocking([&] { return ctx_.store.expunge(selected_->info.id, deleted); });
     if (!removed) {
@@ -68,7 +72,7 @@ net::awaitable<void> Session::expunge(const imap::Command& c) {
     }
     co_await refresh(true);  // reports each removal as EXPUNGE, highest number first
   }
-  ok(c, "EXPUNGE completed");
+  ok(c, std::string(c.uid ? "UID " : "") + "EXPUNGE completed");
 }
 
 net::awaitable<void> Session::close(const imap::Command& c) {
