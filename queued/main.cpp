@@ -95,40 +95,43 @@ class Scheduler {
     }
   }
 
-  // One pass over everything due. Runs on the worker pool.
+  // One pass over everything due. Runs on the worker pool. Stops early when a whole batch
+  // could not be saved (a full disk, say), so a failing queue is not spun on.
   int pass() {
     int64_t now = std::time(nullptr);
     int handled = 0;
     for (;;) {
-      auto due = spool_.due(now, 256);
+      auto due = spool_.due(now, kBatch);
       if (!due) {
         log::error("queue_scan_failed").kv("error", due.error().message);
         return handled;
       }
-      if (due->empty()) return handled;
-      for (const auto& envelope : *due) {
-        handle(envelope, now);
-        ++handled;
-      }
-      if (due->size() < 256) return handled;
+      int saved = 0;
+      for (const auto& envelope : *due) saved += handle(envelope, now) ? 1 : 0;
+      handled += saved;
+      if (due->size() < kBatch || saved == 0) return handled;
     }
   }
 
-  void handle(const queue::Envelope& envelope, int64_t now) {
+  // Delivers one message; true when its new state was saved in the queue.
+  bool handle(const queue::Envelope& envelope, int64_t now) {
     auto content = spool_.content(envelope.id);
     if (!content) {
       log::error("queue_read_failed").kv("queue_id", envelope.id).kv("error", content.error().message);
-      return;
+      return false;
     }
     auto updated = deliver_locally(envelope, *content, directory_, store_,
                                    DeliveryPolicy{now, config_.queued.retry_delay});
     Result<void> saved = updated.pending() ? spool_.update(updated) : spool_.remove(envelope.id);
     if (!saved) {
       log::error("queue_update_failed").kv("queue_id", envelope.id).kv("error", saved.error().message);
-    } else if (!updated.pending()) {
-      log::info("removed").kv("queue_id", envelope.id);
+      return false;
     }
+    if (!updated.pending()) log::info("removed").kv("queue_id", envelope.id);
+    return true;
   }
+
+  static constexpr size_t kBatch = 256;
 
   net::Runtime& runtime_;
   const Config& config_;
