@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BENCH=$ROOT/bench
-PEERS=/work/shared/peers
+PEERS=${PEERS_DIR:-$ROOT/../shared/peers}  # the shared folder beside the checkout
 PY=/usr/bin/python3
 HELPER=$BENCH/smtp_accept_run.py
 
