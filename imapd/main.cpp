@@ -25,12 +25,13 @@ int main(int argc, char** argv) {
   net::Server server(runtime, "imapd", config.imapd.max_connections, tls);
 
   const std::string busy = "* BYE Too many connections, try again later\r\n";
+  const std::string bye = "* BYE Server shutting down\r\n";
   const size_t max_line = static_cast<size_t>(config.imapd.max_line_length);
   auto handler = [&context](std::shared_ptr<net::Connection> conn, const net::ListenerSpec&) {
     return imapd::run_session(context, std::move(conn));
   };
-  net::listen_or_exit(server, {"imap", config.imapd.listen, false, max_line, busy}, handler, "imapd");
-  if (tls) net::listen_or_exit(server, {"imaps", config.imapd.tls_listen, true, max_line, busy}, handler, "imapd");
+  net::listen_or_exit(server, {"imap", config.imapd.listen, false, max_line, busy, bye}, handler, "imapd");
+  if (tls) net::listen_or_exit(server, {"imaps", config.imapd.tls_listen, true, max_line, busy, bye}, handler, "imapd");
   net::run_daemon(runtime, server, tls.get(), config);
   return 0;
 }

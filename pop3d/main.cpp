@@ -26,12 +26,13 @@ int main(int argc, char** argv) {
 
   // RFC 3206 4: SYS/TEMP tells the client to try again later.
   const std::string busy = "-ERR [SYS/TEMP] Too many connections\r\n";
+  const std::string bye = "-ERR [SYS/TEMP] Server shutting down\r\n";
   const size_t max_line = static_cast<size_t>(config.pop3d.max_line_length);
   auto handler = [&context](std::shared_ptr<net::Connection> conn, const net::ListenerSpec&) {
     return pop3d::run_session(context, std::move(conn));
   };
-  net::listen_or_exit(server, {"pop3", config.pop3d.listen, false, max_line, busy}, handler, "pop3d");
-  if (tls) net::listen_or_exit(server, {"pop3s", config.pop3d.tls_listen, true, max_line, busy}, handler, "pop3d");
+  net::listen_or_exit(server, {"pop3", config.pop3d.listen, false, max_line, busy, bye}, handler, "pop3d");
+  if (tls) net::listen_or_exit(server, {"pop3s", config.pop3d.tls_listen, true, max_line, busy, bye}, handler, "pop3d");
   net::run_daemon(runtime, server, tls.get(), config);
   return 0;
 }

@@ -11,6 +11,7 @@
 #include "common/net/daemon.h"
 #include "queue/group_commit.h"
 #include "queue/spool.h"
+#include "smtpd/protocol/reply.h"
 #include "smtpd/session.h"
 
 int main(int argc, char** argv) {
@@ -29,18 +30,20 @@ int main(int argc, char** argv) {
   net::Server server(runtime, "smtpd", config.smtpd.max_connections, tls);
 
   const std::string busy = "421 4.7.0 Too many connections, try again later\r\n";
+  // RFC 5321 3.8: 421 before closing, so the client retries later.
+  const std::string bye = smtp::replies::service_unavailable(config.server.hostname).to_wire();
   const size_t max_line = static_cast<size_t>(config.smtpd.max_line_length);
   auto handler_for = [&context](smtpd::Port port) {
     return [&context, port](std::shared_ptr<net::Connection> conn, const net::ListenerSpec&) {
       return smtpd::run_session(context, std::move(conn), port);
     };
   };
-  net::listen_or_exit(server, {"smtp", config.smtpd.listen, false, max_line, busy}, handler_for(smtpd::Port::Mx),
+  net::listen_or_exit(server, {"smtp", config.smtpd.listen, false, max_line, busy, bye}, handler_for(smtpd::Port::Mx),
                       "smtpd");
-  net::listen_or_exit(server, {"submission", config.smtpd.submission_listen, false, max_line, busy},
+  net::listen_or_exit(server, {"submission", config.smtpd.submission_listen, false, max_line, busy, bye},
                       handler_for(smtpd::Port::Submission), "smtpd");
   if (tls)
-    net::listen_or_exit(server, {"submissions", config.smtpd.submissions_listen, true, max_line, busy},
+    net::listen_or_exit(server, {"submissions", config.smtpd.submissions_listen, true, max_line, busy, bye},
                         handler_for(smtpd::Port::Submissions), "smtpd");
   net::run_daemon(runtime, server, tls.get(), config);
   return 0;

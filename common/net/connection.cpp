@@ -22,6 +22,11 @@ Connection::~Connection() = default;
 
 awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point deadline) {
   if (closed_) co_return ReadStatus::Closed;
+  if (shutting_down_) {
+    send(goodbye_);
+    co_await flush(std::chrono::seconds(5));
+    co_return ReadStatus::Closed;
+  }
   if (!output_.empty() && !co_await flush()) co_return ReadStatus::Closed;
   if (std::chrono::steady_clock::now() >= deadline) co_return ReadStatus::Timeout;
   auto buffer = input_.prepare(16 * 1024);
@@ -35,6 +40,11 @@ awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point dea
   }
   if (result.index() == 1) {
     input_.commit(0);
+    if (shutting_down_) {  // shut_down() cancelled the wait
+      send(goodbye_);
+      co_await flush(std::chrono::seconds(5));
+      co_return ReadStatus::Closed;
+    }
     co_return ReadStatus::Timeout;
   }
   auto [ec, n] = std::get<0>(result);
@@ -114,6 +124,13 @@ std::string Connection::tls_cipher() const {
   if (!tls_) return "";
   const char* name = SSL_get_cipher_name(const_cast<ssl::stream<tcp::socket>&>(*tls_).native_handle());
   return name ? name : "";
+}
+
+void Connection::shut_down(std::string goodbye) {
+  if (closed_ || shutting_down_) return;
+  shutting_down_ = true;
+  goodbye_ = std::move(goodbye);
+  timer_.cancel();  // wakes a pending read
 }
 
 void Connection::close() {

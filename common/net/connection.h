@@ -54,6 +54,10 @@ class Connection {
 
   // Ends the connection (safe to call on the connection's executor only).
   void close();
+  // Server shutdown (on the connection's executor): the session's current or next read
+  // sends `goodbye` (the protocol's shutdown reply) and reports Closed, so a session ends
+  // at a command boundary and work already in progress (a queue commit) completes.
+  void shut_down(std::string goodbye);
   asio::any_io_executor executor() { return socket().get_executor(); }
 
  private:
@@ -71,6 +75,8 @@ class Connection {
   uint16_t local_port_ = 0;
   bool loopback_ = false;
   bool closed_ = false;
+  bool shutting_down_ = false;
+  std::string goodbye_;
 };
 
 }  // namespace mail::net

@@ -152,8 +152,8 @@ awaitable<void> Server::accept_loop(std::shared_ptr<Listener> listener) {
     auto conn = std::make_shared<Connection>(std::move(socket), listener->spec.max_line, log::new_session_id());
     {
       std::lock_guard lock(sessions_mutex_);
-      std::erase_if(sessions_, [](auto& w) { return w.expired(); });
-      sessions_.push_back(conn);
+      std::erase_if(sessions_, [](const OpenSession& o) { return o.connection.expired(); });
+      sessions_.push_back(OpenSession{conn, listener->spec.shutdown_reply});
     }
     asio::co_spawn(ctx, run_session(conn, listener), [this, id = conn->id()](std::exception_ptr e) {
       --active_;
@@ -194,8 +194,9 @@ void Server::shutdown() {
     });
   }
   std::lock_guard lock(sessions_mutex_);
-  for (auto& weak : sessions_) {
-    if (auto conn = weak.lock()) asio::post(conn->executor(), [conn] { conn->close(); });
+  for (auto& open : sessions_) {
+    if (auto conn = open.connection.lock())
+      asio::post(conn->executor(), [conn, bye = open.shutdown_reply] { conn->shut_down(bye); });
   }
 }
 

@@ -61,7 +61,8 @@ struct ListenerSpec {
   std::string address;  // "127.0.0.1:2525", "[::1]:143"
   bool implicit_tls = false;
   size_t max_line = 1000;  // initial line limit of each connection's input buffer
-  std::string busy_reply;  // sent before closing when the connection limit is reached
+  std::string busy_reply;      // sent before closing when the connection limit is reached
+  std::string shutdown_reply;  // sent to open sessions on SIGTERM, at their next read
 };
 
 using SessionHandler = std::function<awaitable<void>(std::shared_ptr<Connection>, const ListenerSpec&)>;
@@ -74,7 +75,8 @@ class Server {
 
   // Binds now, so a busy port stops start-up with a clear message; accepts once running.
   Result<void> listen(ListenerSpec spec, SessionHandler handler);
-  // Stops accepting and closes every open connection.
+  // Stops accepting; every open session gets its listener's shutdown_reply at its next
+  // read and ends (see Connection::shut_down).
   void shutdown();
   int active_connections() const { return active_.load(); }
   TlsContexts* tls() const { return tls_.get(); }
@@ -91,7 +93,11 @@ class Server {
   std::atomic<int> active_{0};
   std::vector<std::shared_ptr<Listener>> listeners_;
   std::mutex sessions_mutex_;
-  std::list<std::weak_ptr<Connection>> sessions_;
+  struct OpenSession {
+    std::weak_ptr<Connection> connection;
+    std::string shutdown_reply;
+  };
+  std::list<OpenSession> sessions_;
   std::atomic<bool> stopping_{false};
 };
 

@@ -1,7 +1,7 @@
 """Graceful shutdown: each daemon, started alone on its own data directory and ports,
-exits 0 soon after SIGTERM, also while a client session is open (RFC-level goodbyes are
-the daemon's choice; hanging or crashing is not). The shared daemons of the session
-fixture are checked the same way when the run ends."""
+exits 0 soon after SIGTERM, also while a client session is open, and that session gets
+its protocol's shutdown reply first (SMTP 421 4.3.2, IMAP * BYE, POP3 -ERR [SYS/TEMP]).
+The shared daemons of the session fixture are checked the same way when the run ends."""
 
 import signal
 import subprocess
@@ -28,7 +28,11 @@ def test_sigterm_exits_zero(tmp_path, name):
     proc = s.procs[name]
     started = time.monotonic()
     proc.send_signal(signal.SIGTERM)
+    goodbye = {"smtpd": b"421 4.3.2 ", "imapd": b"* BYE ", "pop3d": b"-ERR [SYS/TEMP] "}.get(name)
     try:
+        if client:
+            line = client.readline()
+            assert line.startswith(goodbye), f"{name} said {line!r} on shutdown, not {goodbye!r}"
         code = proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
