@@ -7,14 +7,15 @@
 
 namespace mail {
 
-CommandLine parse_command_line(int argc, char** argv, std::string_view program, std::string_view usage) {
+CommandLine parse_command_line(int argc, char** argv, std::string_view program,
+                               std::string_view usage) {
   CommandLine out;
   std::optional<std::string> config_path;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
-      std::printf("usage: %.*s [--config PATH] %.*s\n", static_cast<int>(program.size()), program.data(),
-                  static_cast<int>(usage.size()), usage.data());
+      std::printf("usage: %.*s [--config PATH] %.*s\n", static_cast<int>(program.size()),
+                  program.data(), static_cast<int>(usage.size()), usage.data());
       std::exit(0);
     } else if (arg == "--config" || arg == "-c") {
       if (i + 1 >= argc) {

@@ -16,6 +16,7 @@ struct CommandLine {
 };
 
 // Exits the process with status 2 and a message on stderr for bad options or config.
-CommandLine parse_command_line(int argc, char** argv, std::string_view program, std::string_view usage);
+CommandLine parse_command_line(int argc, char** argv, std::string_view program,
+                               std::string_view usage);
 
 }  // namespace mail

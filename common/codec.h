@@ -12,7 +12,10 @@ namespace mail {
 
 class Encoder {
  public:
-  Encoder& u8(uint8_t v) { out_.push_back(static_cast<char>(v)); return *this; }
+  Encoder& u8(uint8_t v) {
+    out_.push_back(static_cast<char>(v));
+    return *this;
+  }
   Encoder& u32(uint32_t v) { return be(v, 4); }
   Encoder& u64(uint64_t v) { return be(v, 8); }
   Encoder& i64(int64_t v) { return be(static_cast<uint64_t>(v), 8); }
@@ -21,7 +24,10 @@ class Encoder {
     out_.append(s);
     return *this;
   }
-  Encoder& raw(std::string_view s) { out_.append(s); return *this; }
+  Encoder& raw(std::string_view s) {
+    out_.append(s);
+    return *this;
+  }
 
   const std::string& bytes() const& { return out_; }
   std::string bytes() && { return std::move(out_); }
@@ -44,7 +50,10 @@ class Decoder {
   int64_t i64() { return static_cast<int64_t>(be(8)); }
   std::string str() {
     uint32_t n = u32();
-    if (!ok_ || n > in_.size()) { ok_ = false; return {}; }
+    if (!ok_ || n > in_.size()) {
+      ok_ = false;
+      return {};
+    }
     std::string s(in_.substr(0, n));
     in_.remove_prefix(n);
     return s;
@@ -56,7 +65,10 @@ class Decoder {
 
  private:
   uint64_t be(size_t width) {
-    if (!ok_ || in_.size() < width) { ok_ = false; return 0; }
+    if (!ok_ || in_.size() < width) {
+      ok_ = false;
+      return 0;
+    }
     uint64_t v = 0;
     for (size_t i = 0; i < width; ++i) v = (v << 8) | static_cast<uint8_t>(in_[i]);
     in_.remove_prefix(width);

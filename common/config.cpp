@@ -3,25 +3,25 @@
 // Input is untrusted text: every key is checked, unknown ones are refused.
 #include "common/config.h"
 
+#include <toml++/toml.h>
 #include <fstream>
 #include <functional>
 #include <limits>
 #include <sstream>
-#include <toml++/toml.h>
 #include <vector>
 
 namespace mail {
 namespace {
 
 // Checks one value and stores it; returns an error text (without the key) or "".
-using Setter = std::function<std::string(const toml::node&, Config&, const std::filesystem::path& base)>;
+using Setter =
+    std::function<std::string(const toml::node&, Config&, const std::filesystem::path& base)>;
 
 struct Key {
   std::string section;
   std::string name;
   Setter set;
 };
-
 
 template <typename Section>
 Setter str(Section Config::*section, std::string Section::*field) {
@@ -77,7 +77,8 @@ Setter endpoint(Section Config::*section, std::string Section::*field) {
       if (colon == std::string::npos || colon == 0 || colon + 1 == v->size())
         return "expected \"address:port\", got \"" + *v + "\"";
       std::string port = v->substr(colon + 1);
-      if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 || std::stoi(port) > 65535)
+      if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
+          std::stoi(port) > 65535)
         return "bad port in \"" + *v + "\"";
     }
     (c.*section).*field = *v;
@@ -107,26 +108,35 @@ const std::vector<Key>& schema() {
       {"smtpd", "max_message_size",
        integer(&Config::smtpd, &SmtpdConfig::max_message_size, 1024, int64_t{1} << 40)},
       {"smtpd", "max_recipients", integer(&Config::smtpd, &SmtpdConfig::max_recipients, 1, 100000)},
-      {"smtpd", "max_line_length", integer(&Config::smtpd, &SmtpdConfig::max_line_length, 512, 1 << 20)},
-      {"smtpd", "max_connections", integer(&Config::smtpd, &SmtpdConfig::max_connections, 1, 1000000)},
+      {"smtpd", "max_line_length",
+       integer(&Config::smtpd, &SmtpdConfig::max_line_length, 512, 1 << 20)},
+      {"smtpd", "max_connections",
+       integer(&Config::smtpd, &SmtpdConfig::max_connections, 1, 1000000)},
       {"smtpd", "max_errors", integer(&Config::smtpd, &SmtpdConfig::max_errors, 1, 1000)},
-      {"smtpd", "command_timeout", integer(&Config::smtpd, &SmtpdConfig::command_timeout, 1, 86400)},
+      {"smtpd", "command_timeout",
+       integer(&Config::smtpd, &SmtpdConfig::command_timeout, 1, 86400)},
       {"smtpd", "data_timeout", integer(&Config::smtpd, &SmtpdConfig::data_timeout, 1, 86400)},
       {"imapd", "listen", endpoint(&Config::imapd, &ImapdConfig::listen)},
       {"imapd", "tls_listen", endpoint(&Config::imapd, &ImapdConfig::tls_listen)},
-      {"imapd", "max_line_length", integer(&Config::imapd, &ImapdConfig::max_line_length, 1024, 1 << 24)},
+      {"imapd", "max_line_length",
+       integer(&Config::imapd, &ImapdConfig::max_line_length, 1024, 1 << 24)},
       {"imapd", "max_literal_size",
        integer(&Config::imapd, &ImapdConfig::max_literal_size, 1024, int64_t{1} << 40)},
-      {"imapd", "max_connections", integer(&Config::imapd, &ImapdConfig::max_connections, 1, 1000000)},
-      {"imapd", "max_bad_commands", integer(&Config::imapd, &ImapdConfig::max_bad_commands, 1, 1000)},
+      {"imapd", "max_connections",
+       integer(&Config::imapd, &ImapdConfig::max_connections, 1, 1000000)},
+      {"imapd", "max_bad_commands",
+       integer(&Config::imapd, &ImapdConfig::max_bad_commands, 1, 1000)},
       {"imapd", "idle_timeout", integer(&Config::imapd, &ImapdConfig::idle_timeout, 1, 86400)},
       {"imapd", "allow_plaintext_auth_on_loopback",
        boolean(&Config::imapd, &ImapdConfig::allow_plaintext_auth_on_loopback)},
       {"pop3d", "listen", endpoint(&Config::pop3d, &Pop3dConfig::listen)},
       {"pop3d", "tls_listen", endpoint(&Config::pop3d, &Pop3dConfig::tls_listen)},
-      {"pop3d", "max_line_length", integer(&Config::pop3d, &Pop3dConfig::max_line_length, 256, 1 << 20)},
-      {"pop3d", "max_connections", integer(&Config::pop3d, &Pop3dConfig::max_connections, 1, 1000000)},
-      {"pop3d", "max_bad_commands", integer(&Config::pop3d, &Pop3dConfig::max_bad_commands, 1, 1000)},
+      {"pop3d", "max_line_length",
+       integer(&Config::pop3d, &Pop3dConfig::max_line_length, 256, 1 << 20)},
+      {"pop3d", "max_connections",
+       integer(&Config::pop3d, &Pop3dConfig::max_connections, 1, 1000000)},
+      {"pop3d", "max_bad_commands",
+       integer(&Config::pop3d, &Pop3dConfig::max_bad_commands, 1, 1000)},
       {"pop3d", "idle_timeout", integer(&Config::pop3d, &Pop3dConfig::idle_timeout, 1, 86400)},
       {"pop3d", "allow_plaintext_auth_on_loopback",
        boolean(&Config::pop3d, &Pop3dConfig::allow_plaintext_auth_on_loopback)},
@@ -160,25 +170,26 @@ Result<Config> parse_config(std::string_view text, std::string_view source_name,
     bool known_section = false;
     for (const Key& k : schema()) known_section |= k.section == section;
     if (!known_section || !table)
-      return make_error(ErrorKind::Invalid,
-                        where(source_name, section_key.source()) + ": unknown section [" + section + "]");
+      return make_error(ErrorKind::Invalid, where(source_name, section_key.source()) +
+                                                ": unknown section [" + section + "]");
     for (auto&& [key, node] : *table) {
       const std::string name(key.str());
       const Key* found = nullptr;
       for (const Key& k : schema())
         if (k.section == section && k.name == name) found = &k;
       if (!found)
-        return make_error(ErrorKind::Invalid,
-                          where(source_name, key.source()) + ": unknown key " + section + "." + name);
+        return make_error(ErrorKind::Invalid, where(source_name, key.source()) + ": unknown key " +
+                                                  section + "." + name);
       std::string problem = found->set(node, config, base_dir);
       if (!problem.empty())
-        return make_error(ErrorKind::Invalid,
-                          where(source_name, node.source()) + ": " + section + "." + name + ": " + problem);
+        return make_error(ErrorKind::Invalid, where(source_name, node.source()) + ": " + section +
+                                                  "." + name + ": " + problem);
     }
   }
   if (config.tls.cert_file.empty() != config.tls.key_file.empty())
-    return make_error(ErrorKind::Invalid, std::string(source_name) +
-                                              ": tls.cert_file and tls.key_file must be set together");
+    return make_error(
+        ErrorKind::Invalid,
+        std::string(source_name) + ": tls.cert_file and tls.key_file must be set together");
   return config;
 }
 

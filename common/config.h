@@ -15,7 +15,7 @@
 namespace mail {
 
 struct ServerConfig {
-  std::string hostname = "localhost";      // our name in greetings and Received headers
+  std::string hostname = "localhost";       // our name in greetings and Received headers
   std::filesystem::path data_dir = "data";  // holds store/, queue/, directory/
   int io_threads = 0;                       // event-loop threads; 0 = one per core
   int worker_threads = 4;                   // pool for blocking calls (LMDB, argon2, fsync)
@@ -36,12 +36,12 @@ struct SmtpdConfig {
   std::string submission_listen = "127.0.0.1:2587";   // submission, STARTTLS (587)
   std::string submissions_listen = "127.0.0.1:2465";  // submissions, implicit TLS (465)
   uint64_t max_message_size = 25 * 1024 * 1024;       // octets, advertised in SIZE
-  int max_recipients = 100;                            // per message; more get 452 4.5.3
-  int max_line_length = 1000;                          // command line octets incl. CRLF
-  int max_connections = 1000;                          // concurrent sessions, all listeners
-  int max_errors = 10;                                 // protocol errors before 421
-  int command_timeout = 300;                           // seconds (RFC 5321 4.5.3.2.7)
-  int data_timeout = 180;                              // seconds per DATA read (4.5.3.2.5)
+  int max_recipients = 100;                           // per message; more get 452 4.5.3
+  int max_line_length = 1000;                         // command line octets incl. CRLF
+  int max_connections = 1000;                         // concurrent sessions, all listeners
+  int max_errors = 10;                                // protocol errors before 421
+  int command_timeout = 300;                          // seconds (RFC 5321 4.5.3.2.7)
+  int data_timeout = 180;                             // seconds per DATA read (4.5.3.2.5)
 };
 
 struct ImapdConfig {
@@ -50,8 +50,8 @@ struct ImapdConfig {
   int max_line_length = 65536;                // command line octets, literals excluded
   uint64_t max_literal_size = 25 * 1024 * 1024;
   int max_connections = 5000;
-  int max_bad_commands = 20;   // BAD replies before BYE
-  int idle_timeout = 1800;     // seconds of silence before autologout (RFC 9051: >= 30 min)
+  int max_bad_commands = 20;  // BAD replies before BYE
+  int idle_timeout = 1800;    // seconds of silence before autologout (RFC 9051: >= 30 min)
   bool allow_plaintext_auth_on_loopback = false;  // LOGIN without TLS from 127.0.0.0/8, ::1
 };
 

@@ -5,7 +5,9 @@
 namespace mail {
 namespace {
 
-Result<Config> parse(std::string_view text) { return parse_config(text, "test.toml", "/base"); }
+Result<Config> parse(std::string_view text) {
+  return parse_config(text, "test.toml", "/base");
+}
 
 TEST(ConfigTest, EmptyFileGivesDefaults) {
   auto c = parse("");
@@ -51,7 +53,8 @@ TEST(ConfigTest, BadInputNamesKeyAndLine) {
   const BadCase cases[] = {
       {"[smtpd]\nmax_recipent = 5\n", "test.toml:2: unknown key smtpd.max_recipent"},
       {"[smptd]\nlisten = \"1.2.3.4:25\"\n", "test.toml:1: unknown section [smptd]"},
-      {"\n\n[smtpd]\nmax_recipients = \"many\"\n", "test.toml:4: smtpd.max_recipients: expected an integer"},
+      {"\n\n[smtpd]\nmax_recipients = \"many\"\n",
+       "test.toml:4: smtpd.max_recipients: expected an integer"},
       {"[smtpd]\nmax_recipients = 0\n", "smtpd.max_recipients: expected an integer between 1"},
       {"[imapd]\nallow_plaintext_auth_on_loopback = 1\n", "expected true or false"},
       {"[smtpd]\nlisten = \"127.0.0.1\"\n", "smtpd.listen: expected \"address:port\""},

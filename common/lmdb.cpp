@@ -6,7 +6,8 @@ namespace mail::lmdb {
 
 Error to_error(int rc, std::string_view what) {
   ErrorKind kind = ErrorKind::Temporary;
-  if (rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_PAGE_NOTFOUND)
+  if (rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ||
+      rc == MDB_PAGE_NOTFOUND)
     kind = ErrorKind::Corrupt;
   else if (rc == MDB_NOTFOUND)
     kind = ErrorKind::NotFound;
@@ -15,7 +16,8 @@ Error to_error(int rc, std::string_view what) {
   return make_error(kind, std::string(what) + ": " + mdb_strerror(rc));
 }
 
-Result<std::unique_ptr<Env>> Env::open(const std::filesystem::path& dir, const EnvOptions& options) {
+Result<std::unique_ptr<Env>> Env::open(const std::filesystem::path& dir,
+                                       const EnvOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return make_error(ErrorKind::Temporary, "create " + dir.string() + ": " + ec.message());
@@ -38,7 +40,9 @@ Result<std::unique_ptr<Env>> Env::open(const std::filesystem::path& dir, const E
   return std::unique_ptr<Env>(new Env(env));
 }
 
-Env::~Env() { mdb_env_close(env_); }
+Env::~Env() {
+  mdb_env_close(env_);
+}
 
 Result<Txn> Txn::begin(Env& env, bool write) {
   MDB_txn* txn = nullptr;
@@ -107,9 +111,15 @@ bool Cursor::load(MDB_cursor_op op, std::string_view from) {
   return true;
 }
 
-bool Cursor::seek(std::string_view from) { return load(MDB_SET_RANGE, from); }
-bool Cursor::first() { return load(MDB_FIRST); }
-bool Cursor::next() { return load(MDB_NEXT); }
+bool Cursor::seek(std::string_view from) {
+  return load(MDB_SET_RANGE, from);
+}
+bool Cursor::first() {
+  return load(MDB_FIRST);
+}
+bool Cursor::next() {
+  return load(MDB_NEXT);
+}
 
 Result<void> Cursor::del() {
   int rc = mdb_cursor_del(cur_, 0);

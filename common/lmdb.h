@@ -27,7 +27,8 @@ struct EnvOptions {
 class Env {
  public:
   // Creates the directory (mode 0700) when missing.
-  static Result<std::unique_ptr<Env>> open(const std::filesystem::path& dir, const EnvOptions& options);
+  static Result<std::unique_ptr<Env>> open(const std::filesystem::path& dir,
+                                           const EnvOptions& options);
   ~Env();
   Env(const Env&) = delete;
   Env& operator=(const Env&) = delete;
@@ -89,7 +90,11 @@ class Cursor {
   std::string_view key_, value_;
 };
 
-inline std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
-inline MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
+inline std::string_view view(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+inline MDB_val val(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
 
 }  // namespace mail::lmdb

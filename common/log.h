@@ -25,22 +25,34 @@ class Line {
 
   Line& kv(std::string_view key, std::string_view value);
   Line& kv(std::string_view key, const char* value) { return kv(key, std::string_view(value)); }
-  Line& kv(std::string_view key, const std::string& value) { return kv(key, std::string_view(value)); }
+  Line& kv(std::string_view key, const std::string& value) {
+    return kv(key, std::string_view(value));
+  }
   Line& kv(std::string_view key, int64_t value);
   Line& kv(std::string_view key, uint64_t value);
   Line& kv(std::string_view key, int value) { return kv(key, static_cast<int64_t>(value)); }
   Line& kv(std::string_view key, unsigned value) { return kv(key, static_cast<uint64_t>(value)); }
-  Line& kv(std::string_view key, bool value) { return kv(key, std::string_view(value ? "true" : "false")); }
+  Line& kv(std::string_view key, bool value) {
+    return kv(key, std::string_view(value ? "true" : "false"));
+  }
 
  private:
   bool on_;
   std::string text_;
 };
 
-inline Line debug(std::string_view event) { return Line(Level::Debug, event); }
-inline Line info(std::string_view event) { return Line(Level::Info, event); }
-inline Line warn(std::string_view event) { return Line(Level::Warn, event); }
-inline Line error(std::string_view event) { return Line(Level::Error, event); }
+inline Line debug(std::string_view event) {
+  return Line(Level::Debug, event);
+}
+inline Line info(std::string_view event) {
+  return Line(Level::Info, event);
+}
+inline Line warn(std::string_view event) {
+  return Line(Level::Warn, event);
+}
+inline Line error(std::string_view event) {
+  return Line(Level::Error, event);
+}
 
 // A short random id for a session or connection (8 upper-case hex digits).
 std::string new_session_id();

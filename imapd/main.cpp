@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   const Config& config = cli.config;
   log::init("imapd", config.log.level);
   auto store = net::open_or_exit(store::open_lmdb_store(config.store_dir()), "imapd", "store");
-  auto directory = net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "imapd", "directory");
+  auto directory =
+      net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "imapd", "directory");
   auto tls = net::load_tls_or_exit(config.tls, "imapd");
 
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
@@ -30,8 +31,11 @@ int main(int argc, char** argv) {
   auto handler = [&context](std::shared_ptr<net::Connection> conn, const net::ListenerSpec&) {
     return imapd::run_session(context, std::move(conn));
   };
-  net::listen_or_exit(server, {"imap", config.imapd.listen, false, max_line, busy, bye}, handler, "imapd");
-  if (tls) net::listen_or_exit(server, {"imaps", config.imapd.tls_listen, true, max_line, busy, bye}, handler, "imapd");
+  net::listen_or_exit(server, {"imap", config.imapd.listen, false, max_line, busy, bye}, handler,
+                      "imapd");
+  if (tls)
+    net::listen_or_exit(server, {"imaps", config.imapd.tls_listen, true, max_line, busy, bye},
+                        handler, "imapd");
   net::run_daemon(runtime, server, tls.get(), config);
   return 0;
 }

@@ -18,13 +18,15 @@ namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
 }  // namespace
 
-std::string header_fields(std::string_view header, const std::vector<std::string>& names, bool exclude) {
+std::string header_fields(std::string_view header, const std::vector<std::string>& names,
+                          bool exclude) {
   std::string out;
   size_t pos = 0;
   bool keep = false;  // whether the field being walked (with its continuations) is kept
@@ -37,9 +39,11 @@ std::string header_fields(std::string_view header, const std::vector<std::string
       if (keep) out.append(line);
     } else {
       size_t colon = line.find(':');
-      std::string_view name = colon == std::string_view::npos ? std::string_view() : line.substr(0, colon);
+      std::string_view name =
+          colon == std::string_view::npos ? std::string_view() : line.substr(0, colon);
       while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-      bool listed = std::any_of(names.begin(), names.end(), [&](const std::string& n) { return iequals(n, name); });
+      bool listed = std::any_of(names.begin(), names.end(),
+                                [&](const std::string& n) { return iequals(n, name); });
       keep = !name.empty() && (listed != exclude);
       if (keep) out.append(line);
     }

@@ -18,7 +18,8 @@ std::string_view text_section(std::string_view message, uint32_t header_size);
 
 // HEADER.FIELDS (names) or, with exclude, HEADER.FIELDS.NOT: the matching header fields
 // (continuation lines included) followed by the blank line. Names match case-insensitively.
-std::string header_fields(std::string_view header, const std::vector<std::string>& names, bool exclude);
+std::string header_fields(std::string_view header, const std::vector<std::string>& names,
+                          bool exclude);
 
 // <offset.length>: the substring, empty when offset is beyond the end.
 std::string_view partial(std::string_view data, uint32_t offset, uint32_t length);

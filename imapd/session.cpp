@@ -19,9 +19,11 @@ using std::chrono::seconds;
 namespace {
 
 constexpr unsigned kAny = static_cast<unsigned>(State::NotAuthenticated) |
-                          static_cast<unsigned>(State::Authenticated) | static_cast<unsigned>(State::Selected);
+                          static_cast<unsigned>(State::Authenticated) |
+                          static_cast<unsigned>(State::Selected);
 constexpr unsigned kNotAuth = static_cast<unsigned>(State::NotAuthenticated);
-constexpr unsigned kAuth = static_cast<unsigned>(State::Authenticated) | static_cast<unsigned>(State::Selected);
+constexpr unsigned kAuth =
+    static_cast<unsigned>(State::Authenticated) | static_cast<unsigned>(State::Selected);
 constexpr unsigned kSelected = static_cast<unsigned>(State::Selected);
 
 struct Rule {
@@ -60,16 +62,19 @@ const Rule kRules[] = {
 std::string tag_of(std::string_view wire) {
   size_t end = wire.find_first_of(" \r\n");
   std::string tag(wire.substr(0, end));
-  if (tag.empty() || tag.size() > 64 || tag.find_first_of("{}()\"*%\\") != std::string::npos) return "*";
+  if (tag.empty() || tag.size() > 64 || tag.find_first_of("{}()\"*%\\") != std::string::npos)
+    return "*";
   return tag;
 }
 
 }  // namespace
 
-Session::Session(ImapContext& ctx, std::shared_ptr<net::Connection> conn) : ctx_(ctx), conn_(std::move(conn)) {}
+Session::Session(ImapContext& ctx, std::shared_ptr<net::Connection> conn)
+    : ctx_(ctx), conn_(std::move(conn)) {}
 
 net::awaitable<void> Session::run() {
-  untagged("OK [CAPABILITY " + capabilities() + "] " + ctx_.config.server.hostname + " IMAP server ready");
+  untagged("OK [CAPABILITY " + capabilities() + "] " + ctx_.config.server.hostname +
+           " IMAP server ready");
   std::string wire;
   while (state_ != State::Logout) {
     auto outcome = co_await read_command(wire);
@@ -107,10 +112,12 @@ net::awaitable<Session::ReadOutcome> Session::read_command(std::string& wire) {
         bye("Literal too large");
         co_return ReadOutcome::Closed;
       }
-      conn_->send(imap::format_tagged(tag_of(wire), imap::Status::No, "TOOBIG", "Literal too large"));
+      conn_->send(
+          imap::format_tagged(tag_of(wire), imap::Status::No, "TOOBIG", "Literal too large"));
       co_return ReadOutcome::Skipped;
     }
-    if (!literal->non_synchronizing) conn_->send(imap::format_continuation("Ready for literal data"));
+    if (!literal->non_synchronizing)
+      conn_->send(imap::format_continuation("Ready for literal data"));
     std::string data;
     status = co_await conn_->read_exact(literal->size, data, seconds(cfg.idle_timeout));
     if (status != ReadStatus::Ok) co_return ReadOutcome::Closed;
@@ -159,7 +166,8 @@ void Session::bye(std::string_view text) {
 }
 
 bool Session::plaintext_auth_allowed() const {
-  return conn_->is_tls() || (ctx_.config.imapd.allow_plaintext_auth_on_loopback && conn_->remote_is_loopback());
+  return conn_->is_tls() ||
+         (ctx_.config.imapd.allow_plaintext_auth_on_loopback && conn_->remote_is_loopback());
 }
 
 std::string Session::capabilities() const {
@@ -249,10 +257,12 @@ net::awaitable<void> Session::refresh(bool allow_expunge) {
   size_t j = 0;
   for (size_t i = 0; i < current.size(); ++i) {
     while (j < fresh->size() && (*fresh)[j].uid < current[i].uid) ++j;
-    if (j < fresh->size() && (*fresh)[j].uid == current[i].uid && !((*fresh)[j].flags == current[i].flags)) {
+    if (j < fresh->size() && (*fresh)[j].uid == current[i].uid &&
+        !((*fresh)[j].flags == current[i].flags)) {
       current[i].flags = (*fresh)[j].flags;
       current[i].modseq = (*fresh)[j].modseq;
-      untagged(std::to_string(i + 1) + " FETCH (FLAGS " + format_message_flags(current[i].flags) + ")");
+      untagged(std::to_string(i + 1) + " FETCH (FLAGS " + format_message_flags(current[i].flags) +
+               ")");
     }
   }
   const uint32_t last_uid = current.empty() ? 0 : current.back().uid;
@@ -264,8 +274,9 @@ net::awaitable<void> Session::refresh(bool allow_expunge) {
 
 std::string format_message_flags(const store::Flags& flags) {
   static const std::pair<uint32_t, const char*> kSystem[] = {
-      {store::kAnswered, "\\Answered"}, {store::kFlagged, "\\Flagged"}, {store::kDeleted, "\\Deleted"},
-      {store::kSeen, "\\Seen"},         {store::kDraft, "\\Draft"},
+      {store::kAnswered, "\\Answered"}, {store::kFlagged, "\\Flagged"},
+      {store::kDeleted, "\\Deleted"},   {store::kSeen, "\\Seen"},
+      {store::kDraft, "\\Draft"},
   };
   std::vector<std::string> names;
   for (auto [bit, name] : kSystem)
@@ -276,8 +287,9 @@ std::string format_message_flags(const store::Flags& flags) {
 
 bool parse_flags(const std::vector<std::string>& names, store::Flags& out, std::string& bad_name) {
   static const std::pair<const char*, uint32_t> kSystem[] = {
-      {"\\ANSWERED", store::kAnswered}, {"\\FLAGGED", store::kFlagged}, {"\\DELETED", store::kDeleted},
-      {"\\SEEN", store::kSeen},         {"\\DRAFT", store::kDraft},
+      {"\\ANSWERED", store::kAnswered}, {"\\FLAGGED", store::kFlagged},
+      {"\\DELETED", store::kDeleted},   {"\\SEEN", store::kSeen},
+      {"\\DRAFT", store::kDraft},
   };
   for (const auto& name : names) {
     if (name.empty()) continue;
@@ -286,7 +298,8 @@ bool parse_flags(const std::vector<std::string>& names, store::Flags& out, std::
       continue;
     }
     std::string upper = name;
-    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char ch) { return std::toupper(ch); });
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char ch) { return std::toupper(ch); });
     if (upper == "\\RECENT") continue;  // session-only, cannot be stored
     bool known = false;
     for (auto [flag, bit] : kSystem) {
@@ -305,7 +318,8 @@ bool parse_flags(const std::vector<std::string>& names, store::Flags& out, std::
   return true;
 }
 
-net::awaitable<void> run_session(ImapContext& context, std::shared_ptr<net::Connection> connection) {
+net::awaitable<void> run_session(ImapContext& context,
+                                 std::shared_ptr<net::Connection> connection) {
   Session session(context, std::move(connection));
   co_await session.run();
 }

@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   const Config& config = cli.config;
   log::init("pop3d", config.log.level);
   auto store = net::open_or_exit(store::open_lmdb_store(config.store_dir()), "pop3d", "store");
-  auto directory = net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "pop3d", "directory");
+  auto directory =
+      net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "pop3d", "directory");
   auto tls = net::load_tls_or_exit(config.tls, "pop3d");
 
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
@@ -31,8 +32,11 @@ int main(int argc, char** argv) {
   auto handler = [&context](std::shared_ptr<net::Connection> conn, const net::ListenerSpec&) {
     return pop3d::run_session(context, std::move(conn));
   };
-  net::listen_or_exit(server, {"pop3", config.pop3d.listen, false, max_line, busy, bye}, handler, "pop3d");
-  if (tls) net::listen_or_exit(server, {"pop3s", config.pop3d.tls_listen, true, max_line, busy, bye}, handler, "pop3d");
+  net::listen_or_exit(server, {"pop3", config.pop3d.listen, false, max_line, busy, bye}, handler,
+                      "pop3d");
+  if (tls)
+    net::listen_or_exit(server, {"pop3s", config.pop3d.tls_listen, true, max_line, busy, bye},
+                        handler, "pop3d");
   net::run_daemon(runtime, server, tls.get(), config);
   return 0;
 }

@@ -51,7 +51,8 @@ queue::Envelope deliver_locally(const queue::Envelope& envelope, std::string_vie
 
   if (!accounts.empty()) {
     std::vector<store::Delivery> destinations;
-    for (const auto& [account, unused] : accounts) destinations.push_back(store::Delivery{account, "INBOX", {}});
+    for (const auto& [account, unused] : accounts)
+      destinations.push_back(store::Delivery{account, "INBOX", {}});
     std::string message = return_path_header(envelope.sender);
     message.append(content);
     auto delivered = store.deliver(destinations, message, policy.now);
@@ -64,7 +65,8 @@ queue::Envelope deliver_locally(const queue::Envelope& envelope, std::string_vie
       std::string reply;
       if (delivered) {
         for (const auto& d : *delivered)
-          if (d.account == account) reply = "250 2.0.0 delivered to " + account + " uid " + std::to_string(d.uid);
+          if (d.account == account)
+            reply = "250 2.0.0 delivered to " + account + " uid " + std::to_string(d.uid);
         log::info("delivered")
             .kv("queue_id", envelope.id)
             .kv("session", envelope.session_id)
@@ -88,8 +90,12 @@ queue::Envelope deliver_locally(const queue::Envelope& envelope, std::string_vie
 
   for (size_t i = 0; i < out.recipients.size(); ++i) {
     const Recipient& r = out.recipients[i];
-    if (r.state == Recipient::State::Failed && envelope.recipients[i].state != Recipient::State::Failed)
-      log::info("delivery_failed").kv("queue_id", envelope.id).kv("recipient", r.address).kv("reply", r.last_reply);
+    if (r.state == Recipient::State::Failed &&
+        envelope.recipients[i].state != Recipient::State::Failed)
+      log::info("delivery_failed")
+          .kv("queue_id", envelope.id)
+          .kv("recipient", r.address)
+          .kv("reply", r.last_reply);
   }
   if (out.pending()) out.next_attempt = policy.now + policy.retry_delay;
   return out;

@@ -17,7 +17,7 @@
 namespace mail::queued {
 
 struct DeliveryPolicy {
-  int64_t now = 0;          // seconds since the epoch: the internal date of the delivery
+  int64_t now = 0;            // seconds since the epoch: the internal date of the delivery
   int64_t retry_delay = 300;  // seconds until a temporary failure is retried
 };
 

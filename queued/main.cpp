@@ -15,8 +15,8 @@
 #include "auth/directory.h"
 #include "common/cli.h"
 #include "common/log.h"
-#include "common/net/offload.h"
 #include "common/net/daemon.h"
+#include "common/net/offload.h"
 #include "queue/spool.h"
 #include "queued/local_delivery.h"
 #include "store/mail_store.h"
@@ -30,8 +30,8 @@ using net::use_nothrow;
 
 class Scheduler {
  public:
-  Scheduler(net::Runtime& runtime, const Config& config, queue::Spool& spool, auth::Directory& directory,
-            store::MailStore& store)
+  Scheduler(net::Runtime& runtime, const Config& config, queue::Spool& spool,
+            auth::Directory& directory, store::MailStore& store)
       : runtime_(runtime),
         config_(config),
         spool_(spool),
@@ -47,7 +47,8 @@ class Scheduler {
     boost::system::error_code bec;
     socket_.open(asio::local::datagram_protocol(), bec);
     if (!bec) socket_.bind(asio::local::datagram_protocol::endpoint(path.string()), bec);
-    if (bec) return make_error(ErrorKind::Temporary, "bind " + path.string() + ": " + bec.message());
+    if (bec)
+      return make_error(ErrorKind::Temporary, "bind " + path.string() + ": " + bec.message());
     ::chmod(path.c_str(), 0600);
     return {};
   }
@@ -117,14 +118,18 @@ class Scheduler {
   bool handle(const queue::Envelope& envelope, int64_t now) {
     auto content = spool_.content(envelope.id);
     if (!content) {
-      log::error("queue_read_failed").kv("queue_id", envelope.id).kv("error", content.error().message);
+      log::error("queue_read_failed")
+          .kv("queue_id", envelope.id)
+          .kv("error", content.error().message);
       return false;
     }
     auto updated = deliver_locally(envelope, *content, directory_, store_,
                                    DeliveryPolicy{now, config_.queued.retry_delay});
     Result<void> saved = updated.pending() ? spool_.update(updated) : spool_.remove(envelope.id);
     if (!saved) {
-      log::error("queue_update_failed").kv("queue_id", envelope.id).kv("error", saved.error().message);
+      log::error("queue_update_failed")
+          .kv("queue_id", envelope.id)
+          .kv("error", saved.error().message);
       return false;
     }
     if (!updated.pending()) log::info("removed").kv("queue_id", envelope.id);
@@ -155,7 +160,8 @@ int main(int argc, char** argv) {
   log::init("queued", config.log.level);
   auto spool = net::open_or_exit(queue::open_lmdb_spool(config.queue_dir()), "queued", "queue");
   auto store = net::open_or_exit(store::open_lmdb_store(config.store_dir()), "queued", "store");
-  auto directory = net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "queued", "directory");
+  auto directory =
+      net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "queued", "directory");
 
   net::Runtime runtime(1, config.server.worker_threads);
   queued::Scheduler scheduler(runtime, config, *spool, *directory, *store);

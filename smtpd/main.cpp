@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   const Config& config = cli.config;
   log::init("smtpd", config.log.level);
   auto spool = net::open_or_exit(queue::open_lmdb_spool(config.queue_dir()), "smtpd", "queue");
-  auto directory = net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "smtpd", "directory");
+  auto directory =
+      net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "smtpd", "directory");
   auto tls = net::load_tls_or_exit(config.tls, "smtpd");
 
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
@@ -38,12 +39,14 @@ int main(int argc, char** argv) {
       return smtpd::run_session(context, std::move(conn), port);
     };
   };
-  net::listen_or_exit(server, {"smtp", config.smtpd.listen, false, max_line, busy, bye}, handler_for(smtpd::Port::Mx),
-                      "smtpd");
-  net::listen_or_exit(server, {"submission", config.smtpd.submission_listen, false, max_line, busy, bye},
+  net::listen_or_exit(server, {"smtp", config.smtpd.listen, false, max_line, busy, bye},
+                      handler_for(smtpd::Port::Mx), "smtpd");
+  net::listen_or_exit(server,
+                      {"submission", config.smtpd.submission_listen, false, max_line, busy, bye},
                       handler_for(smtpd::Port::Submission), "smtpd");
   if (tls)
-    net::listen_or_exit(server, {"submissions", config.smtpd.submissions_listen, true, max_line, busy, bye},
+    net::listen_or_exit(server,
+                        {"submissions", config.smtpd.submissions_listen, true, max_line, busy, bye},
                         handler_for(smtpd::Port::Submissions), "smtpd");
   net::run_daemon(runtime, server, tls.get(), config);
   return 0;

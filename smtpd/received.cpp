@@ -12,8 +12,8 @@ std::string rfc5322_date(int64_t time) {
   static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
-                months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday],
+                tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;
 }
 
@@ -42,9 +42,12 @@ std::string received_header(const TraceInfo& info) {
   parts.push_back("Received: from " + sanitize(info.helo) + " ([" + info.remote_address + "])");
   parts.push_back("by " + info.our_hostname + " (mailsuite) with " + with + " id " + info.id);
   if (!info.tls_version.empty())
-    parts.push_back("(using " + info.tls_version + " with cipher " + sanitize(info.tls_cipher) + ")");
-  if (!info.authenticated_user.empty()) parts.push_back("(authenticated as " + sanitize(info.authenticated_user) + ")");
-  if (info.recipients.size() == 1) parts.push_back("for <" + sanitize(info.recipients.front()) + ">");
+    parts.push_back("(using " + info.tls_version + " with cipher " + sanitize(info.tls_cipher) +
+                    ")");
+  if (!info.authenticated_user.empty())
+    parts.push_back("(authenticated as " + sanitize(info.authenticated_user) + ")");
+  if (info.recipients.size() == 1)
+    parts.push_back("for <" + sanitize(info.recipients.front()) + ">");
   parts.back() += ";";
   parts.push_back(rfc5322_date(info.time));
 

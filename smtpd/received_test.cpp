@@ -6,8 +6,16 @@ namespace mail::smtpd {
 namespace {
 
 TEST(ReceivedTest, PlainEsmtpOneRecipient) {
-  TraceInfo t{"client.example", "192.0.2.1", "mx.example.test", true, "", "", "", "0006123ABCDEF1A2B3C",
-              {"alice@example.test"}, 1796130370};
+  TraceInfo t{"client.example",
+              "192.0.2.1",
+              "mx.example.test",
+              true,
+              "",
+              "",
+              "",
+              "0006123ABCDEF1A2B3C",
+              {"alice@example.test"},
+              1796130370};
   EXPECT_EQ(received_header(t),
             "Received: from client.example ([192.0.2.1])\r\n"
             "\tby mx.example.test (mailsuite) with ESMTP id 0006123ABCDEF1A2B3C\r\n"
@@ -16,8 +24,16 @@ TEST(ReceivedTest, PlainEsmtpOneRecipient) {
 }
 
 TEST(ReceivedTest, TlsAuthAndSeveralRecipients) {
-  TraceInfo t{"c", "::1", "mx", true, "TLSv1.3", "TLS_AES_256_GCM_SHA384", "alice@example.test", "Q",
-              {"a@x.test", "b@x.test"}, 0};
+  TraceInfo t{"c",
+              "::1",
+              "mx",
+              true,
+              "TLSv1.3",
+              "TLS_AES_256_GCM_SHA384",
+              "alice@example.test",
+              "Q",
+              {"a@x.test", "b@x.test"},
+              0};
   std::string h = received_header(t);
   EXPECT_NE(h.find("with ESMTPSA id Q"), std::string::npos) << h;
   EXPECT_NE(h.find("(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)"), std::string::npos) << h;

@@ -21,10 +21,10 @@ using net::ReadStatus;
 using std::chrono::seconds;
 
 enum class State {
-  Greeted,      // waiting for HELO/EHLO
-  Ready,        // HELO/EHLO done, no transaction
-  MailGiven,    // MAIL accepted, no recipient yet
-  RcptGiven,    // at least one recipient accepted
+  Greeted,    // waiting for HELO/EHLO
+  Ready,      // HELO/EHLO done, no transaction
+  MailGiven,  // MAIL accepted, no recipient yet
+  RcptGiven,  // at least one recipient accepted
 };
 
 struct Transaction {
@@ -90,22 +90,46 @@ class Session {
     log::debug("command").kv("session", conn_->id()).kv("verb", verb_name(cmd.verb));
     switch (cmd.verb) {
       case Verb::Helo:
-      case Verb::Ehlo: hello(cmd); break;
-      case Verb::Mail: mail(cmd); break;
-      case Verb::Rcpt: rcpt(cmd); break;
-      case Verb::Data: co_await data(); break;
-      case Verb::Bdat: co_await bdat(cmd); break;
+      case Verb::Ehlo:
+        hello(cmd);
+        break;
+      case Verb::Mail:
+        mail(cmd);
+        break;
+      case Verb::Rcpt:
+        rcpt(cmd);
+        break;
+      case Verb::Data:
+        co_await data();
+        break;
+      case Verb::Bdat:
+        co_await bdat(cmd);
+        break;
       case Verb::Rset:
         reset_transaction();
         reply(replies::ok());
         break;
-      case Verb::Noop: reply(replies::ok()); break;
-      case Verb::Quit: reply(replies::bye()); break;
-      case Verb::Vrfy: reply(replies::cannot_vrfy()); break;
-      case Verb::Expn: error(replies::not_implemented()); break;
-      case Verb::Help: reply(replies::help()); break;
-      case Verb::Starttls: co_await starttls(cmd); break;
-      case Verb::Auth: error(replies::not_implemented("AUTH not available")); break;
+      case Verb::Noop:
+        reply(replies::ok());
+        break;
+      case Verb::Quit:
+        reply(replies::bye());
+        break;
+      case Verb::Vrfy:
+        reply(replies::cannot_vrfy());
+        break;
+      case Verb::Expn:
+        error(replies::not_implemented());
+        break;
+      case Verb::Help:
+        reply(replies::help());
+        break;
+      case Verb::Starttls:
+        co_await starttls(cmd);
+        break;
+      case Verb::Auth:
+        error(replies::not_implemented("AUTH not available"));
+        break;
     }
   }
 
@@ -122,8 +146,9 @@ class Session {
       reply(replies::helo(host));
       return;
     }
-    std::vector<std::string> ext = {"PIPELINING", "SIZE " + std::to_string(limits_.max_message_size),
-                                    "8BITMIME", "ENHANCEDSTATUSCODES"};
+    std::vector<std::string> ext = {"PIPELINING",
+                                    "SIZE " + std::to_string(limits_.max_message_size), "8BITMIME",
+                                    "ENHANCEDSTATUSCODES"};
     if (tls_offered()) ext.push_back("STARTTLS");
     reply(replies::ehlo(host, ext));
   }
@@ -152,13 +177,15 @@ class Session {
     if (state_ != State::MailGiven && state_ != State::RcptGiven)
       return error(replies::bad_sequence("Need MAIL before RCPT"));
     if (!cmd.params.empty())
-      return error(replies::param_not_supported("Unsupported parameter " + cmd.params.front().first));
+      return error(
+          replies::param_not_supported("Unsupported parameter " + cmd.params.front().first));
     tx_.rcpt_attempted = true;
     if (static_cast<int>(tx_.recipients.size()) >= limits_.max_recipients)
       return reply(replies::too_many_recipients());
     if (cmd.path.utf8) return error(replies::utf8_required());
     std::string address = cmd.path.to_string();
-    if (cmd.path.domain.empty()) address = "postmaster@" + ctx_.config.server.hostname;  // <Postmaster>
+    if (cmd.path.domain.empty())
+      address = "postmaster@" + ctx_.config.server.hostname;  // <Postmaster>
     if (cmd.path.is_literal()) return error(replies::relay_denied());
     auto lookup = ctx_.directory.resolve(address);
     if (!lookup) {
@@ -167,15 +194,22 @@ class Session {
     }
     switch (lookup->kind) {
       case auth::RecipientKind::Unknown:
-        log::info("rcpt_rejected").kv("session", conn_->id()).kv("rcpt", address).kv("reason", "unknown");
+        log::info("rcpt_rejected")
+            .kv("session", conn_->id())
+            .kv("rcpt", address)
+            .kv("reason", "unknown");
         return error(replies::user_unknown());
       case auth::RecipientKind::Foreign:
         if (user_.empty()) {
-          log::info("rcpt_rejected").kv("session", conn_->id()).kv("rcpt", address).kv("reason", "relay");
+          log::info("rcpt_rejected")
+              .kv("session", conn_->id())
+              .kv("rcpt", address)
+              .kv("reason", "relay");
           return error(replies::relay_denied());
         }
         break;
-      case auth::RecipientKind::Local: break;
+      case auth::RecipientKind::Local:
+        break;
     }
     tx_.recipients.push_back(address);
     set_state(State::RcptGiven);
@@ -185,7 +219,8 @@ class Session {
   // RFC 5321 4.1.1.4. The 250 goes out only after the queue commit returned (fsync'd).
   net::awaitable<void> data() {
     if (state_ != State::RcptGiven) {
-      if (state_ == State::MailGiven && tx_.rcpt_attempted) co_return error(replies::no_valid_recipients());
+      if (state_ == State::MailGiven && tx_.rcpt_attempted)
+        co_return error(replies::no_valid_recipients());
       co_return error(replies::bad_sequence("Need RCPT before DATA"));
     }
     reply(replies::start_data());
@@ -196,7 +231,9 @@ class Session {
       auto status = reader.feed(input.data(), consumed);
       input.consume(consumed);
       if (status == DataReader::Status::Error) {
-        log::info("data_rejected").kv("session", conn_->id()).kv("reason", reader.error().lines.front());
+        log::info("data_rejected")
+            .kv("session", conn_->id())
+            .kv("reason", reader.error().lines.front());
         reset_transaction();
         co_return error(reader.error());
       }
@@ -263,7 +300,8 @@ class Session {
     reset_transaction();
     if (!id) {
       log::error("enqueue_failed").kv("session", conn_->id()).kv("error", id.error().message);
-      co_return reply(id.error().kind == ErrorKind::Temporary ? replies::storage_full() : replies::local_error());
+      co_return reply(id.error().kind == ErrorKind::Temporary ? replies::storage_full()
+                                                              : replies::local_error());
     }
     queue::notify_new_mail(ctx_.config.queued_socket());
     ++messages_;
@@ -287,7 +325,10 @@ class Session {
       closing_ = true;
       co_return;
     }
-    log::info("tls").kv("session", conn_->id()).kv("version", conn_->tls_version()).kv("cipher", conn_->tls_cipher());
+    log::info("tls")
+        .kv("session", conn_->id())
+        .kv("version", conn_->tls_version())
+        .kv("cipher", conn_->tls_cipher());
     helo_.clear();
     tx_ = Transaction{};
     set_state(State::Greeted);
@@ -309,7 +350,8 @@ class Session {
 
 }  // namespace
 
-net::awaitable<void> run_session(SmtpContext& context, std::shared_ptr<net::Connection> connection, Port port) {
+net::awaitable<void> run_session(SmtpContext& context, std::shared_ptr<net::Connection> connection,
+                                 Port port) {
   Session session(context, std::move(connection), port);
   co_await session.run();
 }

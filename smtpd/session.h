@@ -26,6 +26,7 @@ struct SmtpContext {
   net::TlsContexts* tls;  // null when no certificate is configured
 };
 
-net::awaitable<void> run_session(SmtpContext& context, std::shared_ptr<net::Connection> connection, Port port);
+net::awaitable<void> run_session(SmtpContext& context, std::shared_ptr<net::Connection> connection,
+                                 Port port);
 
 }  // namespace mail::smtpd

@@ -56,8 +56,8 @@ struct MessageInfo {
   int64_t internal_date = 0;  // seconds since the epoch (UTC)
   uint64_t size = 0;          // octets of the stored message, exactly as delivered (CRLF)
   uint64_t modseq = 0;
-  uint64_t body_id = 0;       // shared by every copy of the same delivered body
-  uint32_t header_size = 0;   // octets of the header section including the blank line
+  uint64_t body_id = 0;      // shared by every copy of the same delivered body
+  uint32_t header_size = 0;  // octets of the header section including the blank line
 };
 
 struct Delivery {
@@ -94,7 +94,8 @@ class MailStore {
   // Appends `message` to every destination in one transaction, storing the body once.
   // Durable (committed and fsync'd) when it returns. NotFound if an account or mailbox is
   // missing (then nothing is delivered).
-  virtual Result<std::vector<Delivered>> deliver(std::span<const Delivery> to, std::string_view message,
+  virtual Result<std::vector<Delivered>> deliver(std::span<const Delivery> to,
+                                                 std::string_view message,
                                                  int64_t internal_date) = 0;
 
   virtual Result<std::vector<MailboxInfo>> list_mailboxes(std::string_view account) = 0;
@@ -109,11 +110,13 @@ class MailStore {
 
   // Changes flags of the given UIDs (missing UIDs are skipped), giving each changed message
   // a new MODSEQ. Returns the messages as they are after the change.
-  virtual Result<std::vector<MessageInfo>> store_flags(uint64_t mailbox_id, std::span<const uint32_t> uids,
-                                                       FlagOp op, const Flags& flags) = 0;
+  virtual Result<std::vector<MessageInfo>> store_flags(uint64_t mailbox_id,
+                                                       std::span<const uint32_t> uids, FlagOp op,
+                                                       const Flags& flags) = 0;
   // Removes the given UIDs (missing ones are skipped), recording each removal with its
   // MODSEQ for QRESYNC. Returns the UIDs removed, ascending.
-  virtual Result<std::vector<uint32_t>> expunge(uint64_t mailbox_id, std::span<const uint32_t> uids) = 0;
+  virtual Result<std::vector<uint32_t>> expunge(uint64_t mailbox_id,
+                                                std::span<const uint32_t> uids) = 0;
 
   // Verifies the schema version and the consistency of counters, references and bodies.
   // Returns a list of problems (empty when the store is sound).

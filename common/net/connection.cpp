@@ -3,12 +3,16 @@
 namespace mail::net {
 
 Connection::Connection(tcp::socket socket, size_t max_line, std::string id)
-    : id_(std::move(id)), plain_(std::move(socket)), timer_(plain_.get_executor()), input_(max_line) {
+    : id_(std::move(id)),
+      plain_(std::move(socket)),
+      timer_(plain_.get_executor()),
+      input_(max_line) {
   boost::system::error_code ec;
   auto remote = plain_.remote_endpoint(ec);
   if (!ec) {
     auto addr = remote.address();
-    if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+      addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
     remote_address_ = addr.to_string();
     remote_port_ = remote.port();
     loopback_ = addr.is_loopback();
@@ -32,11 +36,14 @@ awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point dea
   auto buffer = input_.prepare(16 * 1024);
   timer_.expires_at(deadline);
   auto mutable_buffer = asio::buffer(buffer.data(), buffer.size());
-  std::variant<std::tuple<boost::system::error_code, size_t>, std::tuple<boost::system::error_code>> result;
+  std::variant<std::tuple<boost::system::error_code, size_t>, std::tuple<boost::system::error_code>>
+      result;
   if (tls_) {
-    result = co_await (tls_->async_read_some(mutable_buffer, use_nothrow) || timer_.async_wait(use_nothrow));
+    result = co_await (tls_->async_read_some(mutable_buffer, use_nothrow) ||
+                       timer_.async_wait(use_nothrow));
   } else {
-    result = co_await (plain_.async_read_some(mutable_buffer, use_nothrow) || timer_.async_wait(use_nothrow));
+    result = co_await (plain_.async_read_some(mutable_buffer, use_nothrow) ||
+                       timer_.async_wait(use_nothrow));
   }
   if (result.index() == 1) {
     input_.commit(0);
@@ -57,16 +64,20 @@ awaitable<ReadStatus> Connection::read_line(std::string& line, std::chrono::seco
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     switch (input_.next_line(line)) {
-      case LineBuffer::Status::Line: co_return ReadStatus::Ok;
-      case LineBuffer::Status::TooLong: co_return ReadStatus::TooLong;
-      case LineBuffer::Status::NeedMore: break;
+      case LineBuffer::Status::Line:
+        co_return ReadStatus::Ok;
+      case LineBuffer::Status::TooLong:
+        co_return ReadStatus::TooLong;
+      case LineBuffer::Status::NeedMore:
+        break;
     }
     ReadStatus s = co_await fill(deadline);
     if (s != ReadStatus::Ok) co_return s;
   }
 }
 
-awaitable<ReadStatus> Connection::read_exact(size_t n, std::string& out, std::chrono::seconds timeout) {
+awaitable<ReadStatus> Connection::read_exact(size_t n, std::string& out,
+                                             std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!input_.take(n, out)) {
     ReadStatus s = co_await fill(deadline);
@@ -85,7 +96,8 @@ awaitable<bool> Connection::flush(std::chrono::seconds timeout) {
   std::string pending;
   pending.swap(output_);
   timer_.expires_after(timeout);
-  std::variant<std::tuple<boost::system::error_code, size_t>, std::tuple<boost::system::error_code>> result;
+  std::variant<std::tuple<boost::system::error_code, size_t>, std::tuple<boost::system::error_code>>
+      result;
   if (tls_) {
     result = co_await (asio::async_write(*tls_, asio::buffer(pending), use_nothrow) ||
                        timer_.async_wait(use_nothrow));
@@ -122,7 +134,8 @@ std::string Connection::tls_version() const {
 
 std::string Connection::tls_cipher() const {
   if (!tls_) return "";
-  const char* name = SSL_get_cipher_name(const_cast<ssl::stream<tcp::socket>&>(*tls_).native_handle());
+  const char* name =
+      SSL_get_cipher_name(const_cast<ssl::stream<tcp::socket>&>(*tls_).native_handle());
   return name ? name : "";
 }
 

@@ -6,7 +6,8 @@ namespace mail::net {
 
 void exit_with_error(std::string_view program, std::string_view what, const Error& error) {
   std::fprintf(stderr, "%.*s: %.*s%s%s\n", static_cast<int>(program.size()), program.data(),
-               static_cast<int>(what.size()), what.data(), what.empty() ? "" : ": ", error.message.c_str());
+               static_cast<int>(what.size()), what.data(), what.empty() ? "" : ": ",
+               error.message.c_str());
   std::exit(1);
 }
 
@@ -17,8 +18,10 @@ std::shared_ptr<TlsContexts> load_tls_or_exit(const TlsConfig& config, std::stri
   return tls;
 }
 
-void listen_or_exit(Server& server, ListenerSpec spec, SessionHandler handler, std::string_view program) {
-  if (auto r = server.listen(std::move(spec), std::move(handler)); !r) exit_with_error(program, "", r.error());
+void listen_or_exit(Server& server, ListenerSpec spec, SessionHandler handler,
+                    std::string_view program) {
+  if (auto r = server.listen(std::move(spec), std::move(handler)); !r)
+    exit_with_error(program, "", r.error());
 }
 
 void run_daemon(Runtime& runtime, Server& server, TlsContexts* tls, const Config& config) {

@@ -16,7 +16,8 @@
 
 namespace mail::net {
 
-[[noreturn]] void exit_with_error(std::string_view program, std::string_view what, const Error& error);
+[[noreturn]] void exit_with_error(std::string_view program, std::string_view what,
+                                  const Error& error);
 
 // The value, or exit(1) with "program: cannot open what: reason".
 template <typename T>
@@ -29,7 +30,8 @@ T open_or_exit(Result<T> result, std::string_view program, std::string_view what
 std::shared_ptr<TlsContexts> load_tls_or_exit(const TlsConfig& config, std::string_view program);
 
 // Binds one listener or exits.
-void listen_or_exit(Server& server, ListenerSpec spec, SessionHandler handler, std::string_view program);
+void listen_or_exit(Server& server, ListenerSpec spec, SessionHandler handler,
+                    std::string_view program);
 
 // Runs the event loops until SIGTERM/SIGINT; SIGHUP reloads `tls` when there is one.
 void run_daemon(Runtime& runtime, Server& server, TlsContexts* tls, const Config& config);

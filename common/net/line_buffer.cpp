@@ -20,7 +20,9 @@ std::span<char> LineBuffer::prepare(size_t n) {
   return {buf_.data() + used, n};
 }
 
-void LineBuffer::commit(size_t n) { buf_.resize(reserved_from_ + n); }
+void LineBuffer::commit(size_t n) {
+  buf_.resize(reserved_from_ + n);
+}
 
 void LineBuffer::append(std::string_view bytes) {
   if (start_ > 0 && start_ > buf_.size() / 2) compact();

@@ -52,7 +52,7 @@ TEST(LineBufferTest, BareLfIsReported) {
 
 TEST(LineBufferTest, LimitCountsCrlf) {
   LineBuffer b(10);
-  b.append("12345678\r\n");  // exactly 10 octets: allowed
+  b.append("12345678\r\n");   // exactly 10 octets: allowed
   b.append("123456789\r\n");  // 11: too long
   b.append("ok\r\n");
   EXPECT_EQ(lines_of(b), (std::vector<std::string>{"12345678", "<too long>", "ok"}));

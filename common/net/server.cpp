@@ -31,7 +31,9 @@ Runtime::~Runtime() {
   workers_.join();
 }
 
-asio::io_context& Runtime::next_context() { return *contexts_[next_++ % contexts_.size()]; }
+asio::io_context& Runtime::next_context() {
+  return *contexts_[next_++ % contexts_.size()];
+}
 
 void Runtime::request_shutdown() {
   asio::post(main_context(), [this] { begin_shutdown(); });
@@ -80,7 +82,8 @@ void Runtime::run(std::chrono::seconds grace) {
   };
   wait_signal();
   std::vector<std::thread> threads;
-  for (size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([this, i] { contexts_[i]->run(); });
+  for (size_t i = 1; i < contexts_.size(); ++i)
+    threads.emplace_back([this, i] { contexts_[i]->run(); });
   contexts_.front()->run();
   for (auto& t : threads) t.join();
 }
@@ -91,19 +94,26 @@ struct Server::Listener {
   tcp::acceptor acceptor;
 };
 
-Server::Server(Runtime& runtime, std::string daemon, int max_connections, std::shared_ptr<TlsContexts> tls)
-    : runtime_(runtime), daemon_(std::move(daemon)), max_connections_(max_connections), tls_(std::move(tls)) {
+Server::Server(Runtime& runtime, std::string daemon, int max_connections,
+               std::shared_ptr<TlsContexts> tls)
+    : runtime_(runtime),
+      daemon_(std::move(daemon)),
+      max_connections_(max_connections),
+      tls_(std::move(tls)) {
   runtime_.add_busy_check([this] { return active_.load() > 0; });
 }
 
 Result<tcp::endpoint> parse_endpoint(const std::string& address) {
   auto colon = address.rfind(':');
-  if (colon == std::string::npos) return make_error(ErrorKind::Invalid, "missing port in " + address);
+  if (colon == std::string::npos)
+    return make_error(ErrorKind::Invalid, "missing port in " + address);
   std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(host, ec);
-  if (ec) return make_error(ErrorKind::Invalid, "bad address " + host + " (an IP address is required)");
+  if (ec)
+    return make_error(ErrorKind::Invalid, "bad address " + host + " (an IP address is required)");
   int port = std::stoi(address.substr(colon + 1));
   return tcp::endpoint(ip, static_cast<uint16_t>(port));
 }
@@ -111,7 +121,8 @@ Result<tcp::endpoint> parse_endpoint(const std::string& address) {
 Result<void> Server::listen(ListenerSpec spec, SessionHandler handler) {
   if (spec.address.empty()) return {};  // listener disabled in the config
   if (spec.implicit_tls && !tls_)
-    return make_error(ErrorKind::Invalid, spec.name + " listener needs tls.cert_file and tls.key_file");
+    return make_error(ErrorKind::Invalid,
+                      spec.name + " listener needs tls.cert_file and tls.key_file");
   auto endpoint = parse_endpoint(spec.address);
   if (!endpoint) return endpoint.error();
   auto listener = std::make_shared<Listener>(
@@ -121,7 +132,9 @@ Result<void> Server::listen(ListenerSpec spec, SessionHandler handler) {
   if (!ec) listener->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) listener->acceptor.bind(*endpoint, ec);
   if (!ec) listener->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return make_error(ErrorKind::Temporary, "listen on " + listener->spec.address + ": " + ec.message());
+  if (ec)
+    return make_error(ErrorKind::Temporary,
+                      "listen on " + listener->spec.address + ": " + ec.message());
   log::info("listening").kv("listener", listener->spec.name).kv("address", listener->spec.address);
   listeners_.push_back(listener);
   asio::co_spawn(runtime_.main_context(), accept_loop(listener), asio::detached);
@@ -141,7 +154,9 @@ awaitable<void> Server::accept_loop(std::shared_ptr<Listener> listener) {
       continue;
     }
     if (active_.load() >= max_connections_) {
-      log::warn("connection_refused").kv("listener", listener->spec.name).kv("reason", "max_connections");
+      log::warn("connection_refused")
+          .kv("listener", listener->spec.name)
+          .kv("reason", "max_connections");
       boost::system::error_code wec;
       if (!listener->spec.busy_reply.empty() && !listener->spec.implicit_tls)
         asio::write(socket, asio::buffer(listener->spec.busy_reply), wec);
@@ -149,7 +164,8 @@ awaitable<void> Server::accept_loop(std::shared_ptr<Listener> listener) {
       continue;
     }
     ++active_;
-    auto conn = std::make_shared<Connection>(std::move(socket), listener->spec.max_line, log::new_session_id());
+    auto conn = std::make_shared<Connection>(std::move(socket), listener->spec.max_line,
+                                             log::new_session_id());
     {
       std::lock_guard lock(sessions_mutex_);
       std::erase_if(sessions_, [](const OpenSession& o) { return o.connection.expired(); });
@@ -167,7 +183,8 @@ awaitable<void> Server::accept_loop(std::shared_ptr<Listener> listener) {
   }
 }
 
-awaitable<void> Server::run_session(std::shared_ptr<Connection> conn, std::shared_ptr<Listener> listener) {
+awaitable<void> Server::run_session(std::shared_ptr<Connection> conn,
+                                    std::shared_ptr<Listener> listener) {
   log::info("connect")
       .kv("session", conn->id())
       .kv("listener", listener->spec.name)

@@ -60,18 +60,20 @@ struct ListenerSpec {
   std::string name;     // "smtp", "submission", "imaps", ...: names the listener in logs
   std::string address;  // "127.0.0.1:2525", "[::1]:143"
   bool implicit_tls = false;
-  size_t max_line = 1000;  // initial line limit of each connection's input buffer
+  size_t max_line = 1000;      // initial line limit of each connection's input buffer
   std::string busy_reply;      // sent before closing when the connection limit is reached
   std::string shutdown_reply;  // sent to open sessions on SIGTERM, at their next read
 };
 
-using SessionHandler = std::function<awaitable<void>(std::shared_ptr<Connection>, const ListenerSpec&)>;
+using SessionHandler =
+    std::function<awaitable<void>(std::shared_ptr<Connection>, const ListenerSpec&)>;
 
 class Server {
  public:
   // tls may be null when no certificate is configured (implicit TLS listeners then refuse
   // to start).
-  Server(Runtime& runtime, std::string daemon, int max_connections, std::shared_ptr<TlsContexts> tls);
+  Server(Runtime& runtime, std::string daemon, int max_connections,
+         std::shared_ptr<TlsContexts> tls);
 
   // Binds now, so a busy port stops start-up with a clear message; accepts once running.
   Result<void> listen(ListenerSpec spec, SessionHandler handler);

@@ -4,12 +4,13 @@
 
 namespace mail::net {
 
-Result<std::shared_ptr<ssl::context>> make_server_tls_context(const std::filesystem::path& cert_file,
-                                                              const std::filesystem::path& key_file) {
+Result<std::shared_ptr<ssl::context>> make_server_tls_context(
+    const std::filesystem::path& cert_file, const std::filesystem::path& key_file) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* native = ctx->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(
+      native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   // TLS 1.2: ECDHE with AEAD only. TLS 1.3 suites are all AEAD and forward-secret.
   SSL_CTX_set_cipher_list(native,
                           "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
@@ -17,9 +18,13 @@ Result<std::shared_ptr<ssl::context>> make_server_tls_context(const std::filesys
                           "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
   boost::system::error_code ec;
   ctx->use_certificate_chain_file(cert_file.string(), ec);
-  if (ec) return make_error(ErrorKind::Invalid, "tls.cert_file " + cert_file.string() + ": " + ec.message());
+  if (ec)
+    return make_error(ErrorKind::Invalid,
+                      "tls.cert_file " + cert_file.string() + ": " + ec.message());
   ctx->use_private_key_file(key_file.string(), ssl::context::pem, ec);
-  if (ec) return make_error(ErrorKind::Invalid, "tls.key_file " + key_file.string() + ": " + ec.message());
+  if (ec)
+    return make_error(ErrorKind::Invalid,
+                      "tls.key_file " + key_file.string() + ": " + ec.message());
   if (SSL_CTX_check_private_key(native) != 1)
     return make_error(ErrorKind::Invalid, "tls.key_file does not match tls.cert_file");
   return ctx;

@@ -12,8 +12,8 @@
 
 namespace mail::net {
 
-Result<std::shared_ptr<ssl::context>> make_server_tls_context(const std::filesystem::path& cert_file,
-                                                              const std::filesystem::path& key_file);
+Result<std::shared_ptr<ssl::context>> make_server_tls_context(
+    const std::filesystem::path& cert_file, const std::filesystem::path& key_file);
 
 // Holds the current context; sessions take a reference per handshake.
 class TlsContexts {

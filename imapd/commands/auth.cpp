@@ -45,7 +45,8 @@ net::awaitable<void> Session::login(const imap::Command& c) {
     co_return;
   }
   const auto& args = std::get<imap::LoginArgs>(c.args);
-  auto account = co_await blocking([&] { return ctx_.directory.authenticate(args.userid, args.password); });
+  auto account =
+      co_await blocking([&] { return ctx_.directory.authenticate(args.userid, args.password); });
   co_await finish_login(c, std::move(account));
 }
 

@@ -18,8 +18,10 @@ bool needs_content(const FetchItem& item) {
     case FetchAttr::Rfc822:
     case FetchAttr::Rfc822Header:
     case FetchAttr::Rfc822Text:
-    case FetchAttr::BodySection: return true;
-    default: return false;
+    case FetchAttr::BodySection:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -37,8 +39,10 @@ bool supported(const FetchItem& item) {
     case FetchAttr::BodyStructure:
     case FetchAttr::Binary:
     case FetchAttr::BinarySize:
-    case FetchAttr::ModSeq: return false;  // come with the full IMAP issue (stored MIME structure)
-    default: return true;
+    case FetchAttr::ModSeq:
+      return false;  // come with the full IMAP issue (stored MIME structure)
+    default:
+      return true;
   }
 }
 
@@ -50,22 +54,30 @@ bool is_multipart(std::string_view header) {
 }
 
 // The bytes a BODY[section] names, or nullopt for NIL (a part we cannot address yet).
-std::optional<std::string> section_bytes(const Section& s, std::string_view message, uint32_t header_size) {
+std::optional<std::string> section_bytes(const Section& s, std::string_view message,
+                                         uint32_t header_size) {
   std::string_view header = header_section(message, header_size);
   if (!s.part.empty()) {
     // Part 1 of a message that is not multipart is its body (RFC 9051 section 6.4.5);
     // deeper parts need the stored MIME structure.
-    if (s.part.size() == 1 && s.part[0] == 1 && s.text == Section::Text::None && !is_multipart(header))
+    if (s.part.size() == 1 && s.part[0] == 1 && s.text == Section::Text::None &&
+        !is_multipart(header))
       return std::string(text_section(message, header_size));
     return std::nullopt;
   }
   switch (s.text) {
-    case Section::Text::None: return std::string(message);
-    case Section::Text::Header: return std::string(header);
-    case Section::Text::HeaderFields: return header_fields(header, s.fields, false);
-    case Section::Text::HeaderFieldsNot: return header_fields(header, s.fields, true);
-    case Section::Text::Text: return std::string(text_section(message, header_size));
-    case Section::Text::Mime: return std::nullopt;
+    case Section::Text::None:
+      return std::string(message);
+    case Section::Text::Header:
+      return std::string(header);
+    case Section::Text::HeaderFields:
+      return header_fields(header, s.fields, false);
+    case Section::Text::HeaderFieldsNot:
+      return header_fields(header, s.fields, true);
+    case Section::Text::Text:
+      return std::string(text_section(message, header_size));
+    case Section::Text::Mime:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -95,7 +107,8 @@ net::awaitable<void> Session::fetch(const imap::Command& c) {
                             [](const FetchItem& i) { return i.attr == FetchAttr::Uid; }))
     args.items.insert(args.items.begin(), FetchItem{FetchAttr::Uid, false, {}, std::nullopt});
   const bool content = std::any_of(args.items.begin(), args.items.end(), needs_content);
-  bool mark_seen = !selected_->read_only && std::any_of(args.items.begin(), args.items.end(), sets_seen);
+  bool mark_seen =
+      !selected_->read_only && std::any_of(args.items.begin(), args.items.end(), sets_seen);
   std::vector<bool> flags_changed(indexes.size(), false);
 
   auto& messages = selected_->messages;
@@ -110,13 +123,13 @@ net::awaitable<void> Session::fetch(const imap::Command& c) {
     }
     if (!unseen.empty()) {
       store::Flags seen{store::kSeen, {}};
-      auto updated = co_await blocking([&] {
-        return ctx_.store.store_flags(mailbox_id, unseen, store::FlagOp::Add, seen);
-      });
+      auto updated = co_await blocking(
+          [&] { return ctx_.store.store_flags(mailbox_id, unseen, store::FlagOp::Add, seen); });
       if (updated) {
         for (const auto& u : *updated) {
-          auto it = std::lower_bound(messages.begin(), messages.end(), u.uid,
-                                     [](const store::MessageInfo& m, uint32_t uid) { return m.uid < uid; });
+          auto it = std::lower_bound(
+              messages.begin(), messages.end(), u.uid,
+              [](const store::MessageInfo& m, uint32_t uid) { return m.uid < uid; });
           if (it != messages.end() && it->uid == u.uid) *it = u;
         }
       }
@@ -154,10 +167,18 @@ net::awaitable<void> Session::fetch(const imap::Command& c) {
       for (const auto& item : args.items) {
         item_sep();
         switch (item.attr) {
-          case FetchAttr::Flags: out += "FLAGS " + format_message_flags(m.flags); break;
-          case FetchAttr::Uid: out += "UID " + std::to_string(m.uid); break;
-          case FetchAttr::InternalDate: out += "INTERNALDATE \"" + internal_date(m.internal_date) + "\""; break;
-          case FetchAttr::Rfc822Size: out += "RFC822.SIZE " + std::to_string(m.size); break;
+          case FetchAttr::Flags:
+            out += "FLAGS " + format_message_flags(m.flags);
+            break;
+          case FetchAttr::Uid:
+            out += "UID " + std::to_string(m.uid);
+            break;
+          case FetchAttr::InternalDate:
+            out += "INTERNALDATE \"" + internal_date(m.internal_date) + "\"";
+            break;
+          case FetchAttr::Rfc822Size:
+            out += "RFC822.SIZE " + std::to_string(m.size);
+            break;
           case FetchAttr::Rfc822:
             out += "RFC822 ";
             append_literal(out, *body);
@@ -182,7 +203,8 @@ net::awaitable<void> Session::fetch(const imap::Command& c) {
             }
             break;
           }
-          default: break;
+          default:
+            break;
         }
       }
       if (flags_changed[i] && !has_flags) {

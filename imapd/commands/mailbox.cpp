@@ -26,12 +26,18 @@ bool matches(std::string_view pattern, std::string_view name) {
 
 const char* special_use_attribute(store::SpecialUse use) {
   switch (use) {
-    case store::SpecialUse::Sent: return "\\Sent";
-    case store::SpecialUse::Drafts: return "\\Drafts";
-    case store::SpecialUse::Trash: return "\\Trash";
-    case store::SpecialUse::Junk: return "\\Junk";
-    case store::SpecialUse::Archive: return "\\Archive";
-    case store::SpecialUse::None: break;
+    case store::SpecialUse::Sent:
+      return "\\Sent";
+    case store::SpecialUse::Drafts:
+      return "\\Drafts";
+    case store::SpecialUse::Trash:
+      return "\\Trash";
+    case store::SpecialUse::Junk:
+      return "\\Junk";
+    case store::SpecialUse::Archive:
+      return "\\Archive";
+    case store::SpecialUse::None:
+      break;
   }
   return nullptr;
 }
@@ -60,11 +66,13 @@ net::awaitable<void> Session::select(const imap::Command& c) {
   state_ = State::Selected;
   const auto& msgs = selected_->messages;
   untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
-  untagged("OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted");
+  untagged(
+      "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted");
   untagged(std::to_string(msgs.size()) + " EXISTS");
   untagged("0 RECENT");
-  auto first_unseen = std::find_if(msgs.begin(), msgs.end(),
-                                   [](const store::MessageInfo& m) { return !(m.flags.system & store::kSeen); });
+  auto first_unseen = std::find_if(msgs.begin(), msgs.end(), [](const store::MessageInfo& m) {
+    return !(m.flags.system & store::kSeen);
+  });
   if (first_unseen != msgs.end())
     untagged("OK [UNSEEN " + std::to_string(first_unseen - msgs.begin() + 1) + "] First unseen");
   untagged("OK [UIDVALIDITY " + std::to_string(info->uid_validity) + "] UIDs valid");
@@ -95,17 +103,21 @@ net::awaitable<void> Session::list(const imap::Command& c) {
       std::string name = mailbox.name;
       if (name == "INBOX") {
         std::string upper = full;
-        std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char ch) { return std::toupper(ch); });
+        std::transform(upper.begin(), upper.end(), upper.begin(),
+                       [](unsigned char ch) { return std::toupper(ch); });
         if (upper.rfind("INBOX", 0) == 0) full = "INBOX" + full.substr(5);
       }
       listed |= matches(full, name);
     }
     if (!listed) continue;
-    bool children = std::any_of(mailboxes->begin(), mailboxes->end(), [&](const store::MailboxInfo& other) {
-      return other.name.size() > mailbox.name.size() + 1 && other.name.rfind(mailbox.name + "/", 0) == 0;
-    });
+    bool children =
+        std::any_of(mailboxes->begin(), mailboxes->end(), [&](const store::MailboxInfo& other) {
+          return other.name.size() > mailbox.name.size() + 1 &&
+                 other.name.rfind(mailbox.name + "/", 0) == 0;
+        });
     std::string attributes = children ? "\\HasChildren" : "\\HasNoChildren";
-    if (const char* use = special_use_attribute(mailbox.special_use)) attributes += std::string(" ") + use;
+    if (const char* use = special_use_attribute(mailbox.special_use))
+      attributes += std::string(" ") + use;
     untagged(c.name + " (" + attributes + ") \"/\" " + imap::format_astring(mailbox.name));
   }
   ok(c, c.name + " completed");
@@ -121,12 +133,18 @@ net::awaitable<void> Session::status(const imap::Command& c) {
   std::string items;
   for (const auto& item : args.items) {
     uint64_t value = 0;
-    if (item == "MESSAGES") value = info->messages;
-    else if (item == "UIDNEXT") value = info->uid_next;
-    else if (item == "UIDVALIDITY") value = info->uid_validity;
-    else if (item == "UNSEEN") value = info->unseen;
-    else if (item == "RECENT") value = 0;
-    else if (item == "SIZE") value = info->size;
+    if (item == "MESSAGES")
+      value = info->messages;
+    else if (item == "UIDNEXT")
+      value = info->uid_next;
+    else if (item == "UIDVALIDITY")
+      value = info->uid_validity;
+    else if (item == "UNSEEN")
+      value = info->unseen;
+    else if (item == "RECENT")
+      value = 0;
+    else if (item == "SIZE")
+      value = info->size;
     else {
       bad(c.tag, "Unknown STATUS item " + item);
       co_return;
@@ -147,7 +165,8 @@ net::awaitable<void> Session::namespace_(const imap::Command& c) {
 net::awaitable<void> Session::create(const imap::Command& c) {
   std::string name = std::get<imap::MailboxArgs>(c.args).mailbox;
   while (!name.empty() && name.back() == '/') name.pop_back();  // "foo/" creates "foo"
-  if (name.empty() || name == "INBOX" || name.find("//") != std::string::npos || name.front() == '/') {
+  if (name.empty() || name == "INBOX" || name.find("//") != std::string::npos ||
+      name.front() == '/') {
     no(c, "Invalid mailbox name", "CANNOT");
     co_return;
   }

@@ -29,16 +29,16 @@ net::awaitable<void> Session::store(const imap::Command& c) {
   const store::FlagOp op = args.mode == imap::StoreMode::Add      ? store::FlagOp::Add
                            : args.mode == imap::StoreMode::Remove ? store::FlagOp::Remove
                                                                   : store::FlagOp::Replace;
-  auto updated = co_await blocking([&] {
-    return ctx_.store.store_flags(selected_->info.id, uids, op, flags);
-  });
+  auto updated = co_await blocking(
+      [&] { return ctx_.store.store_flags(selected_->info.id, uids, op, flags); });
   if (!updated) {
     no(c, "Cannot store flags", "SERVERBUG");
     co_return;
   }
   for (const auto& u : *updated) {
-    auto it = std::lower_bound(messages.begin(), messages.end(), u.uid,
-                               [](const store::MessageInfo& m, uint32_t uid) { return m.uid < uid; });
+    auto it =
+        std::lower_bound(messages.begin(), messages.end(), u.uid,
+                         [](const store::MessageInfo& m, uint32_t uid) { return m.uid < uid; });
     if (it == messages.end() || it->uid != u.uid) continue;
     *it = u;
     if (args.silent) continue;
@@ -63,9 +63,11 @@ net::awaitable<void> Session::expunge(const imap::Command& c) {
   const uint32_t max_uid = messages.empty() ? 0 : messages.back().uid;
   std::vector<uint32_t> deleted;
   for (const auto& m : messages)
-    if ((m.flags.system & store::kDeleted) && (!only || only->contains(m.uid, max_uid))) deleted.push_back(m.uid);
+    if ((m.flags.system & store::kDeleted) && (!only || only->contains(m.uid, max_uid)))
+      deleted.push_back(m.uid);
   if (!deleted.empty()) {
-    auto removed = co_await blocking([&] { return ctx_.store.expunge(selected_->info.id, deleted); });
+    auto removed =
+        co_await blocking([&] { return ctx_.store.expunge(selected_->info.id, deleted); });
     if (!removed) {
       no(c, "Expunge failed", "SERVERBUG");
       co_return;
