@@ -17,8 +17,6 @@ Connection::Connection(tcp::socket socket, size_t max_line, std::string id)
     remote_port_ = remote.port();
     loopback_ = addr.is_loopback();
   }
-  auto local = plain_.local_endpoint(ec);
-  if (!ec) local_port_ = local.port();
   plain_.set_option(tcp::no_delay(true), ec);
 }
 

@@ -27,7 +27,6 @@ class Connection {
   const std::string& id() const { return id_; }
   const std::string& remote_address() const { return remote_address_; }  // "127.0.0.1"
   uint16_t remote_port() const { return remote_port_; }
-  uint16_t local_port() const { return local_port_; }
   bool remote_is_loopback() const { return loopback_; }
 
   LineBuffer& input() { return input_; }
@@ -72,7 +71,6 @@ class Connection {
   std::string output_;
   std::string remote_address_;
   uint16_t remote_port_ = 0;
-  uint16_t local_port_ = 0;
   bool loopback_ = false;
   bool closed_ = false;
   bool shutting_down_ = false;

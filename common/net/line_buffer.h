@@ -21,7 +21,6 @@ class LineBuffer {
   // max_line counts the octets of a line including its CRLF.
   explicit LineBuffer(size_t max_line) : max_line_(max_line) {}
 
-  void set_max_line(size_t max_line) { max_line_ = max_line; }
   size_t max_line() const { return max_line_; }
 
   // Room for at least `n` more bytes; commit() the number actually read.

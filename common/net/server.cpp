@@ -35,10 +35,6 @@ asio::io_context& Runtime::next_context() {
   return *contexts_[next_++ % contexts_.size()];
 }
 
-void Runtime::request_shutdown() {
-  asio::post(main_context(), [this] { begin_shutdown(); });
-}
-
 void Runtime::begin_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;

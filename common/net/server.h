@@ -38,7 +38,6 @@ class Runtime {
   // Runs the event loops until shutdown; returns when every loop has finished (sessions
   // get `grace` to end after the shutdown hooks ran).
   void run(std::chrono::seconds grace = std::chrono::seconds(10));
-  void request_shutdown();
 
  private:
   void begin_shutdown();
@@ -80,7 +79,6 @@ class Server {
   // Stops accepting; every open session gets its listener's shutdown_reply at its next
   // read and ends (see Connection::shut_down).
   void shutdown();
-  int active_connections() const { return active_.load(); }
   TlsContexts* tls() const { return tls_.get(); }
 
  private:
