@@ -17,7 +17,7 @@ net::awaitable<void> Session::starttls(const imap::Command& c) {
   // start_tls() flushes the OK, then drops anything pipelined behind STARTTLS (it was sent
   // in plaintext and could be an injection).
   auto context = ctx_.tls->current();
-  if (!co_await conn_->start_tls(*context, seconds(60))) {
+  if (!co_await conn_->start_tls(*context, seconds(ctx_.config.imapd.idle_timeout))) {
     state_ = State::Logout;
     co_return;
   }
