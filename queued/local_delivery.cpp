@@ -52,7 +52,7 @@ queue::Envelope deliver_locally(const queue::Envelope& envelope, std::string_vie
   if (!accounts.empty()) {
     std::vector<store::Delivery> destinations;
     for (const auto& [account, unused] : accounts)
-      destinations.push_back(store::Delivery{account, "INBOX", {}});
+      destinations.push_back(store::Delivery{account, "INBOX", {}, envelope.id + "/" + account});
     std::string message = return_path_header(envelope.sender);
     message.append(content);
     auto delivered = store.deliver(destinations, message, policy.now);
@@ -66,7 +66,9 @@ queue::Envelope deliver_locally(const queue::Envelope& envelope, std::string_vie
       if (delivered) {
         for (const auto& d : *delivered)
           if (d.account == account)
-            reply = "250 2.0.0 delivered to " + account + " uid " + std::to_string(d.uid);
+            reply = d.duplicate
+                        ? "250 2.0.0 delivered to " + account + " before (retry skipped)"
+                        : "250 2.0.0 delivered to " + account + " uid " + std::to_string(d.uid);
         log::info("delivered")
             .kv("queue_id", envelope.id)
             .kv("session", envelope.session_id)

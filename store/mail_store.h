@@ -64,6 +64,12 @@ struct Delivery {
   std::string account;
   std::string mailbox = "INBOX";
   Flags flags;
+  // Idempotency key (queued uses "<queue id>/<account>"). When not empty, the store
+  // records it in the same transaction as the message; a later delivery with a key already
+  // recorded stores nothing and is reported as a duplicate. This makes a retry after a
+  // crash (or a failed queue update) between the store commit and the queue update
+  // harmless.
+  std::string key;
 };
 
 struct Delivered {
@@ -71,7 +77,15 @@ struct Delivered {
   std::string mailbox;
   uint64_t mailbox_id = 0;
   uint32_t uid_validity = 0;
-  uint32_t uid = 0;
+  uint32_t uid = 0;        // 0 for a duplicate
+  bool duplicate = false;  // the key was already recorded: nothing was stored now
+};
+
+// One message of a batch delivery and where it goes.
+struct IncomingMessage {
+  std::string_view bytes;
+  int64_t internal_date = 0;
+  std::vector<Delivery> to;
 };
 
 enum class FlagOp { Replace, Add, Remove };
@@ -97,6 +111,14 @@ class MailStore {
   virtual Result<std::vector<Delivered>> deliver(std::span<const Delivery> to,
                                                  std::string_view message,
                                                  int64_t internal_date) = 0;
+  // Delivers several messages in one transaction (one fsync for the batch). The outer
+  // error fails the whole batch (nothing stored); an inner error fails only its message
+  // (NotFound: a destination is missing; nothing of that message is stored), in order.
+  virtual Result<std::vector<Result<std::vector<Delivered>>>> deliver_batch(
+      std::span<const IncomingMessage> batch) = 0;
+  // Forgets idempotency keys recorded before `before` (seconds since the epoch); returns how
+  // many were removed. queued calls it for keys older than the queue lifetime.
+  virtual Result<size_t> prune_delivery_keys(int64_t before) = 0;
 
   virtual Result<std::vector<MailboxInfo>> list_mailboxes(std::string_view account) = 0;
   // Name lookup is case-insensitive for INBOX only.

@@ -15,7 +15,7 @@ namespace mail::store {
 namespace {
 
 Delivery at(std::string account, std::string mailbox = "INBOX") {
-  return Delivery{std::move(account), std::move(mailbox), Flags{}};
+  return Delivery{std::move(account), std::move(mailbox), Flags{}, {}};
 }
 
 const std::string kMsg = "From: a@example.org\r\nSubject: hi\r\n\r\nHello\r\n";
@@ -107,7 +107,7 @@ TEST_F(StoreTest, CreateAccountMakesSpecialUseMailboxes) {
 TEST_F(StoreTest, DeliverToTwoAccountsStoresBodyOnce) {
   ASSERT_TRUE(store_->create_account("a@x.org").ok());
   ASSERT_TRUE(store_->create_account("b@x.org").ok());
-  auto d = deliver({{"a@x.org", "INBOX", {}}, {"b@x.org", "inbox", {kSeen, {}}}});
+  auto d = deliver({{"a@x.org", "INBOX", {}, {}}, {"b@x.org", "inbox", {kSeen, {}}, {}}});
   ASSERT_EQ(d.size(), 2u);
   EXPECT_EQ(d[0].account, "a@x.org");
   EXPECT_EQ(d[1].mailbox, "INBOX");
@@ -210,7 +210,7 @@ TEST_F(StoreTest, FlagsAddRemoveReplace) {
 
 TEST_F(StoreTest, ExpungeRemovesAndCounts) {
   ASSERT_TRUE(store_->create_account("a@x.org").ok());
-  deliver({{"a@x.org", "INBOX", {kSeen, {}}}}, "Subject: one\r\n\r\n1\r\n");
+  deliver({{"a@x.org", "INBOX", {kSeen, {}}, {}}}, "Subject: one\r\n\r\n1\r\n");
   deliver({at("a@x.org")}, "Subject: two\r\n\r\n22\r\n");
   MailboxInfo b = box("a@x.org", "INBOX");
   EXPECT_EQ(b.messages, 2u);
@@ -244,7 +244,7 @@ TEST_F(StoreTest, MessageBytesAreExact) {
 TEST_F(StoreTest, ReopenPersistsEverything) {
   ASSERT_TRUE(store_->create_account("a@x.org").ok());
   ASSERT_TRUE(store_->create_mailbox("a@x.org", "Lists", SpecialUse::None).ok());
-  auto d = deliver({{"a@x.org", "Lists", {kAnswered, {"$Forwarded"}}}});
+  auto d = deliver({{"a@x.org", "Lists", {kAnswered, {"$Forwarded"}}, {}}});
   MailboxInfo before = box("a@x.org", "Lists");
   auto msgs_before = store_->messages(before.id);
   reopen();
@@ -326,6 +326,62 @@ TEST_F(StoreTest, DeliverToMissingDestinationWritesNothing) {
   // The body id counter was not advanced either: the next body is body 1.
   deliver({at("a@x.org")});
   EXPECT_EQ((*store_->messages(after.id))[0].body_id, 1u);
+}
+
+TEST_F(StoreTest, DeliveryKeyMakesARetryHarmless) {
+  ASSERT_TRUE(store_->create_account("a@x.org").ok());
+  ASSERT_TRUE(store_->create_account("b@x.org").ok());
+  Delivery to_a = at("a@x.org");
+  to_a.key = "Q1/a@x.org";
+  auto first = deliver({to_a});
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_FALSE(first[0].duplicate);
+  // The same key again (queued retrying after a crash), plus a new recipient: only the new
+  // one is stored, and the body is stored once for it.
+  Delivery to_b = at("b@x.org");
+  to_b.key = "Q1/b@x.org";
+  auto again = deliver({to_a, to_b});
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_TRUE(again[0].duplicate);
+  EXPECT_EQ(again[0].uid, 0u);
+  EXPECT_FALSE(again[1].duplicate);
+  EXPECT_EQ(box("a@x.org", "INBOX").messages, 1u);
+  EXPECT_EQ(box("b@x.org", "INBOX").messages, 1u);
+  expect_clean();
+  // Everything a duplicate: nothing stored, no body written.
+  auto none = deliver({to_a, to_b});
+  EXPECT_TRUE(none[0].duplicate && none[1].duplicate);
+  EXPECT_EQ(box("a@x.org", "INBOX").messages, 1u);
+  expect_clean();
+  // Pruned keys are forgotten: the next delivery is stored again.
+  EXPECT_EQ(*store_->prune_delivery_keys(1700000000), 0u);  // recorded at 1700000000
+  EXPECT_EQ(*store_->prune_delivery_keys(1700000001), 2u);
+  EXPECT_FALSE(deliver({to_a})[0].duplicate);
+  EXPECT_EQ(box("a@x.org", "INBOX").messages, 2u);
+}
+
+TEST_F(StoreTest, BatchDeliveryFailsOnlyTheMessageWithAMissingDestination) {
+  ASSERT_TRUE(store_->create_account("a@x.org").ok());
+  std::vector<IncomingMessage> batch{
+      {kMsg, 1, {at("a@x.org")}},
+      {kMsg, 2, {at("ghost@x.org")}},
+      {"Subject: three\r\n\r\n3\r\n", 3, {at("a@x.org"), at("a@x.org", "Sent")}},
+  };
+  auto results = store_->deliver_batch(batch);
+  ASSERT_TRUE(results.ok()) << results.error().message;
+  ASSERT_EQ(results->size(), 3u);
+  ASSERT_TRUE((*results)[0].ok());
+  EXPECT_EQ((*results)[0]->at(0).uid, 1u);
+  ASSERT_FALSE((*results)[1].ok());
+  EXPECT_EQ((*results)[1].error().kind, ErrorKind::NotFound);
+  ASSERT_TRUE((*results)[2].ok());
+  EXPECT_EQ((*results)[2]->at(0).uid, 2u);
+  EXPECT_EQ((*results)[2]->at(1).mailbox, "Sent");
+  auto inbox = box("a@x.org", "INBOX");
+  EXPECT_EQ(inbox.messages, 2u);
+  EXPECT_EQ(*store_->message_bytes(inbox.id, 2), "Subject: three\r\n\r\n3\r\n");
+  EXPECT_EQ((*store_->messages(inbox.id))[1].internal_date, 3);
+  expect_clean();
 }
 
 TEST_F(StoreTest, SameMailboxTwiceGetsTwoUids) {

@@ -41,6 +41,8 @@ class Connection {
   awaitable<ReadStatus> read_more(std::chrono::seconds timeout);
 
   void send(std::string_view bytes) { output_.append(bytes); }
+  // Octets queued by send() and not yet written.
+  size_t pending_output() const { return output_.size(); }
   // Writes everything queued; false when the peer is gone or too slow.
   awaitable<bool> flush(std::chrono::seconds timeout = std::chrono::seconds(60));
 

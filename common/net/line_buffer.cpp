@@ -69,6 +69,16 @@ bool LineBuffer::take(size_t n, std::string& out) {
   return true;
 }
 
+void LineBuffer::shrink(size_t capacity) {
+  compact();
+  if (buf_.capacity() > buf_.size() + capacity) {
+    std::string smaller;
+    smaller.reserve(buf_.size() + capacity);
+    smaller.assign(buf_);
+    buf_.swap(smaller);
+  }
+}
+
 void LineBuffer::clear() {
   buf_.clear();
   start_ = 0;

@@ -39,6 +39,9 @@ class LineBuffer {
   std::string_view data() const { return std::string_view(buf_).substr(start_); }
   void consume(size_t n) { start_ += n; }
   size_t size() const { return buf_.size() - start_; }
+  // Gives memory back after a large command: keeps what is buffered, and at most
+  // `capacity` octets of allocation beyond it.
+  void shrink(size_t capacity);
   // Drops everything buffered (after STARTTLS: plaintext pipelined behind it is injected).
   void clear();
 

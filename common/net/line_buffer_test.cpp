@@ -106,5 +106,16 @@ TEST(LineBufferTest, PrepareAndCommit) {
   EXPECT_EQ(lines_of(b), (std::vector<std::string>{"HELO x"}));
 }
 
+TEST(LineBufferTest, ShrinkGivesMemoryBackAndKeepsBufferedInput) {
+  LineBuffer b(1 << 20);
+  b.append(std::string(512 * 1024, 'x') + "\r\nA1 NOOP\r\n");
+  std::string line;
+  ASSERT_EQ(b.next_line(line), LineBuffer::Status::Line);
+  b.shrink(4096);
+  EXPECT_EQ(b.data(), "A1 NOOP\r\n");
+  ASSERT_EQ(b.next_line(line), LineBuffer::Status::Line);
+  EXPECT_EQ(line, "A1 NOOP");
+}
+
 }  // namespace
 }  // namespace mail::net

@@ -20,7 +20,7 @@ net::awaitable<void> Session::append(const imap::Command& c) {
     co_return;
   }
   const int64_t date = args.date_time ? args.date_time->unix_seconds : std::time(nullptr);
-  store::Delivery destination{account_, args.mailbox, flags};
+  store::Delivery destination{account_, args.mailbox, flags, {}};
   auto delivered = co_await blocking(
       [&] { return ctx_.store.deliver(std::span(&destination, 1), args.message, date); });
   if (!delivered) {

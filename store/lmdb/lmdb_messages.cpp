@@ -48,14 +48,45 @@ bool seen(const Flags& f) {
 
 Result<std::vector<Delivered>> LmdbStore::deliver(std::span<const Delivery> to,
                                                   std::string_view message, int64_t internal_date) {
-  if (to.empty()) return make_error(ErrorKind::Invalid, "deliver: no destinations");
-  STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
+  IncomingMessage one{message, internal_date, std::vector<Delivery>(to.begin(), to.end())};
+  STORE_ASSIGN(auto results, deliver_batch(std::span<const IncomingMessage>(&one, 1)));
+  return std::move(results.front());
+}
 
-  // Resolve every destination before writing anything, so a missing one leaves no trace
-  // (and the transaction is aborted anyway on any error).
+Result<std::vector<Result<std::vector<Delivered>>>> LmdbStore::deliver_batch(
+    std::span<const IncomingMessage> batch) {
+  STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
+  std::vector<Result<std::vector<Delivered>>> out;
+  for (const IncomingMessage& message : batch) {
+    auto delivered = deliver_in(txn, message);
+    // A missing destination or bad input fails only this message (deliver_in wrote nothing
+    // for it); anything else (I/O, a full map, corruption) fails the batch.
+    if (!delivered && delivered.error().kind != ErrorKind::NotFound &&
+        delivered.error().kind != ErrorKind::Invalid)
+      return delivered.error();
+    out.push_back(std::move(delivered));
+  }
+  STORE_TRY(txn.commit());
+  return out;
+}
+
+Result<std::vector<Delivered>> LmdbStore::deliver_in(lmdb::Txn& txn,
+                                                     const IncomingMessage& message) {
+  if (message.to.empty()) return make_error(ErrorKind::Invalid, "deliver: no destinations");
+
+  // Resolve every destination before writing anything, so a missing one leaves no trace.
+  // A destination whose key is already recorded was delivered before: skip it.
   std::map<uint64_t, MailboxRecord> boxes;
-  std::vector<uint64_t> box_of;
-  for (const Delivery& d : to) {
+  std::vector<std::optional<uint64_t>> box_of;  // nullopt: duplicate
+  size_t fresh = 0;
+  for (const Delivery& d : message.to) {
+    if (!d.key.empty()) {
+      STORE_ASSIGN(std::optional<std::string_view> seen_key, txn.get(db_.delivery_keys, d.key));
+      if (seen_key) {
+        box_of.push_back(std::nullopt);
+        continue;
+      }
+    }
     STORE_ASSIGN(std::optional<uint64_t> id, find_mailbox_id(txn, d.account, d.mailbox));
     if (!id)
       return make_error(ErrorKind::NotFound, "no mailbox " + d.mailbox + " for " + d.account);
@@ -64,37 +95,58 @@ Result<std::vector<Delivered>> LmdbStore::deliver(std::span<const Delivery> to,
       boxes.emplace(*id, std::move(rec));
     }
     box_of.push_back(*id);
+    ++fresh;
   }
 
-  STORE_ASSIGN(uint64_t body_id, take_counter(txn, kNextBodyKey));
-  std::string bkey = u64_key(body_id);
-  STORE_TRY(txn.put(db_.bodies, bkey, message));
-  STORE_TRY(txn.put(db_.body_refs, bkey, encode_u64(to.size())));
-
-  MessageInfo msg;
-  msg.internal_date = internal_date;
-  msg.size = message.size();
-  msg.body_id = body_id;
-  msg.header_size = header_size(message);
-
   std::vector<Delivered> out;
-  for (size_t i = 0; i < to.size(); ++i) {
-    MailboxRecord& box = boxes.at(box_of[i]);
+  MessageInfo msg;
+  if (fresh > 0) {
+    STORE_ASSIGN(uint64_t body_id, take_counter(txn, kNextBodyKey));
+    std::string bkey = u64_key(body_id);
+    STORE_TRY(txn.put(db_.bodies, bkey, message.bytes));
+    STORE_TRY(txn.put(db_.body_refs, bkey, encode_u64(fresh)));
+    msg.internal_date = message.internal_date;
+    msg.size = message.bytes.size();
+    msg.body_id = body_id;
+    msg.header_size = header_size(message.bytes);
+  }
+  for (size_t i = 0; i < message.to.size(); ++i) {
+    const Delivery& d = message.to[i];
+    if (!box_of[i]) {
+      out.push_back(Delivered{d.account, d.mailbox, 0, 0, 0, true});
+      continue;
+    }
+    MailboxRecord& box = boxes.at(*box_of[i]);
     MailboxInfo& info = box.info;
     if (info.uid_next == UINT32_MAX)  // RFC 9051 §2.3.1.1: UIDs are 32-bit; the mailbox is full
       return make_error(ErrorKind::Temporary, "mailbox " + info.name + ": UIDs exhausted");
     msg.uid = info.uid_next++;
     msg.modseq = ++info.highest_modseq;
-    msg.flags = clean(to[i].flags);
+    msg.flags = clean(d.flags);
     STORE_TRY(txn.put(db_.messages, message_key(info.id, msg.uid), encode_message(msg)));
+    if (!d.key.empty())
+      STORE_TRY(txn.put(db_.delivery_keys, d.key,
+                        encode_u64(static_cast<uint64_t>(message.internal_date))));
     info.messages++;
     if (!seen(msg.flags)) info.unseen++;
     info.size += msg.size;
     out.push_back(Delivered{box.account, info.name, info.id, info.uid_validity, msg.uid});
   }
   for (const auto& [id, box] : boxes) STORE_TRY(save_mailbox(txn, box));
-  STORE_TRY(txn.commit());
   return out;
+}
+
+Result<size_t> LmdbStore::prune_delivery_keys(int64_t before) {
+  STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
+  STORE_ASSIGN(lmdb::Cursor cur, lmdb::Cursor::open(txn, db_.delivery_keys));
+  std::vector<std::string> old;
+  for (bool ok = cur.first(); ok; ok = cur.next()) {
+    auto when = read_u64(cur.value());
+    if (!when || static_cast<int64_t>(*when) < before) old.emplace_back(cur.key());
+  }
+  for (const auto& key : old) STORE_TRY(txn.del(db_.delivery_keys, key));
+  STORE_TRY(txn.commit());
+  return old.size();
 }
 
 Result<std::vector<MessageInfo>> LmdbStore::messages(uint64_t mailbox_id) {

@@ -13,6 +13,8 @@
 //   bodies         body id u64 -> the message octets exactly as delivered
 //   body_refs      body id u64 -> u64 number of messages referring to the body
 //   expunged       mailbox id u64 + modseq u64 -> uid u32 (for QRESYNC VANISHED, RFC 7162)
+//   delivery_keys  idempotency key (Delivery::key) -> u64 internal date of that delivery; added
+//                  beside schema 1 (an older binary ignores it)
 // All integers big-endian (common/codec.h), so keys sort numerically and a mailbox's
 // messages are one contiguous, UID-ordered range.
 //
@@ -78,6 +80,7 @@ Result<std::unique_ptr<MailStore>> LmdbStore::open(const std::filesystem::path& 
   STORE_ASSIGN(dbs.bodies, txn.open_db("bodies", true));
   STORE_ASSIGN(dbs.body_refs, txn.open_db("body_refs", true));
   STORE_ASSIGN(dbs.expunged, txn.open_db("expunged", true));
+  STORE_ASSIGN(dbs.delivery_keys, txn.open_db("delivery_keys", true));
 
   STORE_ASSIGN(std::optional<std::string_view> version, txn.get(dbs.meta, kSchemaKey));
   if (version) {

@@ -32,7 +32,7 @@ namespace mail::store::detail {
 
 struct Dbs {
   MDB_dbi meta = 0, accounts = 0, names = 0, mailboxes = 0, messages = 0, bodies = 0, body_refs = 0,
-          expunged = 0;
+          expunged = 0, delivery_keys = 0;
 };
 
 class LmdbStore final : public MailStore {
@@ -46,6 +46,9 @@ class LmdbStore final : public MailStore {
 
   Result<std::vector<Delivered>> deliver(std::span<const Delivery> to, std::string_view message,
                                          int64_t internal_date) override;
+  Result<std::vector<Result<std::vector<Delivered>>>> deliver_batch(
+      std::span<const IncomingMessage> batch) override;
+  Result<size_t> prune_delivery_keys(int64_t before) override;
 
   Result<std::vector<MailboxInfo>> list_mailboxes(std::string_view account) override;
   Result<MailboxInfo> mailbox(std::string_view account, std::string_view name) override;
@@ -79,6 +82,9 @@ class LmdbStore final : public MailStore {
   // Returns the counter's current value and stores value + 1.
   Result<uint64_t> take_counter(lmdb::Txn& txn, std::string_view key);
   Result<uint32_t> new_uid_validity(lmdb::Txn& txn);
+  // Stores one message of a delivery inside `txn`. NotFound when a destination is missing
+  // (checked before anything is written for this message).
+  Result<std::vector<Delivered>> deliver_in(lmdb::Txn& txn, const IncomingMessage& message);
   // Drops one reference to a body; deletes the body when none remain.
   Result<void> release_body(lmdb::Txn& txn, uint64_t body_id);
 

@@ -265,8 +265,9 @@ def test_sigkill_under_load_loses_nothing_acknowledged(durable, record_property)
     assert not entries, f"queue not empty {DRAIN_DEADLINE}s after the load: {entries[:10]}\n{summary}"
     assert not lost, f"acknowledged messages lost: {lost[:20]}\n{summary}"
     assert not never_sent, f"delivered attempts that never completed DATA: {never_sent[:20]}\n{summary}"
-    assert duplicates <= killer.kills["queued"], \
-        f"more duplicates than queued kills: {copies.most_common(5)}\n{summary}"
+    # Local delivery is idempotent per queue id and account (store::Delivery::key): a SIGKILL
+    # between the store commit and the queue update must not deliver twice.
+    assert duplicates == 0, f"delivered twice: {copies.most_common(5)}\n{summary}"
     assert len({x.rsplit("-", 1)[0] for x in load.acked}) == MESSAGES, summary
 
     check = s.mailctl("store", "check")
