@@ -20,13 +20,26 @@ namespace mail::queue {
 
 constexpr uint32_t kSchemaVersion = 1;
 
+// RFC 3461 NOTIFY, as bits; 0 means the client gave none (then FAILURE and DELAY apply).
+enum DsnNotify : uint8_t {
+  kNotifyNever = 1u << 0,
+  kNotifySuccess = 1u << 1,
+  kNotifyFailure = 1u << 2,
+  kNotifyDelay = 1u << 3,
+};
+
 struct Recipient {
   enum class State : uint8_t { Pending, Delivered, Failed };
   std::string address;  // the RCPT TO address
   State state = State::Pending;
   uint32_t attempts = 0;
   std::string last_reply;  // the last delivery result, for logs, mailctl and bounces
+  uint8_t dsn_notify = 0;  // DsnNotify bits from RCPT ... NOTIFY=
+  std::string orcpt;       // RFC 3461 ORCPT, xtext-decoded: "rfc822;user@example.org"
 };
+
+enum class DsnRet : uint8_t { Unspecified, Full, Headers };            // RFC 3461 MAIL ... RET=
+enum class BodyType : uint8_t { SevenBit, EightBitMime, BinaryMime };  // MAIL ... BODY=
 
 struct Envelope {
   std::string id;      // assigned by enqueue()
@@ -36,6 +49,10 @@ struct Envelope {
   int64_t next_attempt = 0;  // seconds since the epoch; due when <= now
   std::string session_id;    // smtpd session that accepted it, for following it in logs
   std::string client;        // authenticated user, or empty
+  DsnRet dsn_ret = DsnRet::Unspecified;
+  std::string dsn_envid;  // RFC 3461 ENVID, xtext-decoded
+  BodyType body = BodyType::SevenBit;
+  bool smtputf8 = false;  // RFC 6531: MAIL ... SMTPUTF8 was given
 
   bool pending() const;  // any recipient still Pending
 };
