@@ -60,8 +60,8 @@ TEST(EnvelopeCodec, RoundTripAndRejectsDamage) {
   Envelope e;
   e.id = "ABC";
   e.sender = "a@example.org";
-  e.recipients = {{"b@example.net", Recipient::State::Failed, 3, "550 no"},
-                  {"c@example.net", Recipient::State::Pending, 0, ""}};
+  e.recipients = {{"b@example.net", Recipient::State::Failed, 3, "550 no", 0, ""},
+                  {"c@example.net", Recipient::State::Pending, 0, "", 0, ""}};
   e.arrival = -5;
   e.next_attempt = 42;
   e.session_id = "S";
