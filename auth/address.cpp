@@ -1,6 +1,10 @@
 // Address syntax and canonical form (see address.h).
 #include "auth/address.h"
 
+#include <idn2.h>
+
+#include <memory>
+
 namespace mail::auth {
 namespace {
 
@@ -26,11 +30,23 @@ Result<std::string> normalize_domain(std::string_view domain) {
   if (domain.size() > kMaxDomain) return invalid("too long");
   if (domain.front() == '.' || domain.back() == '.') return invalid("leading or trailing dot");
   if (domain.find("..") != std::string_view::npos) return invalid("empty label");
+  bool ascii = true;
   for (char c : domain) {
     if (bad_char(c)) return invalid("space or control character");
     if (c == '@') return invalid("contains '@'");
+    if (static_cast<unsigned char>(c) >= 0x80) ascii = false;
   }
-  return to_lower_ascii(domain);
+  if (ascii) return to_lower_ascii(domain);
+  // U-labels: the A-label form is the one DNS and our keys use (RFC 5890 2.3.2.1).
+  const std::string text(domain);
+  uint8_t* converted = nullptr;
+  const int rc = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(text.c_str()), &converted,
+                                IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+  std::unique_ptr<uint8_t, decltype(&idn2_free)> owner(converted, &idn2_free);
+  if (rc != IDN2_OK || converted == nullptr) return invalid(idn2_strerror(rc));
+  std::string a_label = to_lower_ascii(reinterpret_cast<const char*>(converted));
+  if (a_label.size() > kMaxDomain) return invalid("too long");
+  return a_label;
 }
 
 Result<std::string> normalize_address(std::string_view address) {
@@ -48,12 +64,17 @@ Result<std::string> normalize_address(std::string_view address) {
     if (bad_char(c)) return invalid("space or control character");
   auto domain = normalize_domain(address.substr(at + 1));
   if (!domain) return invalid("bad domain");
+  if (local.size() + 1 + domain->size() > kMaxAddress) return invalid("too long");
   return to_lower_ascii(local) + "@" + *domain;
 }
 
 std::string_view domain_of(std::string_view address) {
   size_t at = address.rfind('@');
   return at == std::string_view::npos ? std::string_view{} : address.substr(at + 1);
+}
+
+bool has_routing_syntax(std::string_view local_part) {
+  return local_part.find_first_of("%!@") != std::string_view::npos;
 }
 
 }  // namespace mail::auth

@@ -37,6 +37,29 @@ TEST(AddressTest, RefusesMalformedDomains) {
   EXPECT_TRUE(normalize_domain("localhost").ok());
 }
 
+TEST(AddressTest, InternationalizedDomainsUseALabels) {
+  // RFC 5890: U-labels and their A-label are one domain; UTS #46 maps case.
+  EXPECT_EQ(*normalize_domain("b\xC3\xBC"
+                              "cher.test"),
+            "xn--bcher-kva.test");
+  EXPECT_EQ(*normalize_domain("B\xC3\x9C"
+                              "CHER.Test"),
+            "xn--bcher-kva.test");
+  EXPECT_EQ(*normalize_domain("XN--BCHER-KVA.test"), "xn--bcher-kva.test");
+  EXPECT_EQ(*normalize_address("J\xC3\xB6rg@b\xC3\xBC"
+                               "cher.test"),
+            "j\xC3\xB6rg@xn--bcher-kva.test");               // local part: ASCII lower-casing only
+  EXPECT_FALSE(normalize_domain("a\xC3.test").ok());         // not UTF-8
+  EXPECT_FALSE(normalize_domain("\xE2\x98\x83.test").ok());  // U+2603 is not allowed in IDNA
+}
+
+TEST(AddressTest, RoutingSyntaxInLocalParts) {
+  for (const char* local : {"user%other.test", "host!user", "\"user@other.test\"", "a%b!c"})
+    EXPECT_TRUE(has_routing_syntax(local)) << local;
+  for (const char* local : {"user", "first.last", "user+tag", "\"john doe\"", "o'brien"})
+    EXPECT_FALSE(has_routing_syntax(local)) << local;
+}
+
 TEST(AddressTest, DomainOf) {
   EXPECT_EQ(domain_of("a@b.c"), "b.c");
   EXPECT_EQ(domain_of("nodomain"), "");

@@ -92,6 +92,17 @@ const std::vector<Key>& schema() {
       {"server", "data_dir", path(&Config::server, &ServerConfig::data_dir)},
       {"server", "io_threads", integer(&Config::server, &ServerConfig::io_threads, 0, 256)},
       {"server", "worker_threads", integer(&Config::server, &ServerConfig::worker_threads, 1, 256)},
+      {"server", "postmaster",
+       [](const toml::node& n, Config& c, const std::filesystem::path&) -> std::string {
+         auto v = n.value<std::string>();
+         if (!v) return "expected an address string";
+         const auto at = v->find('@');
+         if (!v->empty() && (at == std::string::npos || at == 0 || at + 1 == v->size() ||
+                             v->find_first_of(" \t\r\n<>") != std::string::npos))
+           return "expected \"local@domain\" or \"\", got \"" + *v + "\"";
+         c.server.postmaster = *v;
+         return "";
+       }},
       {"tls", "cert_file", path(&Config::tls, &TlsConfig::cert_file)},
       {"tls", "key_file", path(&Config::tls, &TlsConfig::key_file)},
       {"log", "level",
@@ -116,6 +127,13 @@ const std::vector<Key>& schema() {
       {"smtpd", "command_timeout",
        integer(&Config::smtpd, &SmtpdConfig::command_timeout, 1, 86400)},
       {"smtpd", "data_timeout", integer(&Config::smtpd, &SmtpdConfig::data_timeout, 1, 86400)},
+      {"smtpd", "max_commands_without_progress",
+       integer(&Config::smtpd, &SmtpdConfig::max_commands_without_progress, 1, 100000)},
+      {"smtpd", "greeting_delay", integer(&Config::smtpd, &SmtpdConfig::greeting_delay, 0, 300)},
+      {"smtpd", "shutdown_grace", integer(&Config::smtpd, &SmtpdConfig::shutdown_grace, 0, 3600)},
+      {"smtpd", "smtputf8", boolean(&Config::smtpd, &SmtpdConfig::smtputf8)},
+      {"smtpd", "dsn", boolean(&Config::smtpd, &SmtpdConfig::dsn)},
+      {"smtpd", "chunking", boolean(&Config::smtpd, &SmtpdConfig::chunking)},
       {"imapd", "listen", endpoint(&Config::imapd, &ImapdConfig::listen)},
       {"imapd", "tls_listen", endpoint(&Config::imapd, &ImapdConfig::tls_listen)},
       {"imapd", "max_line_length",

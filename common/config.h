@@ -19,6 +19,9 @@ struct ServerConfig {
   std::filesystem::path data_dir = "data";  // holds store/, queue/, directory/
   int io_threads = 0;                       // event-loop threads; 0 = one per core
   int worker_threads = 4;                   // pool for blocking calls (LMDB, argon2, fsync)
+  // Account (or alias) that receives postmaster@<each local domain> and <Postmaster> when
+  // no such account or alias exists (RFC 5321 4.5.1); empty: the domain's first account.
+  std::string postmaster;
 };
 
 struct TlsConfig {
@@ -42,6 +45,12 @@ struct SmtpdConfig {
   int max_errors = 10;                                // protocol errors before 421
   int command_timeout = 300;                          // seconds (RFC 5321 4.5.3.2.7)
   int data_timeout = 180;                             // seconds per DATA read (4.5.3.2.5)
+  int max_commands_without_progress = 100;  // NOOP/RSET/VRFY/HELP/EHLO... before a message
+  int greeting_delay = 0;   // seconds of silence before the MX greeting (early talkers)
+  int shutdown_grace = 10;  // seconds a message in DATA/BDAT may take to finish on SIGTERM
+  bool smtputf8 = true;     // offer SMTPUTF8 (RFC 6531)
+  bool dsn = true;          // offer DSN (RFC 3461)
+  bool chunking = true;     // offer CHUNKING and BINARYMIME (RFC 3030)
 };
 
 struct ImapdConfig {

@@ -4,6 +4,7 @@
 #include <map>
 #include <vector>
 
+#include "auth/postmaster.h"
 #include "common/log.h"
 
 namespace mail::queued {
@@ -24,7 +25,7 @@ queue::Envelope deliver_locally(const queue::Envelope& envelope, std::string_vie
   for (size_t i = 0; i < out.recipients.size(); ++i) {
     Recipient& r = out.recipients[i];
     if (r.state != Recipient::State::Pending) continue;
-    auto lookup = directory.resolve(r.address);
+    auto lookup = auth::resolve_recipient(directory, r.address, policy.postmaster);
     if (!lookup) {
       ++r.attempts;
       r.last_reply = "451 4.3.0 directory unavailable: " + lookup.error().message;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "auth/directory.h"
@@ -19,6 +20,7 @@ namespace mail::queued {
 struct DeliveryPolicy {
   int64_t now = 0;            // seconds since the epoch: the internal date of the delivery
   int64_t retry_delay = 300;  // seconds until a temporary failure is retried
+  std::string postmaster;     // [server] postmaster (auth::resolve_recipient)
 };
 
 // Returns the envelope with each recipient's new state, attempts and last reply, and

@@ -123,8 +123,9 @@ class Scheduler {
           .kv("error", content.error().message);
       return false;
     }
-    auto updated = deliver_locally(envelope, *content, directory_, store_,
-                                   DeliveryPolicy{now, config_.queued.retry_delay});
+    auto updated =
+        deliver_locally(envelope, *content, directory_, store_,
+                        DeliveryPolicy{now, config_.queued.retry_delay, config_.server.postmaster});
     Result<void> saved = updated.pending() ? spool_.update(updated) : spool_.remove(envelope.id);
     if (!saved) {
       log::error("queue_update_failed")

@@ -6,7 +6,7 @@ set -euo pipefail
 BUILD_PKGS=(
   cmake g++ make pkg-config ccache clang-format
   libboost1.81-dev liblmdb-dev lmdb-utils libssl-dev openssl
-  libargon2-dev libtomlplusplus-dev libgtest-dev libgmock-dev
+  libargon2-dev libtomlplusplus-dev libgtest-dev libgmock-dev libidn2-dev
 )
 TEST_PKGS=(
   clang libclang-rt-14-dev

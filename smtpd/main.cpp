@@ -35,8 +35,9 @@ int main(int argc, char** argv) {
   const std::string bye = smtp::replies::service_unavailable(config.server.hostname).to_wire();
   const size_t max_line = static_cast<size_t>(config.smtpd.max_line_length);
   auto handler_for = [&context](smtpd::Port port) {
-    return [&context, port](std::shared_ptr<net::Connection> conn, const net::ListenerSpec&) {
-      return smtpd::run_session(context, std::move(conn), port);
+    return [&context, policy = smtpd::port_policy(port)](std::shared_ptr<net::Connection> conn,
+                                                         const net::ListenerSpec&) {
+      return smtpd::run_session(context, std::move(conn), policy);
     };
   };
   net::listen_or_exit(server, {"smtp", config.smtpd.listen, false, max_line, busy, bye},
@@ -48,6 +49,9 @@ int main(int argc, char** argv) {
     net::listen_or_exit(server,
                         {"submissions", config.smtpd.submissions_listen, true, max_line, busy, bye},
                         handler_for(smtpd::Port::Submissions), "smtpd");
-  net::run_daemon(runtime, server, tls.get(), config);
+  // Sessions receiving a message get smtpd.shutdown_grace to finish it on SIGTERM; the
+  // event loops wait that long plus time for the last queue commits and replies.
+  net::run_daemon(runtime, server, tls.get(), config,
+                  std::chrono::seconds(config.smtpd.shutdown_grace + 5));
   return 0;
 }

@@ -33,8 +33,9 @@ std::string sanitize(std::string_view s) {
 }  // namespace
 
 std::string received_header(const TraceInfo& info) {
-  // RFC 3848 protocol types: ESMTP, ESMTPS (TLS), ESMTPA (auth), ESMTPSA (both).
-  std::string with = info.esmtp ? "ESMTP" : "SMTP";
+  // RFC 3848 protocol types: ESMTP, ESMTPS (TLS), ESMTPA (auth), ESMTPSA (both); RFC 6531
+  // 4.3 the same with UTF8SMTP for a transaction that used SMTPUTF8.
+  std::string with = info.smtputf8 ? "UTF8SMTP" : info.esmtp ? "ESMTP" : "SMTP";
   if (info.esmtp && !info.tls_version.empty()) with += "S";
   if (info.esmtp && !info.authenticated_user.empty()) with += "A";
 

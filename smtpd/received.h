@@ -1,5 +1,6 @@
 // The trace header smtpd prepends to every accepted message (RFC 5321 section 4.4,
-// protocol names from RFC 3848). Pure: built from what the session learned.
+// protocol names from RFC 3848 and RFC 6531 4.3). Pure: built from what the session
+// learned.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +20,8 @@ struct TraceInfo {
   std::string authenticated_user;  // empty when not authenticated
   std::string id;                  // queue id, also in the logs and the 250 reply
   std::vector<std::string> recipients;
-  int64_t time = 0;  // seconds since the epoch
+  int64_t time = 0;       // seconds since the epoch
+  bool smtputf8 = false;  // MAIL ... SMTPUTF8 (RFC 6531 4.3: "with UTF8SMTP")
 };
 
 // "Received: from ... by ... with ESMTPS id ...; <date>\r\n", folded at 78 columns.

@@ -41,6 +41,16 @@ TEST(ReceivedTest, TlsAuthAndSeveralRecipients) {
   EXPECT_EQ(h.find("for <"), std::string::npos) << "several recipients are not disclosed: " << h;
 }
 
+TEST(ReceivedTest, Utf8SmtpProtocolNames) {
+  TraceInfo t{"c", "192.0.2.1", "mx", true, "", "", "", "Q", {"j\xC3\xB6rg@x.test"}, 0, true};
+  std::string h = received_header(t);
+  EXPECT_NE(h.find("with UTF8SMTP id Q"), std::string::npos) << h;
+  EXPECT_NE(h.find("for <j\xC3\xB6rg@x.test>"), std::string::npos) << h;
+  t.tls_version = "TLSv1.3";
+  t.authenticated_user = "a@x.test";
+  EXPECT_NE(received_header(t).find("with UTF8SMTPSA id Q"), std::string::npos);
+}
+
 TEST(ReceivedTest, HeloIsSanitized) {
   TraceInfo t{"evil)\r\nX-Injected: 1", "192.0.2.1", "mx", false, "", "", "", "Q", {}, 0};
   std::string h = received_header(t);

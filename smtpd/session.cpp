@@ -1,45 +1,113 @@
-// The SMTP server dialogue (RFC 5321), one coroutine per connection. Each command is
-// checked against the session state first (the refusal is a 503 reply value), then acted
-// on. Input is untrusted: lines are bounded by smtpd.max_line_length, DATA by
-// smtpd.max_message_size, every read by a timeout, errors by smtpd.max_errors.
-#include "smtpd/session.h"
-
-#include <ctime>
-
+// The SMTP server dialogue (RFC 5321), one coroutine per connection: greet, then read a
+// command line, check it against the command table, and run its handler. Input is
+// untrusted: lines are bounded by smtpd.max_line_length, messages by
+// smtpd.max_message_size, every read by a timeout, errors by smtpd.max_errors and
+// commands that move nothing by smtpd.max_commands_without_progress.
 #include "common/log.h"
-#include "queue/async_enqueue.h"
-#include "queue/notify.h"
-#include "smtpd/protocol/command.h"
-#include "smtpd/protocol/data_reader.h"
-#include "smtpd/received.h"
+#include "smtpd/session_impl.h"
 
 namespace mail::smtpd {
-namespace {
 
 using namespace smtp;
 using net::ReadStatus;
 using std::chrono::seconds;
 
-enum class State {
-  Greeted,    // waiting for HELO/EHLO
-  Ready,      // HELO/EHLO done, no transaction
-  MailGiven,  // MAIL accepted, no recipient yet
-  RcptGiven,  // at least one recipient accepted
+namespace {
+
+// What a command needs besides the right state; whether a need applies is the port's
+// policy (PortPolicy): e.g. AUTH needs TLS on submission, MAIL needs AUTH there.
+enum Needs : unsigned {
+  kNothing = 0,
+  kNeedsTls = 1u << 0,   // refused with 530 5.7.0 until STARTTLS where tls_required
+  kNeedsAuth = 1u << 1,  // refused with 530 5.7.0 until AUTH where auth_required
 };
 
-struct Transaction {
-  Address sender;
-  std::vector<std::string> recipients;  // as accepted, "local@domain"
-  bool rcpt_attempted = false;
+constexpr unsigned bits(State s) {
+  return static_cast<unsigned>(s);
+}
+constexpr unsigned kAnyState = bits(State::Greeted) | bits(State::Ready) | bits(State::MailGiven) |
+                               bits(State::RcptGiven) | bits(State::Chunking);
+constexpr unsigned kRecipients = bits(State::MailGiven) | bits(State::RcptGiven);
+
+struct CommandRule {
+  Verb verb;
+  unsigned states;  // State bits in which the command is allowed
+  unsigned needs;   // Needs bits
+  bool idle;        // moves no message forward (counted by max_commands_without_progress)
+  Session::Handler handler;
 };
 
-class Session {
- public:
-  Session(SmtpContext& ctx, std::shared_ptr<net::Connection> conn, Port port)
-      : ctx_(ctx), conn_(std::move(conn)), port_(port), limits_(ctx.config.smtpd) {}
+// The one table that says which command runs when. dispatch() checks it, in this order:
+// state (503), TLS (530), AUTH (530); only then does the handler run.
+const CommandRule kCommands[] = {
+    {Verb::Helo, kAnyState, kNothing, true, &Session::hello},
+    {Verb::Ehlo, kAnyState, kNothing, true, &Session::hello},
+    {Verb::Starttls, bits(State::Greeted) | bits(State::Ready), kNothing, false,
+     &Session::starttls},
+    {Verb::Auth, bits(State::Ready), kNeedsTls, false, &Session::auth},
+    {Verb::Mail, bits(State::Ready), kNeedsTls | kNeedsAuth, false, &Session::mail},
+    {Verb::Rcpt, kRecipients, kNeedsTls | kNeedsAuth, false, &Session::rcpt},
+    {Verb::Data, bits(State::RcptGiven), kNeedsTls | kNeedsAuth, false, &Session::data},
+    {Verb::Bdat, bits(State::RcptGiven) | bits(State::Chunking), kNeedsTls | kNeedsAuth, false,
+     &Session::bdat},
+    {Verb::Rset, kAnyState, kNothing, true, &Session::rset},
+    {Verb::Noop, kAnyState, kNothing, true, &Session::noop},
+    {Verb::Vrfy, kAnyState, kNothing, true, &Session::vrfy},
+    {Verb::Expn, kAnyState, kNothing, true, &Session::expn},
+    {Verb::Help, kAnyState, kNothing, true, &Session::help},
+    {Verb::Quit, kAnyState, kNothing, false, &Session::quit},
+};
 
-  net::awaitable<void> run() {
-    reply(replies::greeting(ctx_.config.server.hostname));
+const CommandRule* find_rule(Verb verb) {
+  for (const CommandRule& rule : kCommands) {
+    if (rule.verb == verb) return &rule;
+  }
+  return nullptr;
+}
+
+// Whether a line that failed to parse was a BDAT command: its chunk length is unknown, so
+// the octets that follow cannot be told apart from commands.
+bool looks_like_bdat(std::string_view line) {
+  return line.size() >= 4 && (line[0] | 0x20) == 'b' && (line[1] | 0x20) == 'd' &&
+         (line[2] | 0x20) == 'a' && (line[3] | 0x20) == 't' &&
+         (line.size() == 4 || line[4] == ' ' || line[4] == '\t');
+}
+
+}  // namespace
+
+std::string_view state_name(State state) {
+  switch (state) {
+    case State::Greeted:
+      return "greeted";
+    case State::Ready:
+      return "ready";
+    case State::MailGiven:
+      return "mail";
+    case State::RcptGiven:
+      return "rcpt";
+    case State::Chunking:
+      return "bdat";
+  }
+  return "?";
+}
+
+PortPolicy port_policy(Port port) {
+  switch (port) {
+    case Port::Mx:
+      return {port, false, false, true};
+    case Port::Submission:
+      return {port, true, true, false};
+    case Port::Submissions:
+      return {port, true, true, false};  // implicit TLS: the TLS need is always met
+  }
+  return {};
+}
+
+Session::Session(SmtpContext& ctx, std::shared_ptr<net::Connection> conn, const PortPolicy& policy)
+    : ctx_(ctx), conn_(std::move(conn)), policy_(policy), limits_(ctx.config.smtpd) {}
+
+net::awaitable<void> Session::run() {
+  if (co_await greet()) {
     std::string line;
     while (!closing_) {
       ReadStatus status = co_await conn_->read_line(line, seconds(limits_.command_timeout));
@@ -52,307 +120,149 @@ class Session {
         error(replies::line_too_long());
         continue;
       }
-      co_await dispatch(line);
-    }
-    log::info("session_end").kv("session", conn_->id()).kv("messages", messages_);
-  }
-
- private:
-  void reply(const Reply& r) {
-    conn_->send(r.to_wire());
-    if (r.closes_connection()) closing_ = true;
-  }
-
-  // A protocol error: counted, and too many end the session (a client stuck in a loop or
-  // probing us gets cut off).
-  void error(const Reply& r) {
-    reply(r);
-    if (++errors_ >= limits_.max_errors) {
-      log::info("too_many_errors").kv("session", conn_->id());
-      reply(replies::too_many_errors());
+      co_await dispatch(line, conn_->input().ended_with_bare_lf());
     }
   }
+  conn_->end_shutdown_grace();
+  log::info("session_end").kv("session", conn_->id()).kv("messages", messages_);
+}
 
-  void set_state(State s) { state_ = s; }
-
-  void reset_transaction() {
-    tx_ = Transaction{};
-    if (state_ != State::Greeted) set_state(State::Ready);
-  }
-
-  net::awaitable<void> dispatch(const std::string& line) {
-    auto parsed = parse_command(line);
-    if (auto* r = std::get_if<Reply>(&parsed)) {
-      error(*r);
-      co_return;
-    }
-    const Command& cmd = std::get<Command>(parsed);
-    log::debug("command").kv("session", conn_->id()).kv("verb", verb_name(cmd.verb));
-    switch (cmd.verb) {
-      case Verb::Helo:
-      case Verb::Ehlo:
-        hello(cmd);
-        break;
-      case Verb::Mail:
-        mail(cmd);
-        break;
-      case Verb::Rcpt:
-        rcpt(cmd);
-        break;
-      case Verb::Data:
-        co_await data();
-        break;
-      case Verb::Bdat:
-        co_await bdat(cmd);
-        break;
-      case Verb::Rset:
-        reset_transaction();
-        reply(replies::ok());
-        break;
-      case Verb::Noop:
-        reply(replies::ok());
-        break;
-      case Verb::Quit:
-        reply(replies::bye());
-        break;
-      case Verb::Vrfy:
-        reply(replies::cannot_vrfy());
-        break;
-      case Verb::Expn:
-        error(replies::not_implemented());
-        break;
-      case Verb::Help:
-        reply(replies::help());
-        break;
-      case Verb::Starttls:
-        co_await starttls(cmd);
-        break;
-      case Verb::Auth:
-        error(replies::not_implemented("AUTH not available"));
-        break;
-    }
-  }
-
-  bool tls_offered() const { return ctx_.tls != nullptr && !conn_->is_tls(); }
-
-  // RFC 5321 4.1.1.1; a new EHLO also resets any transaction (4.1.4).
-  void hello(const Command& cmd) {
-    helo_ = cmd.argument;
-    esmtp_ = cmd.verb == Verb::Ehlo;
-    tx_ = Transaction{};
-    set_state(State::Ready);
-    const std::string& host = ctx_.config.server.hostname;
-    if (!esmtp_) {
-      reply(replies::helo(host));
-      return;
-    }
-    std::vector<std::string> ext = {"PIPELINING",
-                                    "SIZE " + std::to_string(limits_.max_message_size), "8BITMIME",
-                                    "ENHANCEDSTATUSCODES"};
-    if (tls_offered()) ext.push_back("STARTTLS");
-    reply(replies::ehlo(host, ext));
-  }
-
-  // RFC 5321 4.1.1.2, RFC 1870 (SIZE), RFC 6152 (BODY).
-  void mail(const Command& cmd) {
-    if (state_ == State::Greeted) return error(replies::bad_sequence("Send HELO/EHLO first"));
-    if (state_ != State::Ready) return error(replies::bad_sequence("Sender already specified"));
-    if (port_ != Port::Mx && user_.empty()) return error(replies::auth_required());
-    for (const auto& [key, value] : cmd.params) {
-      if (key == "SIZE") continue;
-      if (key == "BODY" && esmtp_) continue;
-      return error(replies::param_not_supported("Unsupported parameter " + key));
-    }
-    if (cmd.size && *cmd.size > limits_.max_message_size) return error(replies::message_too_big());
-    if (cmd.path.utf8) return error(replies::utf8_required());
-    tx_ = Transaction{};
-    tx_.sender = cmd.path;
-    set_state(State::MailGiven);
-    reply(replies::sender_ok());
-  }
-
-  // RFC 5321 4.1.1.3: unknown local users are refused here, never bounced later; other
-  // domains only for authenticated clients (no open relay).
-  void rcpt(const Command& cmd) {
-    if (state_ != State::MailGiven && state_ != State::RcptGiven)
-      return error(replies::bad_sequence("Need MAIL before RCPT"));
-    if (!cmd.params.empty())
-      return error(
-          replies::param_not_supported("Unsupported parameter " + cmd.params.front().first));
-    tx_.rcpt_attempted = true;
-    if (static_cast<int>(tx_.recipients.size()) >= limits_.max_recipients)
-      return reply(replies::too_many_recipients());
-    if (cmd.path.utf8) return error(replies::utf8_required());
-    std::string address = cmd.path.to_string();
-    if (cmd.path.domain.empty())
-      address = "postmaster@" + ctx_.config.server.hostname;  // <Postmaster>
-    if (cmd.path.is_literal()) return error(replies::relay_denied());
-    auto lookup = ctx_.directory.resolve(address);
-    if (!lookup) {
-      log::warn("directory_error").kv("session", conn_->id()).kv("error", lookup.error().message);
-      return reply(replies::local_error());
-    }
-    switch (lookup->kind) {
-      case auth::RecipientKind::Unknown:
-        log::info("rcpt_rejected")
-            .kv("session", conn_->id())
-            .kv("rcpt", address)
-            .kv("reason", "unknown");
-        return error(replies::user_unknown());
-      case auth::RecipientKind::Foreign:
-        if (user_.empty()) {
-          log::info("rcpt_rejected")
-              .kv("session", conn_->id())
-              .kv("rcpt", address)
-              .kv("reason", "relay");
-          return error(replies::relay_denied());
-        }
-        break;
-      case auth::RecipientKind::Local:
-        break;
-    }
-    tx_.recipients.push_back(address);
-    set_state(State::RcptGiven);
-    reply(replies::recipient_ok());
-  }
-
-  // RFC 5321 4.1.1.4. The 250 goes out only after the queue commit returned (fsync'd).
-  net::awaitable<void> data() {
-    if (state_ != State::RcptGiven) {
-      if (state_ == State::MailGiven && tx_.rcpt_attempted)
-        co_return error(replies::no_valid_recipients());
-      co_return error(replies::bad_sequence("Need RCPT before DATA"));
-    }
-    reply(replies::start_data());
-    DataReader reader(limits_.max_message_size);
-    for (;;) {
-      auto& input = conn_->input();
-      size_t consumed = 0;
-      auto status = reader.feed(input.data(), consumed);
-      input.consume(consumed);
-      if (status == DataReader::Status::Error) {
-        log::info("data_rejected")
-            .kv("session", conn_->id())
-            .kv("reason", reader.error().lines.front());
-        reset_transaction();
-        co_return error(reader.error());
-      }
-      if (status == DataReader::Status::Done) break;
-      ReadStatus rs = co_await conn_->read_more(seconds(limits_.data_timeout));
-      if (rs == ReadStatus::Timeout) {
-        co_return reply(replies::timeout());
-      }
-      if (rs != ReadStatus::Ok) {
-        closing_ = true;
-        co_return;
-      }
-    }
-    co_await enqueue(reader.take_message());
-  }
-
-  // BDAT is not offered yet (CHUNKING comes with the full smtpd); a client sending it
-  // anyway gets its chunk read and discarded so the dialogue stays in step.
-  net::awaitable<void> bdat(const Command& cmd) {
-    uint64_t remaining = cmd.chunk_size;
-    while (remaining > 0) {
-      auto& input = conn_->input();
-      uint64_t n = std::min<uint64_t>(remaining, input.size());
-      input.consume(n);
-      remaining -= n;
-      if (remaining == 0) break;
-      if (co_await conn_->read_more(seconds(limits_.data_timeout)) != ReadStatus::Ok) {
-        closing_ = true;
-        co_return;
-      }
-    }
-    reset_transaction();
-    error(replies::not_implemented("BDAT not available"));
-  }
-
-  net::awaitable<void> enqueue(std::string body) {
-    queue::NewMessage msg;
-    msg.envelope.id = queue::new_queue_id();
-    TraceInfo trace{helo_,
-                    conn_->remote_address(),
-                    ctx_.config.server.hostname,
-                    esmtp_,
-                    conn_->tls_version(),
-                    conn_->tls_cipher(),
-                    user_,
-                    msg.envelope.id,
-                    tx_.recipients,
-                    std::time(nullptr)};
-    msg.content = received_header(trace);
-    msg.content += body;
-    msg.envelope.sender = tx_.sender.to_string();
-    msg.envelope.arrival = trace.time;
-    msg.envelope.next_attempt = trace.time;
-    msg.envelope.session_id = conn_->id();
-    msg.envelope.client = user_;
-    for (const auto& r : tx_.recipients) {
-      queue::Recipient recipient;
-      recipient.address = r;
-      msg.envelope.recipients.push_back(std::move(recipient));
-    }
-    const size_t size = msg.content.size();
-    const size_t recipients = tx_.recipients.size();
-    auto id = co_await queue::async_enqueue(ctx_.committer, std::move(msg));
-    reset_transaction();
-    if (!id) {
-      log::error("enqueue_failed").kv("session", conn_->id()).kv("error", id.error().message);
-      co_return reply(id.error().kind == ErrorKind::Temporary ? replies::storage_full()
-                                                              : replies::local_error());
-    }
-    queue::notify_new_mail(ctx_.config.queued_socket());
-    ++messages_;
-    log::info("queued")
-        .kv("session", conn_->id())
-        .kv("queue_id", *id)
-        .kv("size", static_cast<uint64_t>(size))
-        .kv("recipients", static_cast<uint64_t>(recipients));
-    reply(replies::queued(*id));
-  }
-
-  // RFC 3207. Whatever the client pipelined behind STARTTLS is discarded by start_tls()
-  // (plaintext command injection); afterwards the session starts over (EHLO again).
-  net::awaitable<void> starttls(const Command& cmd) {
-    if (!cmd.argument.empty()) co_return error(replies::syntax_error());
-    if (!tls_offered()) co_return error(replies::not_implemented("STARTTLS not available"));
-    reply(replies::ready_for_tls());
-    auto context = ctx_.tls->current();
-    if (!co_await conn_->start_tls(*context, seconds(limits_.command_timeout))) {
-      log::info("tls_failed").kv("session", conn_->id());
+// RFC 5321 3.1 and 4.3.1: the server speaks first. On the MX port, a client that talks
+// before the greeting (smtpd.greeting_delay) is not waiting for replies: a spam bot
+// blasting its commands. It gets 554 and the connection ends.
+net::awaitable<bool> Session::greet() {
+  if (policy_.greeting_delay && limits_.greeting_delay > 0) {
+    ReadStatus status = co_await conn_->read_more(seconds(limits_.greeting_delay));
+    if (status == ReadStatus::Closed) co_return false;
+    if (status == ReadStatus::Ok) {
+      log::info("early_talker").kv("session", conn_->id()).kv("remote", conn_->remote_address());
+      reply(replies::early_talker());
       closing_ = true;
-      co_return;
+      co_return false;
     }
-    log::info("tls")
-        .kv("session", conn_->id())
-        .kv("version", conn_->tls_version())
-        .kv("cipher", conn_->tls_cipher());
-    helo_.clear();
-    tx_ = Transaction{};
-    set_state(State::Greeted);
   }
+  reply(replies::greeting(ctx_.config.server.hostname));
+  co_return true;
+}
 
-  SmtpContext& ctx_;
-  std::shared_ptr<net::Connection> conn_;
-  Port port_;
-  const SmtpdConfig& limits_;
-  State state_ = State::Greeted;
-  Transaction tx_;
-  std::string helo_;
-  bool esmtp_ = false;
-  std::string user_;  // authenticated user; AUTH arrives with the submission issue
-  int errors_ = 0;
-  int messages_ = 0;
-  bool closing_ = false;
-};
+net::awaitable<void> Session::dispatch(const std::string& line, bool bare_lf) {
+  auto parsed = parse_command(line);
+  if (auto* r = std::get_if<Reply>(&parsed)) {
+    // A BDAT we cannot read leaves us out of step with the client: its chunk would be
+    // taken for commands. Refuse and end the session.
+    if (looks_like_bdat(line)) closing_ = true;
+    co_return error(*r);
+  }
+  const Command& cmd = std::get<Command>(parsed);
+  const CommandRule* rule = find_rule(cmd.verb);
+  std::optional<Reply> refused;
+  if (bare_lf) {
+    // RFC 5321 2.3.8: lines end in CRLF. A bare LF is how SMTP smuggling and
+    // command injection through lenient proxies start; refuse it as in DATA.
+    refused = replies::bare_lf_command();
+  } else if (rule == nullptr) {
+    refused = replies::not_implemented();
+  } else if (!(rule->states & bits(state_))) {
+    refused = refusal(cmd.verb);
+  } else if ((rule->needs & kNeedsTls) && policy_.tls_required && !conn_->is_tls()) {
+    refused = replies::starttls_required();
+  } else if ((rule->needs & kNeedsAuth) && policy_.auth_required && user_.empty()) {
+    refused = replies::auth_required();
+  }
+  if (refused) {
+    log::debug("command_refused")
+        .kv("session", conn_->id())
+        .kv("verb", verb_name(cmd.verb))
+        .kv("state", state_name(state_))
+        .kv("reply", refused->code);
+    error(*refused);
+    // RFC 3030 2: a refused BDAT still carries its chunk; read past it to stay in step.
+    if (cmd.verb == Verb::Bdat && !closing_) co_await read_chunk(cmd.chunk_size, nullptr);
+    co_return;
+  }
+  if (rule->idle && ++idle_commands_ > limits_.max_commands_without_progress) {
+    log::info("too_many_commands").kv("session", conn_->id()).kv("verb", verb_name(cmd.verb));
+    co_return reply(replies::too_many_commands());
+  }
+  log::debug("command").kv("session", conn_->id()).kv("verb", verb_name(cmd.verb));
+  co_await (this->*(rule->handler))(cmd);
+}
 
-}  // namespace
+Reply Session::refusal(Verb verb) const {
+  if (state_ == State::Greeted && verb != Verb::Starttls)
+    return replies::bad_sequence("Send HELO/EHLO first");
+  switch (verb) {
+    case Verb::Mail:
+      return replies::bad_sequence(state_ == State::Chunking ? "BDAT transfer in progress"
+                                                             : "Sender already specified");
+    case Verb::Rcpt:
+      return replies::bad_sequence(state_ == State::Chunking ? "BDAT transfer in progress"
+                                                             : "Need MAIL before RCPT");
+    case Verb::Data:
+    case Verb::Bdat:
+      if (state_ == State::Chunking) return replies::bad_sequence("DATA not allowed after BDAT");
+      if (state_ == State::MailGiven && tx_.rcpt_attempted) return replies::no_valid_recipients();
+      return replies::bad_sequence(verb == Verb::Data ? "Need RCPT before DATA"
+                                                      : "Need RCPT before BDAT");
+    case Verb::Starttls:
+    case Verb::Auth:
+      return replies::bad_sequence("Not allowed during a mail transaction");
+    default:
+      return replies::bad_sequence();
+  }
+}
+
+void Session::reply(const Reply& r) {
+  conn_->send(r.to_wire());
+  if (r.closes_connection()) closing_ = true;
+}
+
+// A protocol error: counted, and too many end the session (a client stuck in a loop or
+// probing us gets cut off).
+void Session::error(const Reply& r) {
+  reply(r);
+  if (++errors_ >= limits_.max_errors && !closing_) {
+    log::info("too_many_errors").kv("session", conn_->id());
+    reply(replies::too_many_errors());
+  }
+}
+
+void Session::enter_state(State next) {
+  if (next == state_) return;
+  log::debug("state")
+      .kv("session", conn_->id())
+      .kv("from", state_name(state_))
+      .kv("to", state_name(next));
+  state_ = next;
+}
+
+void Session::reset_transaction() {
+  tx_ = Transaction{};
+  conn_->end_shutdown_grace();
+  if (state_ != State::Greeted) enter_state(State::Ready);
+}
+
+net::awaitable<bool> Session::read_chunk(uint64_t size, ChunkReader* into) {
+  uint64_t remaining = size;
+  for (;;) {
+    auto& input = conn_->input();
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(remaining, input.size()));
+    if (into != nullptr) into->feed(input.data().substr(0, n));
+    input.consume(n);
+    remaining -= n;
+    if (remaining == 0) co_return true;
+    ReadStatus status = co_await conn_->read_more(seconds(limits_.data_timeout));
+    if (status == ReadStatus::Timeout) reply(replies::timeout());
+    if (status != ReadStatus::Ok) {
+      closing_ = true;
+      co_return false;
+    }
+  }
+}
 
 net::awaitable<void> run_session(SmtpContext& context, std::shared_ptr<net::Connection> connection,
-                                 Port port) {
-  Session session(context, std::move(connection), port);
+                                 const PortPolicy& policy) {
+  Session session(context, std::move(connection), policy);
   co_await session.run();
 }
 

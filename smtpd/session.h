@@ -18,6 +18,20 @@ enum class Port {
   Submissions,  // port 465: implicit TLS (RFC 8314)
 };
 
+// What a listener demands. The command table (smtpd/session.cpp) marks commands "needs
+// TLS" and "needs AUTH"; a port's policy says whether those marks apply there. The refusal
+// is 530 5.7.0 (RFC 3207 4, RFC 4954 6), given before the command runs.
+struct PortPolicy {
+  Port port = Port::Mx;
+  bool tls_required = false;    // needs-TLS commands are refused until TLS is on
+  bool auth_required = false;   // needs-AUTH commands are refused until AUTH succeeded
+  bool greeting_delay = false;  // smtpd.greeting_delay applies; early talkers are refused
+};
+
+// The policy of each listener: MX takes mail for our domains from anyone; submission
+// (587) wants TLS before AUTH and AUTH before MAIL; submissions (465) is TLS already.
+PortPolicy port_policy(Port port);
+
 // What every session shares; outlives them all.
 struct SmtpContext {
   const Config& config;
@@ -27,6 +41,6 @@ struct SmtpContext {
 };
 
 net::awaitable<void> run_session(SmtpContext& context, std::shared_ptr<net::Connection> connection,
-                                 Port port);
+                                 const PortPolicy& policy);
 
 }  // namespace mail::smtpd

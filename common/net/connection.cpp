@@ -1,5 +1,9 @@
 #include "common/net/connection.h"
 
+#include <algorithm>
+#include <array>
+#include <tuple>
+
 namespace mail::net {
 
 Connection::Connection(tcp::socket socket, size_t max_line, std::string id)
@@ -24,38 +28,49 @@ Connection::~Connection() = default;
 
 awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point deadline) {
   if (closed_) co_return ReadStatus::Closed;
-  if (shutting_down_) {
-    send(goodbye_);
-    co_await flush(std::chrono::seconds(5));
-    co_return ReadStatus::Closed;
-  }
   if (!output_.empty() && !co_await flush()) co_return ReadStatus::Closed;
-  if (std::chrono::steady_clock::now() >= deadline) co_return ReadStatus::Timeout;
-  auto buffer = input_.prepare(16 * 1024);
-  timer_.expires_at(deadline);
-  auto mutable_buffer = asio::buffer(buffer.data(), buffer.size());
-  std::variant<std::tuple<boost::system::error_code, size_t>, std::tuple<boost::system::error_code>>
-      result;
-  if (tls_) {
-    result = co_await (tls_->async_read_some(mutable_buffer, use_nothrow) ||
-                       timer_.async_wait(use_nothrow));
-  } else {
-    result = co_await (plain_.async_read_some(mutable_buffer, use_nothrow) ||
-                       timer_.async_wait(use_nothrow));
-  }
-  if (result.index() == 1) {
-    input_.commit(0);
-    if (shutting_down_) {  // shut_down() cancelled the wait
-      send(goodbye_);
-      co_await flush(std::chrono::seconds(5));
-      co_return ReadStatus::Closed;
+  for (;;) {
+    const auto now = std::chrono::steady_clock::now();
+    if (shutting_down_) {
+      // A message in progress may finish within its grace (begin_shutdown_grace()).
+      if (!grace_ || now >= grace_end_) {
+        send(goodbye_);
+        co_await flush(std::chrono::seconds(5));
+        co_return ReadStatus::Closed;
+      }
+      deadline = std::min(deadline, grace_end_);
     }
-    co_return ReadStatus::Timeout;
+    if (now >= deadline) co_return ReadStatus::Timeout;
+    auto buffer = input_.prepare(16 * 1024);
+    timer_.expires_at(deadline);
+    auto mutable_buffer = asio::buffer(buffer.data(), buffer.size());
+    // A parallel group rather than `||`: it reports the octets read even when the timer
+    // completed first, so a wake-up by shut_down() never drops input.
+    std::array<size_t, 2> order{};
+    boost::system::error_code ec;
+    size_t n = 0;
+    reading_ = true;
+    if (tls_) {
+      auto group = asio::experimental::make_parallel_group(
+          tls_->async_read_some(mutable_buffer, asio::deferred), timer_.async_wait(asio::deferred));
+      std::tie(order, ec, n, std::ignore) =
+          co_await group.async_wait(asio::experimental::wait_for_one(), use_awaitable);
+    } else {
+      auto group = asio::experimental::make_parallel_group(
+          plain_.async_read_some(mutable_buffer, asio::deferred),
+          timer_.async_wait(asio::deferred));
+      std::tie(order, ec, n, std::ignore) =
+          co_await group.async_wait(asio::experimental::wait_for_one(), use_awaitable);
+    }
+    reading_ = false;
+    input_.commit(n);
+    if (n > 0) co_return ReadStatus::Ok;
+    if (order[0] == 1) {
+      if (shutting_down_) continue;  // shut_down() woke the read: goodbye, or the grace
+      co_return ReadStatus::Timeout;
+    }
+    co_return ec ? ReadStatus::Closed : ReadStatus::Ok;
   }
-  auto [ec, n] = std::get<0>(result);
-  input_.commit(n);
-  if (ec && n == 0) co_return ReadStatus::Closed;
-  co_return ReadStatus::Ok;
 }
 
 awaitable<ReadStatus> Connection::read_line(std::string& line, std::chrono::seconds timeout) {
@@ -141,7 +156,13 @@ void Connection::shut_down(std::string goodbye) {
   if (closed_ || shutting_down_) return;
   shutting_down_ = true;
   goodbye_ = std::move(goodbye);
-  timer_.cancel();  // wakes a pending read
+  if (grace_) grace_end_ = std::chrono::steady_clock::now() + *grace_;
+  if (!reading_) return;  // the next read sees shutting_down_; a flush is left to finish
+  if (!grace_) {
+    timer_.cancel();  // wakes the pending read
+  } else if (timer_.expiry() > grace_end_) {
+    timer_.expires_at(grace_end_);  // wakes the pending read, which goes on until grace_end_
+  }
 }
 
 void Connection::close() {

@@ -59,6 +59,12 @@ class Connection {
   // sends `goodbye` (the protocol's shutdown reply) and reports Closed, so a session ends
   // at a command boundary and work already in progress (a queue commit) completes.
   void shut_down(std::string goodbye);
+  // While a message is being received (SMTP DATA, BDAT), a shutdown waits for it: reads
+  // go on until `grace` after shut_down(), and only then send the goodbye. A message that
+  // completes in time gets its reply; the goodbye comes at the read after
+  // end_shutdown_grace().
+  void begin_shutdown_grace(std::chrono::seconds grace) { grace_ = grace; }
+  void end_shutdown_grace() { grace_.reset(); }
   asio::any_io_executor executor() { return socket().get_executor(); }
 
  private:
@@ -76,7 +82,10 @@ class Connection {
   bool loopback_ = false;
   bool closed_ = false;
   bool shutting_down_ = false;
+  bool reading_ = false;  // fill() is waiting for input (shut_down() may wake it)
   std::string goodbye_;
+  std::optional<std::chrono::seconds> grace_;        // see begin_shutdown_grace()
+  std::chrono::steady_clock::time_point grace_end_;  // shut_down() time + grace_
 };
 
 }  // namespace mail::net

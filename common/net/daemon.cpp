@@ -24,14 +24,15 @@ void listen_or_exit(Server& server, ListenerSpec spec, SessionHandler handler,
     exit_with_error(program, "", r.error());
 }
 
-void run_daemon(Runtime& runtime, Server& server, TlsContexts* tls, const Config& config) {
+void run_daemon(Runtime& runtime, Server& server, TlsContexts* tls, const Config& config,
+                std::chrono::seconds grace) {
   runtime.on_shutdown([&server] { server.shutdown(); });
   runtime.on_reload([tls] {
     if (!tls) return;
     if (auto r = tls->load(); !r) log::error("tls_reload_failed").kv("error", r.error().message);
   });
   log::info("started").kv("hostname", config.server.hostname);
-  runtime.run();
+  runtime.run(grace);
   log::info("stopped");
 }
 

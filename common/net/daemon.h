@@ -33,7 +33,9 @@ std::shared_ptr<TlsContexts> load_tls_or_exit(const TlsConfig& config, std::stri
 void listen_or_exit(Server& server, ListenerSpec spec, SessionHandler handler,
                     std::string_view program);
 
-// Runs the event loops until SIGTERM/SIGINT; SIGHUP reloads `tls` when there is one.
-void run_daemon(Runtime& runtime, Server& server, TlsContexts* tls, const Config& config);
+// Runs the event loops until SIGTERM/SIGINT; SIGHUP reloads `tls` when there is one. After
+// SIGTERM, open sessions get `grace` to end before the loops stop.
+void run_daemon(Runtime& runtime, Server& server, TlsContexts* tls, const Config& config,
+                std::chrono::seconds grace = std::chrono::seconds(10));
 
 }  // namespace mail::net

@@ -6,82 +6,18 @@
 
 #include <array>
 #include <charconv>
-#include <cstring>
+
+#include "smtpd/protocol/ascii.h"
+#include "smtpd/protocol/utf8.h"
 
 namespace mail::smtp {
 namespace {
 
-bool is_alpha(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_digit(unsigned char c) {
-  return c >= '0' && c <= '9';
-}
-bool is_alnum(unsigned char c) {
-  return is_alpha(c) || is_digit(c);
-}
-bool is_space(char c) {
-  return c == ' ' || c == '\t';
-}
-
-// atext of RFC 5322 3.2.3, as used by RFC 5321 Atom.
-bool is_atext(unsigned char c) {
-  return is_alnum(c) || (c != 0 && std::strchr("!#$%&'*+-/=?^_`{|}~", c) != nullptr);
-}
-
-char ascii_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = ascii_lower(c);
-  return out;
-}
-
-std::string ascii_upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
-// Length of the well-formed UTF-8 sequence (RFC 3629 4) starting at s[i], or 0. Used for
-// UTF8-non-ascii in local parts and U-labels (RFC 6531 3.3).
-size_t utf8_len(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const unsigned char c = b(0);
-  size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;  // no surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  if (b(1) < lo || b(1) > hi) return 0;
-  for (size_t k = 2; k < len; ++k) {
-    if (b(k) < 0x80 || b(k) > 0xBF) return 0;
-  }
-  return len;
-}
+using ascii::iequals;
+using ascii::is_alnum;
+using ascii::is_atext;
+using ascii::is_digit;
+using ascii::is_space;
 
 // Domain = sub-domain *("." sub-domain); sub-domain = Let-dig [Ldh-str] (RFC 5321 4.1.2),
 // with U-labels allowed (RFC 6531 3.3). Lengths per RFC 5321 4.5.3.1.2 and RFC 1035.
@@ -93,7 +29,7 @@ bool valid_domain(std::string_view d, bool& utf8) {
     while (i < d.size() && d[i] != '.') {
       const auto c = static_cast<unsigned char>(d[i]);
       if (c >= 0x80) {
-        const size_t len = utf8_len(d, i);
+        const size_t len = utf8_sequence_length(d, i);
         if (len == 0) return false;
         utf8 = true;
         i += len;
@@ -185,7 +121,7 @@ bool parse_path(std::string_view s, size_t& i, bool allow_null, bool allow_postm
         if (i + 1 == n || s[i + 1] < 32 || s[i + 1] > 126) return false;
         i += 2;
       } else if (c >= 0x80) {
-        const size_t len = utf8_len(s, i);
+        const size_t len = utf8_sequence_length(s, i);
         if (len == 0) return false;
         utf8 = true;
         i += len;
@@ -206,7 +142,7 @@ bool parse_path(std::string_view s, size_t& i, bool allow_null, bool allow_postm
         continue;
       }
       if (c >= 0x80) {
-        const size_t len = utf8_len(s, i);
+        const size_t len = utf8_sequence_length(s, i);
         if (len == 0) return false;
         utf8 = true;
         i += len;
@@ -232,7 +168,7 @@ bool parse_path(std::string_view s, size_t& i, bool allow_null, bool allow_postm
     while (i < n && s[i] != '>') ++i;
     const std::string_view domain = s.substr(start, i - start);
     if (!valid_domain(domain, utf8)) return false;
-    out.domain = ascii_lower(domain);
+    out.domain = ascii::lower(domain);
   }
   if (i == n || s[i] != '>') return false;
   ++i;
@@ -263,24 +199,9 @@ std::optional<uint64_t> parse_number(std::string_view s) {
   return value;
 }
 
-// NOTIFY = "NEVER" / 1#( "SUCCESS" / "FAILURE" / "DELAY" ) (RFC 3461 4.1).
-bool valid_notify(std::string_view v) {
-  if (iequals(v, "NEVER")) return true;
-  size_t i = 0;
-  while (true) {
-    const size_t comma = v.find(',', i);
-    const std::string_view item = v.substr(i, comma == std::string_view::npos ? v.npos : comma - i);
-    if (!iequals(item, "SUCCESS") && !iequals(item, "FAILURE") && !iequals(item, "DELAY")) {
-      return false;
-    }
-    if (comma == std::string_view::npos) return true;
-    i = comma + 1;
-  }
-}
-
 // Mail-parameters = esmtp-param *(SP esmtp-param); esmtp-param = esmtp-keyword
-// ["=" esmtp-value] (RFC 5321 4.1.2). Values of the keywords we know are checked here;
-// whether a keyword is allowed on this command is the session's call (555, 4.1.1.11).
+// ["=" esmtp-value] (RFC 5321 4.1.2). Only the generic syntax is checked here, and that no
+// keyword comes twice; the values of the keywords we know are params.h's job.
 std::optional<Reply> parse_params(std::string_view s, Command& cmd) {
   for (std::string_view word : split_words(s)) {
     const size_t eq = word.find('=');
@@ -297,32 +218,8 @@ std::optional<Reply> parse_params(std::string_view s, Command& cmd) {
         return replies::syntax_error("Bad parameter syntax");
       }
     }
-    std::string upper = ascii_upper(key);
+    std::string upper = ascii::upper(key);
     if (cmd.param(upper) != nullptr) return replies::syntax_error("Duplicate parameter " + upper);
-    const bool has_value = eq != std::string_view::npos;
-    if (upper == "SIZE") {  // RFC 1870 6
-      cmd.size = parse_number(value);
-      if (!cmd.size) return replies::syntax_error("Bad SIZE parameter");
-    } else if (upper == "BODY") {  // RFC 6152 2, RFC 3030 3
-      if (!iequals(value, "7BIT") && !iequals(value, "8BITMIME") && !iequals(value, "BINARYMIME")) {
-        return replies::syntax_error("Bad BODY parameter");
-      }
-    } else if (upper == "SMTPUTF8") {  // RFC 6531 3.4: no value
-      if (has_value) return replies::syntax_error("SMTPUTF8 takes no value");
-    } else if (upper == "RET") {  // RFC 3461 4.3
-      if (!iequals(value, "FULL") && !iequals(value, "HDRS")) {
-        return replies::syntax_error("Bad RET parameter");
-      }
-    } else if (upper == "NOTIFY") {
-      if (!valid_notify(value)) return replies::syntax_error("Bad NOTIFY parameter");
-    } else if (upper == "ORCPT") {  // RFC 3461 4.2: addr-type ";" xtext
-      const size_t semi = value.find(';');
-      if (semi == std::string::npos || semi == 0 || semi + 1 == value.size()) {
-        return replies::syntax_error("Bad ORCPT parameter");
-      }
-    } else if (upper == "ENVID" || upper == "AUTH") {  // RFC 3461 4.4, RFC 4954 5
-      if (!has_value) return replies::syntax_error("Missing value for " + upper);
-    }
     cmd.params.emplace_back(std::move(upper), std::move(value));
   }
   return std::nullopt;
@@ -383,7 +280,7 @@ std::variant<Command, Reply> parse_auth(Command cmd, std::string_view rest) {
   for (char c : words[0]) {
     if (!is_alnum(c) && c != '-' && c != '_') return usage;
   }
-  cmd.argument = ascii_upper(words[0]);
+  cmd.argument = ascii::upper(words[0]);
   if (words.size() == 2) {
     for (char c : words[1]) {
       if (!is_alnum(c) && c != '+' && c != '/' && c != '=') return usage;

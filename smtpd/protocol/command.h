@@ -53,7 +53,7 @@ struct Address {
 };
 
 // ESMTP parameter (RFC 5321 4.1.2 esmtp-param): keyword upper-cased, value as sent ("" if
-// none). Known keywords have their values checked; unknown ones are passed through.
+// none). Values are checked by parse_mail_params()/parse_rcpt_params() (params.h).
 using Param = std::pair<std::string, std::string>;
 
 struct Command {
@@ -63,7 +63,6 @@ struct Command {
   std::string argument;
   Address path;                                 // MAIL, RCPT
   std::vector<Param> params;                    // MAIL, RCPT; no keyword twice
-  std::optional<uint64_t> size;                 // MAIL SIZE=n (RFC 1870)
   std::optional<std::string> initial_response;  // AUTH; "=" is an empty one (RFC 4954 4)
   uint64_t chunk_size = 0;                      // BDAT (RFC 3030 2)
   bool last_chunk = false;                      // BDAT ... LAST

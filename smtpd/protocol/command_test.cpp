@@ -89,17 +89,10 @@ TEST(CommandTest, MailFrom) {
       {"MAIL FROM:<a@b.test> AUTH=<>", "MAIL <a@b.test> AUTH=<>"},
       {"MAIL FROM:<a@b.test> X-FOO", "MAIL <a@b.test> X-FOO"},
       {"MAIL FROM:<a@b.test> X-FOO=bar", "MAIL <a@b.test> X-FOO=bar"},
-      // Parameter errors.
-      {"MAIL FROM:<a@b.test> SIZE=abc", "501 5.5.4"},
+      // Generic parameter syntax errors; the values of known keywords are params.h's job.
+      {"MAIL FROM:<a@b.test> SIZE=abc", "MAIL <a@b.test> SIZE=abc"},
       {"MAIL FROM:<a@b.test> SIZE=", "501 5.5.4"},
-      {"MAIL FROM:<a@b.test> SIZE", "501 5.5.4"},
-      {"MAIL FROM:<a@b.test> SIZE=-1", "501 5.5.4"},
-      {"MAIL FROM:<a@b.test> SIZE=99999999999999999999999", "501 5.5.4"},
       {"MAIL FROM:<a@b.test> SIZE=1 size=2", "501 5.5.4"},
-      {"MAIL FROM:<a@b.test> BODY=9BIT", "501 5.5.4"},
-      {"MAIL FROM:<a@b.test> SMTPUTF8=yes", "501 5.5.4"},
-      {"MAIL FROM:<a@b.test> RET=ALL", "501 5.5.4"},
-      {"MAIL FROM:<a@b.test> ENVID", "501 5.5.4"},
       {"MAIL FROM:<a@b.test> =x", "501 5.5.4"},
       {"MAIL FROM:<a@b.test> -X", "501 5.5.4"},
       {"MAIL FROM:<a@b.test> X_Y", "501 5.5.4"},
@@ -144,9 +137,6 @@ TEST(CommandTest, RcptTo) {
       {"rcpt to:<bob@example.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.test",
        "RCPT <bob@example.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.test"},
       {"RCPT TO:<bob@example.test> NOTIFY=never", "RCPT <bob@example.test> NOTIFY=never"},
-      {"RCPT TO:<bob@example.test> NOTIFY=SOMETIMES", "501 5.5.4"},
-      {"RCPT TO:<bob@example.test> NOTIFY=SUCCESS,", "501 5.5.4"},
-      {"RCPT TO:<bob@example.test> ORCPT=bob", "501 5.5.4"},
       {"RCPT TO:<>", "501 5.1.3"},
       {"RCPT TO:<Postmaster>", "RCPT <Postmaster>"},
       {"RCPT TO:<postmaster>", "RCPT <postmaster>"},
@@ -281,7 +271,6 @@ TEST(CommandTest, ParsedFields) {
   ASSERT_TRUE(std::holds_alternative<Command>(result));
   const Command& cmd = std::get<Command>(result);
   EXPECT_EQ(cmd.verb, Verb::Mail);
-  EXPECT_EQ(cmd.size, 12345u);
   ASSERT_NE(cmd.param("SMTPUTF8"), nullptr);
   EXPECT_EQ(*cmd.param("SMTPUTF8"), "");
   EXPECT_EQ(*cmd.param("SIZE"), "12345");
@@ -294,7 +283,7 @@ TEST(CommandTest, ParsedFields) {
   auto null_path = std::get<Command>(parse_command("MAIL FROM:<>"));
   EXPECT_TRUE(null_path.path.is_null());
   EXPECT_EQ(null_path.path.to_string(), "");
-  EXPECT_FALSE(null_path.size.has_value());
+  EXPECT_TRUE(null_path.params.empty());
 
   auto literal = std::get<Command>(parse_command("RCPT TO:<x@[IPv6:::1]>"));
   EXPECT_TRUE(literal.path.is_literal());

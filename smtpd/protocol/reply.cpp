@@ -60,6 +60,9 @@ Reply recipient_ok() {
 Reply queued(std::string_view id) {
   return {250, "2.0.0", "Ok: queued as " + std::string(id)};
 }
+Reply chunk_received(uint64_t octets) {
+  return {250, "2.0.0", std::to_string(octets) + " octets received"};
+}
 Reply cannot_vrfy() {
   return {252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"};
 }
@@ -87,6 +90,9 @@ Reply service_unavailable(std::string_view host) {
 Reply too_many_errors() {
   return {421, "4.7.0", "Too many errors, closing connection"};
 }
+Reply too_many_commands() {
+  return {421, "4.7.0", "Too many commands without progress, closing connection"};
+}
 Reply timeout() {
   return {421, "4.4.2", "Timeout exceeded, closing connection"};
 }
@@ -113,6 +119,9 @@ Reply line_too_long() {
 }
 Reply bad_characters() {
   return {500, "5.5.2", "Invalid character in command"};
+}
+Reply bare_lf_command() {
+  return {500, "5.5.2", "Bare LF not allowed, commands end in CRLF"};
 }
 Reply syntax_error(std::string_view text) {
   return {501, "5.5.4", std::string(text)};
@@ -164,6 +173,9 @@ Reply utf8_required() {
 }
 Reply relay_denied() {
   return {554, "5.7.1", "Relay access denied"};
+}
+Reply early_talker() {
+  return {554, "5.5.0", "Protocol error: input before the greeting"};
 }
 Reply no_valid_recipients() {
   return {554, "5.5.1", "No valid recipients"};

@@ -3,6 +3,7 @@
 // because some carry client-supplied strings (a HELO name, an address).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,7 @@ struct Reply {
 //   sender_ok()                   250  2.1.0     "Ok"
 //   recipient_ok()                250  2.1.5     "Ok"
 //   queued(id)                    250  2.0.0     "Ok: queued as <id>"
+//   chunk_received(octets)        250  2.0.0     "<octets> octets received"
 //   cannot_vrfy()                 252  2.5.0     "Cannot VRFY user, but will accept message..."
 //   help()                        214  2.0.0     "See RFC 5321"
 //   bye()                         221  2.0.0     "Bye"
@@ -52,6 +54,7 @@ struct Reply {
 //   start_data()                  354  -         "End data with <CR><LF>.<CR><LF>"
 //   service_unavailable(host)     421  4.3.2     "<host> Service not available, closing..."
 //   too_many_errors()             421  4.7.0     "Too many errors, closing connection"
+//   too_many_commands()           421  4.7.0     "Too many commands without progress, ..."
 //   timeout()                     421  4.4.2     "Timeout exceeded, closing connection"
 //   local_error()                 451  4.3.0     "Local error in processing"
 //   temporary_policy(text)        451  4.7.1     text
@@ -61,6 +64,7 @@ struct Reply {
 //   unknown_command()             500  5.5.2     "Command not recognized"
 //   line_too_long()               500  5.5.2     "Line too long"
 //   bad_characters()              500  5.5.2     "Invalid character in command"
+//   bare_lf_command()             500  5.5.2     "Bare LF not allowed, commands end in CRLF"
 //   syntax_error(text)            501  5.5.4     text (default "Syntax error")
 //   bad_sender_syntax()           501  5.1.7     "Bad sender address syntax"
 //   bad_recipient_syntax()        501  5.1.3     "Bad recipient address syntax"
@@ -78,6 +82,7 @@ struct Reply {
 //   message_too_big()             552  5.3.4     "Message size exceeds fixed limit"
 //   utf8_required()               553  5.6.7     "SMTPUTF8 required for non-ASCII address"
 //   relay_denied()                554  5.7.1     "Relay access denied"
+//   early_talker()                554  5.5.0     "Protocol error: input before the greeting"
 //   no_valid_recipients()         554  5.5.1     "No valid recipients"
 //   param_not_supported(text)     555  5.5.4     text (default "Unsupported parameter")
 namespace replies {
@@ -89,6 +94,7 @@ Reply ok();
 Reply sender_ok();
 Reply recipient_ok();
 Reply queued(std::string_view id);
+Reply chunk_received(uint64_t octets);
 Reply cannot_vrfy();
 Reply help();
 Reply bye();
@@ -98,6 +104,7 @@ Reply auth_challenge(std::string_view base64);
 Reply start_data();
 Reply service_unavailable(std::string_view host);
 Reply too_many_errors();
+Reply too_many_commands();
 Reply timeout();
 Reply local_error();
 Reply temporary_policy(std::string_view text);
@@ -107,6 +114,7 @@ Reply tls_not_available();
 Reply unknown_command();
 Reply line_too_long();
 Reply bad_characters();
+Reply bare_lf_command();
 Reply syntax_error(std::string_view text = "Syntax error");
 Reply bad_sender_syntax();
 Reply bad_recipient_syntax();
@@ -124,6 +132,7 @@ Reply policy_rejected(std::string_view text);
 Reply message_too_big();
 Reply utf8_required();
 Reply relay_denied();
+Reply early_talker();
 Reply no_valid_recipients();
 Reply param_not_supported(std::string_view text = "Unsupported parameter");
 

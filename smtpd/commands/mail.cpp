@@ -1,0 +1,26 @@
+// MAIL (RFC 5321 4.1.1.2) with its parameters: SIZE (RFC 1870 6), BODY (RFC 6152 2,
+// RFC 3030 3), SMTPUTF8 (RFC 6531 3.4), RET and ENVID (RFC 3461 4.3, 4.4). A parameter of
+// an extension this session did not offer is 555 5.5.4 (RFC 5321 4.1.1.11).
+#include "smtpd/session_impl.h"
+
+namespace mail::smtpd {
+
+using namespace smtp;
+
+net::awaitable<void> Session::mail(const Command& cmd) {
+  auto parsed = parse_mail_params(cmd.params, offered());
+  if (auto* r = std::get_if<Reply>(&parsed)) co_return error(*r);
+  MailParams& params = std::get<MailParams>(parsed);
+  // RFC 1870 6.1: a declared size over our limit is refused now, not after the transfer.
+  if (params.size && *params.size > limits_.max_message_size)
+    co_return error(replies::message_too_big());
+  // RFC 6531 3.4: a non-ASCII reverse-path needs SMTPUTF8 on this MAIL.
+  if (cmd.path.utf8 && !params.smtputf8) co_return error(replies::utf8_required());
+  tx_ = Transaction{};
+  tx_.sender = cmd.path;
+  tx_.params = std::move(params);
+  enter_state(State::MailGiven);
+  reply(replies::sender_ok());
+}
+
+}  // namespace mail::smtpd

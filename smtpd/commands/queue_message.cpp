@@ -1,0 +1,95 @@
+// The end of a mail transaction (after DATA or the LAST BDAT chunk): our Received header
+// (RFC 5321 4.4) goes on top, the envelope with its DSN, BODY and SMTPUTF8 fields goes to
+// the queue, and only after the group commit returned (fsync'd) does the client get
+// 250 (RFC 5321 4.1.1.4: the reply means we took responsibility).
+#include <ctime>
+
+#include "common/log.h"
+#include "queue/async_enqueue.h"
+#include "queue/notify.h"
+#include "smtpd/received.h"
+#include "smtpd/session_impl.h"
+
+namespace mail::smtpd {
+
+using namespace smtp;
+
+namespace {
+
+queue::DsnRet to_queue(Ret ret) {
+  switch (ret) {
+    case Ret::Full:
+      return queue::DsnRet::Full;
+    case Ret::Headers:
+      return queue::DsnRet::Headers;
+    case Ret::Unspecified:
+      break;
+  }
+  return queue::DsnRet::Unspecified;
+}
+
+queue::BodyType to_queue(Body body) {
+  switch (body) {
+    case Body::EightBitMime:
+      return queue::BodyType::EightBitMime;
+    case Body::BinaryMime:
+      return queue::BodyType::BinaryMime;
+    case Body::SevenBit:
+      break;
+  }
+  return queue::BodyType::SevenBit;
+}
+
+}  // namespace
+
+net::awaitable<void> Session::queue_message(std::string body) {
+  queue::NewMessage msg;
+  queue::Envelope& envelope = msg.envelope;
+  envelope.id = queue::new_queue_id();
+  std::vector<std::string> addresses;
+  for (const auto& r : tx_.recipients) addresses.push_back(r.address);
+  TraceInfo trace{helo_,
+                  conn_->remote_address(),
+                  ctx_.config.server.hostname,
+                  esmtp_,
+                  conn_->tls_version(),
+                  conn_->tls_cipher(),
+                  user_,
+                  envelope.id,
+                  addresses,
+                  std::time(nullptr),
+                  tx_.params.smtputf8};
+  msg.content = received_header(trace);
+  msg.content += body;
+  std::string().swap(body);
+  envelope.sender = tx_.sender.to_string();
+  envelope.arrival = trace.time;
+  envelope.next_attempt = trace.time;
+  envelope.session_id = conn_->id();
+  envelope.client = user_;
+  envelope.recipients = tx_.recipients;
+  envelope.dsn_ret = to_queue(tx_.params.ret);
+  envelope.dsn_envid = tx_.params.envid;
+  envelope.body = to_queue(tx_.params.body);
+  envelope.smtputf8 = tx_.params.smtputf8;
+  const size_t size = msg.content.size();
+  const size_t recipients = tx_.recipients.size();
+  auto id = co_await queue::async_enqueue(ctx_.committer, std::move(msg));
+  reset_transaction();
+  if (!id) {
+    log::error("enqueue_failed").kv("session", conn_->id()).kv("error", id.error().message);
+    co_return reply(id.error().kind == ErrorKind::Temporary ? replies::storage_full()
+                                                            : replies::local_error());
+  }
+  queue::notify_new_mail(ctx_.config.queued_socket());
+  ++messages_;
+  idle_commands_ = 0;
+  log::info("queued")
+      .kv("session", conn_->id())
+      .kv("queue_id", *id)
+      .kv("size", static_cast<uint64_t>(size))
+      .kv("recipients", static_cast<uint64_t>(recipients));
+  reply(replies::queued(*id));
+}
+
+}  // namespace mail::smtpd
