@@ -97,6 +97,7 @@ struct ParsedMessage {
   uint32_t header_lines(const Part& p) const;
 };
 
+// REQUIRES: message outlives the result (which refers into it).
 ParsedMessage parse_message(std::string_view message, const Limits& limits = {});
 
 // Wire size (bare LF counted as CRLF) and line count of msg[begin, end).
