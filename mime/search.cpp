@@ -43,6 +43,19 @@ bool contains(std::string_view hay, std::string_view needle) {
                      std::boyer_moore_horspool_searcher(needle.begin(), needle.end())) != hay.end();
 }
 
+// Whether a multi-byte sequence occurs, found by its lead byte with memchr (fast, and
+// these lead bytes are rare in most text).
+bool contains_sequence(std::string_view hay, std::string_view seq) {
+  const char* p = hay.data();
+  const char* end = hay.data() + hay.size();
+  while ((p = static_cast<const char*>(memchr(p, seq[0], end - p))) != nullptr) {
+    if (static_cast<size_t>(end - p) >= seq.size() && memcmp(p, seq.data(), seq.size()) == 0)
+      return true;
+    ++p;
+  }
+  return false;
+}
+
 }  // namespace
 
 TextMatcher::TextMatcher(std::string_view key) : folded_(fold_case(key)) {
@@ -102,7 +115,8 @@ bool TextMatcher::find_in(std::string_view text) const {
   if (ascii_) {
     if (find_ascii(text)) return true;
     // Only U+212A and U+017F fold into ASCII letters; without them the ASCII pass is exact.
-    bool exotic = (has_k_ && contains(text, kKelvin)) || (has_s_ && contains(text, kLongS));
+    bool exotic =
+        (has_k_ && contains_sequence(text, kKelvin)) || (has_s_ && contains_sequence(text, kLongS));
     if (!exotic) return false;
   }
   return contains(fold_case(text), folded_);
@@ -112,14 +126,21 @@ namespace {
 
 bool header_block_contains(std::string_view header, const TextMatcher& m) {
   if (header.find("=?") == std::string_view::npos) return m.find_in(header);
-  // Encoded words: decode field by field ("Name: value").
+  // Encoded words: fields that have one are searched decoded ("Name: value"), the others
+  // as they are.
   size_t pos = 0;
+  std::string line;
   while (pos < header.size() && !is_header_end_line(header, pos)) {
     HeaderField f = read_header_field(header, pos);
-    std::string line(f.name);
-    line += ": ";
-    line += decode_header_utf8(f.value);
-    if (m.find_in(line)) return true;
+    std::string_view raw = header.substr(f.begin, f.end - f.begin);
+    if (raw.find("=?") == std::string_view::npos) {
+      if (m.find_in(raw)) return true;
+    } else {
+      line.assign(f.name);
+      line += ": ";
+      line += decode_header_utf8(f.value);
+      if (m.find_in(line)) return true;
+    }
     pos = f.end;
   }
   return false;
@@ -132,15 +153,21 @@ bool searchable_content(const PartInfo& p) {
 }
 
 bool content_contains(std::string_view message, const PartInfo& p, const TextMatcher& m) {
-  std::string_view body = part_body(message, p);
-  if (is_identity(p.encoding) || p.encoding == TransferEncoding::kUnknown) {
-    if (m.key_is_ascii() && charset_is_ascii_compatible(p.charset)) {
-      if (charset_is_utf8(p.charset)) return m.find_in(body);  // exact, incl. U+212A
-      return m.find_in_ascii_compatible(body);
-    }
-    if (charset_is_utf8(p.charset)) return m.find_in(body);
+  std::string_view bytes = part_body(message, p);
+  // Decoded octets go to a buffer kept per thread: no allocation per part.
+  thread_local std::string decoded;
+  if (p.encoding == TransferEncoding::kBase64 || p.encoding == TransferEncoding::kQuotedPrintable) {
+    decoded.clear();
+    if (p.encoding == TransferEncoding::kBase64)
+      decode_base64(bytes, decoded);
+    else
+      decode_quoted_printable(bytes, decoded);
+    bytes = decoded;
   }
-  return m.find_in(decoded_part_text(message, p));
+  if (charset_is_utf8(p.charset)) return m.find_in(bytes);  // invalid bytes match nothing
+  if (m.key_is_ascii() && charset_is_ascii_compatible(p.charset))
+    return m.find_in_ascii_compatible(bytes);
+  return m.find_in(to_utf8(p.charset, bytes));
 }
 
 bool parts_contain(std::string_view message, const MessageSummary& s, const TextMatcher& m,
