@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "mime/body_from_structure.h"
 #include "mime/imap_render.h"
 #include "mime/structure.h"
 
@@ -53,6 +54,8 @@ TEST(DovecotCompare, EveryCorpusMessageRendersAsDovecotDoes) {
         {"BODY", render_body_structure(parsed, false)},
         {"BODYSTRUCTURE", render_body_structure(parsed, true)},
     };
+    // The blob keeps BODYSTRUCTURE only: BODY must be derivable from it.
+    EXPECT_EQ(body_from_bodystructure(ours["BODYSTRUCTURE"]), ours["BODY"]) << f.stem();
     for (const auto& [item, got] : ours) {
       fs::path expected_file = dir / "expected" / (f.stem().string() + "." + item);
       ASSERT_TRUE(fs::exists(expected_file)) << expected_file;

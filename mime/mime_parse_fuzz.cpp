@@ -36,6 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto back = decode_summary(blob);
   check(back.ok());
   check(back->envelope == s.envelope && back->bodystructure == s.bodystructure);
+  check(back->body == s.body);  // derived from BODYSTRUCTURE
   check(back->parts.size() == s.parts.size());
   for (size_t i = 0; i < s.parts.size(); ++i) {
     check(back->parts[i].section == s.parts[i].section);

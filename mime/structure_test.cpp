@@ -2,6 +2,7 @@
 // rules of the renderers.
 #include <gtest/gtest.h>
 
+#include "mime/body_from_structure.h"
 #include "mime/header.h"
 #include "mime/imap_render.h"
 #include "mime/imap_string.h"
@@ -157,6 +158,26 @@ TEST(ImapString, QuotedLiteralAndForHumans) {
   std::string nil;
   append_imap_nstring(nil, std::nullopt);
   EXPECT_EQ(nil, "NIL");
+}
+
+}  // namespace
+}  // namespace mail::mime
+
+namespace mail::mime {
+namespace {
+
+TEST(BodyFromBodystructure, DropsExtensionDataOrRefusesGarbage) {
+  EXPECT_EQ(body_from_bodystructure(
+                R"(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 3 1 NIL NIL NIL NIL))"),
+            R"(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 3 1))");
+  EXPECT_EQ(body_from_bodystructure(
+                "((\"image\" \"png\" NIL NIL {3}\r\na)b \"base64\" 4 NIL (\"inline\" NIL) NIL NIL)"
+                " \"mixed\" (\"boundary\" \"x\") NIL NIL NIL)"),
+            "((\"image\" \"png\" NIL NIL {3}\r\na)b \"base64\" 4) \"mixed\")");
+  for (const char* bad : {"", "(", "(\"text\")", "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 3)",
+                          "(\"a\" \"b\" NIL NIL NIL \"7bit\" 3 {9}\r\nx)", "x",
+                          "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1))"})
+    EXPECT_EQ(body_from_bodystructure(bad), std::nullopt) << bad;
 }
 
 }  // namespace

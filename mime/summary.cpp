@@ -3,6 +3,7 @@
 
 #include "common/codec.h"
 #include "mime/base_subject.h"
+#include "mime/body_from_structure.h"
 #include "mime/date.h"
 #include "mime/encoded_words.h"
 #include "mime/header.h"
@@ -169,6 +170,7 @@ SortKeys sort_keys(const ParsedMessage& parsed) {
   if (cc) k.cc_mailbox = upper(cc->mailbox.value_or(""));
   k.from_display = display_key(from);
   k.to_display = display_key(to);
+  k.cc_display = display_key(cc);
   if (env.message_id) {
     auto ids = parse_message_ids(*env.message_id);
     if (!ids.empty()) k.message_id = std::move(ids[0]);
@@ -282,8 +284,7 @@ std::string encode_summary(const MessageSummary& s) {
   Encoder e;
   e.u8(kSummaryVersion);
   put_string(e, s.envelope);
-  put_string(e, s.body);
-  put_string(e, s.bodystructure);
+  put_string(e, s.bodystructure);  // BODY is derived from it when decoding
   put_varint(e, s.parts.size());
   for (const PartInfo& p : s.parts) {
     put_varint(e, static_cast<uint64_t>(p.parent + 1));
@@ -304,8 +305,9 @@ std::string encode_summary(const MessageSummary& s) {
   e.u8(static_cast<uint8_t>((k.has_date ? 1 : 0) | (k.reply_or_forward ? 2 : 0)));
   put_signed(e, k.date);
   put_signed(e, k.zone_minutes);
-  for (const std::string* str : {&k.base_subject, &k.from_mailbox, &k.from_display, &k.to_mailbox,
-                                 &k.to_display, &k.cc_mailbox, &k.message_id, &k.in_reply_to})
+  for (const std::string* str :
+       {&k.base_subject, &k.from_mailbox, &k.from_display, &k.to_mailbox, &k.to_display,
+        &k.cc_mailbox, &k.cc_display, &k.message_id, &k.in_reply_to})
     put_string(e, *str);
   put_varint(e, k.references.size());
   for (const std::string& r : k.references) put_string(e, r);
@@ -321,8 +323,12 @@ Result<MessageSummary> decode_summary(std::string_view blob) {
                       "message summary: unknown version " + std::to_string(version));
   MessageSummary s;
   s.envelope = r.string();
-  s.body = r.string();
   s.bodystructure = r.string();
+  if (r.ok()) {
+    auto body = body_from_bodystructure(s.bodystructure);
+    if (!body) return make_error(ErrorKind::Corrupt, "message summary: bad BODYSTRUCTURE");
+    s.body = std::move(*body);
+  }
   uint64_t count = r.varint();
   if (!r.ok() || count == 0 || count > kMaxStoredParts || count > blob.size())
     return make_error(ErrorKind::Corrupt, "message summary: bad part count");
@@ -359,8 +365,9 @@ Result<MessageSummary> decode_summary(std::string_view blob) {
   k.reply_or_forward = flags & 2;
   k.date = r.signed_varint();
   k.zone_minutes = static_cast<int32_t>(r.signed_varint());
-  for (std::string* str : {&k.base_subject, &k.from_mailbox, &k.from_display, &k.to_mailbox,
-                           &k.to_display, &k.cc_mailbox, &k.message_id, &k.in_reply_to})
+  for (std::string* str :
+       {&k.base_subject, &k.from_mailbox, &k.from_display, &k.to_mailbox, &k.to_display,
+        &k.cc_mailbox, &k.cc_display, &k.message_id, &k.in_reply_to})
     *str = r.string();
   uint64_t refs = r.varint();
   if (refs > blob.size()) r.fail();

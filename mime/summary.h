@@ -5,12 +5,13 @@
 // opaque; decode_summary() refuses blobs of unknown versions and truncated ones.
 //
 // Blob layout, version 1 (integers are LEB128 varints, strings a varint length + bytes):
-//   u8 version (1) | envelope | body | bodystructure | part count | parts... | sort keys
+//   u8 version (1) | envelope | bodystructure | part count | parts... | sort keys
+//   (BODY is BODYSTRUCTURE without extension data: derived on decoding, not stored)
 //   part: parent+1, flags, header_begin, header length, gap (body_begin - header_end),
 //         body length, wire size, lines, decoded size, encoding, type, subtype, charset
 //   sort keys: flags (bit 0 has date, bit 1 reply/forward), date (zigzag), zone (zigzag),
 //         base subject, from mailbox, from display, to mailbox, to display, cc mailbox,
-//         message id, in-reply-to, reference count, references...
+//         cc display, message id, in-reply-to, reference count, references...
 // Fields may be appended in a later version; a reader of version N reads N only.
 #pragma once
 
@@ -63,8 +64,8 @@ struct SortKeys {
   // addr-mailbox of the first address (i;ascii-casemap: upper case), "" when none.
   std::string from_mailbox, to_mailbox, cc_mailbox;
   // RFC 5957: decoded display name of the first address, or its addr-spec when it has
-  // none, in i;unicode-casemap canonical form.
-  std::string from_display, to_display;
+  // none, in i;unicode-casemap canonical form (DISPLAYFROM, DISPLAYTO; Cc for symmetry).
+  std::string from_display, to_display, cc_display;
   // Message ids as "<...>" without CFWS. in_reply_to is the first id in In-Reply-To.
   std::string message_id, in_reply_to;
   std::vector<std::string> references;

@@ -75,6 +75,7 @@ TEST(Summary, PartTableAndSortKeys) {
   EXPECT_EQ(s.sort.from_display, "ALICE EXAMPLE");
   EXPECT_EQ(s.sort.to_mailbox, "BOB");
   EXPECT_EQ(s.sort.cc_mailbox, "CAROL");
+  EXPECT_EQ(s.sort.cc_display, "CAROL@EXAMPLE.ORG");  // no display name: the addr-spec
   EXPECT_EQ(s.sort.message_id, "<m3@example.org>");
   EXPECT_EQ(s.sort.in_reply_to, "<m2@example.org>");
   EXPECT_EQ(s.sort.references, (std::vector<std::string>{"<m1@example.org>", "<m2@example.org>"}));
@@ -124,6 +125,10 @@ TEST(Summary, BlobRoundTrips) {
   EXPECT_EQ(back->sort.zone_minutes, s.sort.zone_minutes);
   EXPECT_EQ(back->sort.references, s.sort.references);
   EXPECT_EQ(back->sort.from_display, s.sort.from_display);
+  EXPECT_EQ(back->sort.cc_display, s.sort.cc_display);
+  EXPECT_EQ(back->sort.message_id, s.sort.message_id);
+  EXPECT_EQ(back->sort.has_date, s.sort.has_date);
+  EXPECT_EQ(back->sort.reply_or_forward, s.sort.reply_or_forward);
 }
 
 TEST(Summary, DecodeRefusesUnknownVersionsAndDamage) {
