@@ -79,7 +79,9 @@ class StructureReader {
       pos_ = p + 1;
       bool first = true;
       while (peek() != ')') {
-        if (!first && !expect(' ')) return false;
+        // Elements are separated by a space, except lists of lists ("(...)(...)", as in
+        // address lists), which follow each other directly.
+        if (!first && peek() == ' ') ++pos_;
         first = false;
         size_t e;
         if (!value_end(e, nullptr, depth + 1)) return false;

@@ -174,6 +174,12 @@ TEST(BodyFromBodystructure, DropsExtensionDataOrRefusesGarbage) {
                 "((\"image\" \"png\" NIL NIL {3}\r\na)b \"base64\" 4 NIL (\"inline\" NIL) NIL NIL)"
                 " \"mixed\" (\"boundary\" \"x\") NIL NIL NIL)"),
             "((\"image\" \"png\" NIL NIL {3}\r\na)b \"base64\" 4) \"mixed\")");
+  // Address lists inside an envelope have no spaces between their elements.
+  std::string msg =
+      "Content-Type: message/rfc822\r\n\r\nFrom: a@b, c@d\r\nTo: G: e@f;\r\n\r\nx\r\n";
+  ParsedMessage m = parse_message(msg);
+  EXPECT_EQ(body_from_bodystructure(render_body_structure(m, true)),
+            render_body_structure(m, false));
   for (const char* bad : {"", "(", "(\"text\")", "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 3)",
                           "(\"a\" \"b\" NIL NIL NIL \"7bit\" 3 {9}\r\nx)", "x",
                           "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1))"})
