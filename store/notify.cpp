@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@ namespace {
 
 constexpr uint8_t kNoticeVersion = 1;
 constexpr std::string_view kSuffix = ".sock";
+constexpr int64_t kSettledNs = 100'000'000;  // a directory change older than this is final
 
 bool make_address(const std::filesystem::path& path, sockaddr_un& addr, socklen_t& len) {
   const std::string& s = path.native();
@@ -90,7 +92,13 @@ void ChangeNotifier::refresh_listing() {
   }
   int64_t mtime = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
   if (mtime == listed_mtime_ns_) return;
-  listed_mtime_ns_ = mtime;
+  // File times advance in clock ticks (a few ms): a socket bound later within the tick of
+  // this listing would leave the mtime unchanged. So a listing taken while the change is
+  // that recent is not trusted for later calls (as git does with its racy index).
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  int64_t now_ns = int64_t{now.tv_sec} * 1000000000 + now.tv_nsec;
+  listed_mtime_ns_ = now_ns - mtime < kSettledNs ? -1 : mtime;
   sockets_.clear();
   DIR* d = ::opendir(dir_.c_str());
   if (!d) return;

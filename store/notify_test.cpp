@@ -1,7 +1,9 @@
 // Change notices (store/notify.h): the datagram codec, a delivery in another process
 // reaching a listener, dead listeners cleaned up, overflow reported instead of lost
 // silently, the store announcing its writes, and the Asio adapter.
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -129,6 +131,25 @@ TEST_F(NotifyTest, ADeadListenersSocketIsRemoved) {
   EXPECT_EQ(files(), 0u);
   notifier.notify(ids);  // nobody listening: fine
   EXPECT_EQ(notifier.listeners(), 0u);
+}
+
+TEST_F(NotifyTest, AListenerBoundRightAfterANoticeGetsTheNext) {
+  // The writer caches the directory listing by mtime, which advances in clock ticks: a
+  // socket bound within the tick of the last listing must not be missed.
+  auto first = listen();
+  struct stat before {};
+  ASSERT_EQ(::stat(notify_dir_.c_str(), &before), 0);
+  ChangeNotifier notifier(notify_dir_);
+  std::vector<uint64_t> ids{3};
+  notifier.notify(ids);
+  auto second = listen();
+  // As on a kernel with coarse file times: the bind left the directory's mtime unchanged.
+  timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, notify_dir_.c_str(), times, 0), 0);
+  notifier.notify(ids);
+  EXPECT_EQ(second->drain().mailboxes, ids);
+  EXPECT_EQ(first->drain().mailboxes, ids);
+  EXPECT_EQ(notifier.listeners(), 2u);
 }
 
 TEST_F(NotifyTest, AFullQueueIsReportedAsOverflowAndNeverBlocksTheWriter) {

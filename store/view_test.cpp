@@ -268,5 +268,23 @@ TEST_F(ViewTest, MailboxKeywordsGrowAndAreBounded) {
   expect_clean();
 }
 
+TEST_F(ViewTest, KeywordsOfSeveralCopiesAreCheckedTogetherBeforeWriting) {
+  // Each destination fits the keyword list alone, both together do not: the message fails
+  // as a whole (Invalid) and nothing of it is stored; the batch's other message goes in.
+  Delivery d1 = at("a@x.org"), d2 = at("a@x.org");
+  for (size_t i = 0; i < 600; ++i) d1.flags.keywords.push_back("one" + std::to_string(i));
+  for (size_t i = 0; i < 600; ++i) d2.flags.keywords.push_back("two" + std::to_string(i));
+  std::vector<IncomingMessage> batch{{kMsg, 1, {d1, d2}}, {kMsg, 2, {at("a@x.org")}}};
+  auto r = store_->deliver_batch(batch);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)[0].error().kind, ErrorKind::Invalid);
+  ASSERT_TRUE((*r)[1].ok());
+  EXPECT_EQ((*r)[1]->front().uid, 1u);
+  MailboxInfo inbox = box("a@x.org", "INBOX");
+  EXPECT_EQ(inbox.messages, 1u);
+  EXPECT_TRUE(inbox.keywords.empty());
+  expect_clean();
+}
+
 }  // namespace
 }  // namespace mail::store

@@ -28,12 +28,14 @@ Result<std::vector<Result<std::vector<Delivered>>>> LmdbStore::deliver_batch(
   std::vector<Result<std::vector<Delivered>>> out;
   for (size_t i = 0; i < batch.size(); ++i) {
     std::string_view summary = batch[i].summary.empty() ? computed[i] : batch[i].summary;
-    auto delivered = deliver_in(w, batch[i], summary);
+    bool wrote = false;
+    auto delivered = deliver_in(w, batch[i], summary, wrote);
     // A missing destination, a full quota or bad input fails only this message (deliver_in
-    // wrote nothing for it); anything else (I/O, a full map, corruption) fails the batch.
-    if (!delivered && delivered.error().kind != ErrorKind::NotFound &&
-        delivered.error().kind != ErrorKind::Invalid &&
-        delivered.error().kind != ErrorKind::OverQuota)
+    // found it before writing anything); anything else (I/O, a full map, corruption, or
+    // any error once writing began) fails the batch.
+    if (!delivered && (wrote || (delivered.error().kind != ErrorKind::NotFound &&
+                                 delivered.error().kind != ErrorKind::Invalid &&
+                                 delivered.error().kind != ErrorKind::OverQuota)))
       return delivered.error();
     out.push_back(std::move(delivered));
   }
@@ -42,7 +44,7 @@ Result<std::vector<Result<std::vector<Delivered>>>> LmdbStore::deliver_batch(
 }
 
 Result<std::vector<Delivered>> LmdbStore::deliver_in(Writer& w, const IncomingMessage& message,
-                                                     std::string_view summary) {
+                                                     std::string_view summary, bool& wrote) {
   if (message.to.empty()) return make_error(ErrorKind::Invalid, "deliver: no destinations");
   lmdb::Txn& txn = w.txn();
 
@@ -50,6 +52,7 @@ Result<std::vector<Delivered>> LmdbStore::deliver_in(Writer& w, const IncomingMe
   // A destination whose key is already recorded was delivered before: skip it.
   std::vector<MailboxRecord*> box_of;                        // nullptr: duplicate
   std::map<std::string, uint64_t, std::less<>> per_account;  // fresh copies per account
+  std::map<const MailboxRecord*, Flags> new_keywords;
   size_t fresh = 0;
   for (const Delivery& d : message.to) {
     if (!d.key.empty()) {
@@ -63,9 +66,11 @@ Result<std::vector<Delivered>> LmdbStore::deliver_in(Writer& w, const IncomingMe
     if (!id)
       return make_error(ErrorKind::NotFound, "no mailbox " + d.mailbox + " for " + d.account);
     STORE_ASSIGN(MailboxRecord * box, w.mailbox(*id));
-    Flags flags = d.flags;
-    normalize_keywords(flags.keywords);
-    STORE_TRY(w.check_keywords(*box, flags));
+    // Keywords new to the mailbox, over all destinations in it, must fit its list.
+    Flags& kw = new_keywords[box];
+    kw.keywords.insert(kw.keywords.end(), d.flags.keywords.begin(), d.flags.keywords.end());
+    normalize_keywords(kw.keywords);
+    STORE_TRY(w.check_keywords(*box, kw));
     box_of.push_back(box);
     per_account[box->account]++;
     ++fresh;
@@ -75,6 +80,7 @@ Result<std::vector<Delivered>> LmdbStore::deliver_in(Writer& w, const IncomingMe
 
   std::vector<Delivered> out;
   MessageInfo msg;
+  wrote = true;
   if (fresh > 0) {
     STORE_ASSIGN(msg.body_id, w.add_body(message.bytes, summary, fresh));
     msg.internal_date = message.internal_date;

@@ -73,9 +73,10 @@ class LmdbStore final : public MailStore {
   // Flushes the writer, commits and announces the changed mailboxes.
   Result<void> commit(Writer& w, lmdb::Txn& txn);
   // Stores one message of a delivery. NotFound / OverQuota / Invalid are found before
-  // anything of this message is written.
+  // anything of this message is written; `wrote` tells whether writing had begun (then
+  // any error must fail the whole transaction).
   Result<std::vector<Delivered>> deliver_in(Writer& w, const IncomingMessage& message,
-                                            std::string_view summary);
+                                            std::string_view summary, bool& wrote);
   // Copies (and with `move`, removes) messages inside one transaction.
   Result<CopyResult> transfer(uint64_t from, std::span<const uint32_t> uids, uint64_t to,
                               bool move);
