@@ -3,6 +3,7 @@
 // return an Error, which main() prints as "mailctl: <message>" with exit status 1.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,8 @@ struct Invocation {
   const Config& config;
   std::vector<std::string> operands;         // the words after NOUN VERB
   std::optional<std::string> password_file;  // --password-file FILE
+  // Value options (--storage N): the command table in main.cpp says which command takes which.
+  std::map<std::string, std::string> options = {};
 };
 
 using Handler = Result<void> (*)(const Invocation&);
@@ -34,6 +37,8 @@ Result<void> alias_remove(const Invocation& inv);
 
 // commands_store.cpp
 Result<void> store_check(const Invocation& inv);
+Result<void> quota_set(const Invocation& inv);
+Result<void> quota_show(const Invocation& inv);
 
 // commands_queue.cpp
 Result<void> queue_list(const Invocation& inv);

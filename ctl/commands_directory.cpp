@@ -13,7 +13,7 @@
 #include "auth/directory.h"
 #include "ctl/commands.h"
 #include "ctl/password_input.h"
-#include "store/mail_store.h"
+#include "store/open_store.h"
 
 namespace mail::ctl {
 namespace {
@@ -23,7 +23,7 @@ Result<std::unique_ptr<auth::Directory>> open_directory(const Invocation& inv) {
 }
 
 Result<std::unique_ptr<store::MailStore>> open_store(const Invocation& inv) {
-  return store::open_lmdb_store(inv.config.store_dir());
+  return store::open_store(inv.config);
 }
 
 void print_sorted(std::vector<std::string> items) {

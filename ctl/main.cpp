@@ -4,8 +4,10 @@
 // Arguments are untrusted: operand counts are checked here, contents by the libraries.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,7 +41,22 @@ constexpr std::array kCommands{
     Command{"alias", "list", alias_list, "", 0, 0, false},
     Command{"alias", "remove", alias_remove, "ALIAS [TARGET]", 1, 2, false},
     Command{"store", "check", store_check, "", 0, 0, false},
+    Command{"quota", "set", quota_set, "ACCOUNT [--storage N[K|M|G|T]|none] [--messages N|none]", 1,
+            1, false},
+    Command{"quota", "show", quota_show, "[ACCOUNT]", 0, 1, false},
     Command{"queue", "list", queue_list, "", 0, 0, false},
+};
+
+// Options that take a value, and the one command that accepts each.
+struct ValueOption {
+  std::string_view name;  // "--storage"; also accepted as "--storage=VALUE"
+  std::string_view noun;
+  std::string_view verb;
+};
+
+constexpr std::array kValueOptions{
+    ValueOption{"--storage", "quota", "set"},
+    ValueOption{"--messages", "quota", "set"},
 };
 
 std::string command_synopsis(const Command& c) {
@@ -72,6 +89,7 @@ int run(int argc, char** argv) {
 
   std::vector<std::string> words;
   std::optional<std::string> password_file;
+  std::map<std::string, std::string> options;
   bool options_done = false;
   for (size_t i = 0; i < cl.args.size(); ++i) {
     const std::string& arg = cl.args[i];
@@ -84,6 +102,20 @@ int run(int argc, char** argv) {
       password_file = cl.args[++i];
     } else if (arg.rfind("--password-file=", 0) == 0) {
       password_file = arg.substr(16);
+    } else if (auto opt = std::find_if(kValueOptions.begin(), kValueOptions.end(),
+                                       [&](const ValueOption& o) {
+                                         return arg == o.name || (arg.size() > o.name.size() &&
+                                                                  arg.starts_with(o.name) &&
+                                                                  arg[o.name.size()] == '=');
+                                       });
+               opt != kValueOptions.end()) {
+      std::string name(opt->name);
+      if (arg.size() > name.size()) {
+        options[name] = arg.substr(name.size() + 1);
+      } else {
+        if (i + 1 >= cl.args.size()) usage_error(name + " needs a value", nullptr);
+        options[name] = cl.args[++i];
+      }
     } else {
       usage_error("unknown option " + arg, nullptr);
     }
@@ -103,8 +135,15 @@ int run(int argc, char** argv) {
     usage_error("--password-file is for user add and user passwd", command);
   }
 
-  Invocation inv{cl.config, std::vector<std::string>(words.begin() + 2, words.end()),
-                 password_file};
+  for (const auto& [name, value] : options) {
+    bool allowed = false;
+    for (const auto& o : kValueOptions)
+      allowed |= o.name == name && o.noun == command->noun && o.verb == command->verb;
+    if (!allowed) usage_error(name + " is not an option of this command", command);
+  }
+
+  Invocation inv{cl.config, std::vector<std::string>(words.begin() + 2, words.end()), password_file,
+                 options};
   auto result = command->handler(inv);
   std::fflush(stdout);
   if (!result) {

@@ -9,14 +9,14 @@
 #include "common/log.h"
 #include "common/net/daemon.h"
 #include "pop3d/session.h"
-#include "store/mail_store.h"
+#include "store/open_store.h"
 
 int main(int argc, char** argv) {
   using namespace mail;
   auto cli = parse_command_line(argc, argv, "pop3d", "");
   const Config& config = cli.config;
   log::init("pop3d", config.log.level);
-  auto store = net::open_or_exit(store::open_lmdb_store(config.store_dir()), "pop3d", "store");
+  auto store = net::open_or_exit(store::open_store(config), "pop3d", "store");
   auto directory =
       net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "pop3d", "directory");
   auto tls = net::load_tls_or_exit(config.tls, "pop3d");

@@ -19,7 +19,7 @@
 #include "common/net/offload.h"
 #include "queue/spool.h"
 #include "queued/local_delivery.h"
-#include "store/mail_store.h"
+#include "store/open_store.h"
 
 namespace mail::queued {
 namespace {
@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
   const Config& config = cli.config;
   log::init("queued", config.log.level);
   auto spool = net::open_or_exit(queue::open_lmdb_spool(config.queue_dir()), "queued", "queue");
-  auto store = net::open_or_exit(store::open_lmdb_store(config.store_dir()), "queued", "store");
+  auto store = net::open_or_exit(store::open_store(config), "queued", "store");
   auto directory =
       net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "queued", "directory");
 
