@@ -38,6 +38,9 @@ constexpr std::array kCommands{
     Command{"alias", "add", alias_add, "ALIAS TARGET", 2, 2, false},
     Command{"alias", "list", alias_list, "", 0, 0, false},
     Command{"alias", "remove", alias_remove, "ALIAS [TARGET]", 1, 2, false},
+    Command{"sender", "allow", sender_allow, "ACCOUNT ADDRESS", 2, 2, false},
+    Command{"sender", "deny", sender_deny, "ACCOUNT ADDRESS", 2, 2, false},
+    Command{"sender", "list", sender_list, "[ACCOUNT]", 0, 1, false},
     Command{"store", "check", store_check, "", 0, 0, false},
     Command{"queue", "list", queue_list, "", 0, 0, false},
 };
