@@ -72,6 +72,26 @@ struct Pop3dConfig {
   int max_bad_commands = 10;
   int idle_timeout = 600;  // seconds (RFC 1939: at least 10 minutes)
   bool allow_plaintext_auth_on_loopback = false;
+  int login_timeout = 60;       // seconds from connect to a successful login
+  int max_login_commands = 20;  // commands before login; then -ERR and disconnect
+  int max_login_failures = 3;   // failed logins in one session before disconnect
+};
+
+// Login throttling, the password-check pool and cache, SCRAM keys (auth/authenticator.h).
+// Shared by smtpd, imapd and pop3d.
+struct AuthConfig {
+  int failure_delay_ms = 2000;            // delay after the first failed login, doubling
+  int max_failure_delay_ms = 15000;       // ... up to this (Dovecot's auth penalty: 2 s to 15 s)
+  int ip_failure_limit = 30;              // failures from one address (IPv6: /64) before refusal
+  int account_failure_limit = 10;         // failures for one account before refusal
+  int lockout = 300;                      // seconds of refusal after the limit's last failure
+  int failure_memory = 900;               // seconds after which a failure counter is forgotten
+  uint64_t throttle_map_size = 64 << 20;  // octets of the data_dir/throttle LMDB map
+  int password_threads = 2;               // threads of the password-check pool (argon2id)
+  int password_queue = 64;                // checks waiting for a thread; more: temporary failure
+  int cache_ttl = 60;                     // seconds a successful verification is remembered; 0: off
+  int cache_size = 10000;                 // entries of that cache
+  int scram_iterations = 10000;           // PBKDF2 count of SCRAM-SHA-256 keys (RFC 7677: >= 4096)
 };
 
 struct QueuedConfig {
@@ -87,10 +107,13 @@ struct Config {
   ImapdConfig imapd;
   Pop3dConfig pop3d;
   QueuedConfig queued;
+  AuthConfig auth;
 
   std::filesystem::path store_dir() const { return server.data_dir / "store"; }
   std::filesystem::path queue_dir() const { return server.data_dir / "queue"; }
   std::filesystem::path directory_dir() const { return server.data_dir / "directory"; }
+  // Login failure counters shared by smtpd, imapd and pop3d (no fsync).
+  std::filesystem::path throttle_dir() const { return server.data_dir / "throttle"; }
   // queued's control socket: smtpd sends a datagram here after each enqueue.
   std::filesystem::path queued_socket() const { return server.data_dir / "queued.sock"; }
 };

@@ -35,6 +35,11 @@ Result<void> alias_add(const Invocation& inv);
 Result<void> alias_list(const Invocation& inv);
 Result<void> alias_remove(const Invocation& inv);
 
+// commands_senders.cpp
+Result<void> sender_allow(const Invocation& inv);
+Result<void> sender_deny(const Invocation& inv);
+Result<void> sender_list(const Invocation& inv);
+
 // commands_store.cpp
 Result<void> store_check(const Invocation& inv);
 Result<void> quota_set(const Invocation& inv);

@@ -153,3 +153,49 @@ def test_quota_bad_arguments(ctl):
     assert r.returncode == 2, r  # an option of another command: usage error
     r = ctl.mailctl("quota", "set", user, "--messages", check=False)
     assert r.returncode == 2, r
+
+
+def test_sender_allow_list_deny(ctl):
+    alice, bob = "alice@" + helpers.DOMAIN, "bob@" + helpers.DOMAIN
+    shared = f"shared-{token()[:6]}@{helpers.DOMAIN}"
+    ctl.mailctl("sender", "allow", bob, shared.upper())
+    assert f"{bob} {shared}" in listed(ctl, "sender", "list", bob).splitlines()
+    assert f"{bob} {shared}" in listed(ctl, "sender", "list").splitlines()
+    assert shared not in listed(ctl, "sender", "list", alice)
+    again = ctl.mailctl("sender", "allow", bob, shared, check=False)
+    assert again.returncode == 1 and "already" in again.stderr, again
+    ghost = ctl.mailctl("sender", "allow", f"ghost@{helpers.DOMAIN}", shared, check=False)
+    assert ghost.returncode == 1 and "no account" in ghost.stderr, ghost
+    usage = ctl.mailctl("sender", "allow", bob, check=False)
+    assert usage.returncode == 2 and "sender allow ACCOUNT ADDRESS" in usage.stderr, usage
+    ctl.mailctl("sender", "deny", bob, shared)
+    assert shared not in listed(ctl, "sender", "list")
+    gone = ctl.mailctl("sender", "deny", bob, shared, check=False)
+    assert gone.returncode == 1 and "no grant" in gone.stderr, gone
+
+
+def test_new_and_changed_passwords_get_scram_keys(ctl):
+    """add and passwd derive SCRAM-SHA-256 keys: SCRAM works at once over POP3, with the
+    new password only."""
+    import poplib
+
+    from sasl_clients import Scram, pop3_sasl
+    ctl.require("pop3d")
+    user = ctl.new_user("scram")
+
+    def scram_login(password):
+        p = poplib.POP3("127.0.0.1", ctl.ports["pop3"], timeout=10)
+        try:
+            def cmd(text):
+                try:
+                    return p._shortcmd(text)
+                except poplib.error_proto as e:
+                    return e.args[0]
+            return pop3_sasl(cmd, "SCRAM-SHA-256", Scram(user, password).responder(), True)
+        finally:
+            p.quit()
+
+    assert scram_login(ctl.passwords[user]).startswith(b"+OK")
+    ctl.mailctl("user", "passwd", user, input="changed-pw\n")
+    assert scram_login("changed-pw").startswith(b"+OK")
+    assert scram_login(ctl.passwords[user]).startswith(b"-ERR [AUTH]")
