@@ -1,6 +1,8 @@
 // store::open_store: the configuration's choice of backend and options (open_store.h).
 #include "store/open_store.h"
 
+#include "mime/summary.h"
+
 namespace mail::store {
 namespace {
 
@@ -22,8 +24,11 @@ StoreOptions store_options(const Config& config) {
   StoreOptions options;
   apply_map_size(config, options);
   options.notify_dir = notify_dir(config);
-  // The MIME summary (options.analyze = mime::analyze) is wired here once mime/ exists, so
-  // every process delivers with it and a schema-1 store is migrated with it.
+  // Every process delivers with the MIME summary (ENVELOPE, BODYSTRUCTURE, part offsets,
+  // sort keys), computed once per message, and a schema-1 store is migrated with it.
+  options.analyze = [](std::string_view message) {
+    return mime::encode_summary(mime::analyze(message));
+  };
   return options;
 }
 
