@@ -64,7 +64,12 @@ void ResponseWriter::space() {
 void ResponseWriter::flush() {
   if (buf_.empty()) return;
   sink_.write(buf_);
-  buf_.clear();
+  // An idle session keeps no more than a small buffer (thousands of them may be open).
+  if (buf_.capacity() > kKeptCapacity) {
+    std::string().swap(buf_);
+  } else {
+    buf_.clear();
+  }
 }
 
 ResponseWriter& ResponseWriter::untagged() {

@@ -41,6 +41,8 @@ class ResponseWriter {
  public:
   // Octets buffered before they are handed to the sink in the middle of a response.
   static constexpr size_t kFlushOctets = 16 * 1024;
+  // Buffer capacity kept between responses.
+  static constexpr size_t kKeptCapacity = 1024;
 
   explicit ResponseWriter(ResponseSink& sink) : sink_(sink) {}
   ResponseWriter(const ResponseWriter&) = delete;
