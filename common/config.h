@@ -54,13 +54,18 @@ struct SmtpdConfig {
 };
 
 struct ImapdConfig {
-  std::string listen = "127.0.0.1:2143";      // IMAP with STARTTLS (143)
-  std::string tls_listen = "127.0.0.1:2993";  // IMAPS, implicit TLS (993)
-  int max_line_length = 65536;                // command line octets, literals excluded
-  uint64_t max_literal_size = 25 * 1024 * 1024;
+  std::string listen = "127.0.0.1:2143";         // IMAP with STARTTLS (143)
+  std::string tls_listen = "127.0.0.1:2993";     // IMAPS, implicit TLS (993)
+  int max_line_length = 65536;                   // command line octets, literals excluded
+  uint64_t max_command_size = 65536;             // lines + literals, APPEND data excepted
+  uint64_t max_literal_size = 25 * 1024 * 1024;  // APPEND data of one command (APPENDLIMIT)
+  uint64_t max_literal_before_login = 8192;      // any literal before authentication
+  int max_list_pattern = 1024;                   // LIST/LSUB reference + pattern octets
   int max_connections = 5000;
-  int max_bad_commands = 20;  // BAD replies before BYE
-  int idle_timeout = 1800;    // seconds of silence before autologout (RFC 9051: >= 30 min)
+  int max_bad_commands = 20;           // BAD replies before BYE
+  int max_commands_before_login = 20;  // commands without a successful login before BYE
+  int idle_timeout = 1800;             // seconds of silence before autologout (RFC 9051: >= 30 min)
+  int login_timeout = 60;  // seconds of silence before login (and per pre-login command)
   bool allow_plaintext_auth_on_loopback = false;  // LOGIN without TLS from 127.0.0.0/8, ::1
 };
 
