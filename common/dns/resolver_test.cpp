@@ -149,7 +149,7 @@ TEST_F(ResolverTest, ASlowAnswerTimesOutAndOthersAreNotHeldUp) {
   // Another lookup meanwhile is answered at once.
   auto quick = run(resolver->mx("example.test"));
   EXPECT_EQ(quick.status, Status::Ok);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1500));
+  EXPECT_EQ(slow.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
   auto a = slow.get();
   auto waited = std::chrono::steady_clock::now() - t0;
   EXPECT_EQ(a.status, Status::Timeout) << a.detail;
