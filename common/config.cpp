@@ -3,7 +3,9 @@
 // Input is untrusted text: every key is checked, unknown ones are refused.
 #include "common/config.h"
 
+#include <arpa/inet.h>
 #include <toml++/toml.h>
+
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -82,6 +84,42 @@ Setter endpoint(Section Config::*section, std::string Section::*field) {
         return "bad port in \"" + *v + "\"";
     }
     (c.*section).*field = *v;
+    return "";
+  };
+}
+
+// "IP" or "IP@port", as libunbound's forwarders take them.
+bool resolver_address(const std::string& s) {
+  std::string host = s, port;
+  if (auto at = s.find('@'); at != std::string::npos) {
+    host = s.substr(0, at);
+    port = s.substr(at + 1);
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) == 0 ||
+        std::stoi(port) > 65535)
+      return false;
+  }
+  if (host.empty() || host.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos)
+    return false;
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+Setter resolvers(std::vector<std::string> DnsConfig::*field) {
+  return [=](const toml::node& n, Config& c, const std::filesystem::path&) -> std::string {
+    const toml::array* a = n.as_array();
+    if (!a) return "expected an array of \"IP\" or \"IP@port\" strings";
+    if (a->size() > 16) return "at most 16 resolvers";
+    std::vector<std::string> out;
+    for (const toml::node& e : *a) {
+      auto v = e.value<std::string>();
+      if (!v || !resolver_address(*v))
+        return "expected \"IP\" or \"IP@port\" strings, got " +
+               (v ? "\"" + *v + "\"" : std::string("a non-string"));
+      out.push_back(*v);
+    }
+    c.dns.*field = std::move(out);
     return "";
   };
 }
@@ -191,6 +229,36 @@ const std::vector<Key>& schema() {
       {"auth", "cache_size", integer(&Config::auth, &AuthConfig::cache_size, 0, 10000000)},
       {"auth", "scram_iterations",
        integer(&Config::auth, &AuthConfig::scram_iterations, 4096, 10000000)},
+      {"queued", "max_retry_delay",
+       integer(&Config::queued, &QueuedConfig::max_retry_delay, 1, 86400 * 7)},
+      {"queued", "queue_lifetime",
+       integer(&Config::queued, &QueuedConfig::queue_lifetime, 60, 86400 * 60)},
+      {"queued", "claim_lease", integer(&Config::queued, &QueuedConfig::claim_lease, 10, 86400)},
+      {"queued", "batch_size", integer(&Config::queued, &QueuedConfig::batch_size, 1, 10000)},
+      {"queued", "local_concurrency",
+       integer(&Config::queued, &QueuedConfig::local_concurrency, 1, 64)},
+      {"queued", "worker_name",
+       [](const toml::node& n, Config& c, const std::filesystem::path&) -> std::string {
+         auto v = n.value<std::string>();
+         if (!v || v->empty() || v->size() > 64 ||
+             v->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                  "._-") != std::string::npos)
+           return "expected 1-64 letters, digits, '.', '_' or '-'";
+         c.queued.worker_name = *v;
+         return "";
+       }},
+      {"queue", "backend",
+       [](const toml::node& n, Config& c, const std::filesystem::path&) -> std::string {
+         auto v = n.value<std::string>();
+         if (!v || *v != "lmdb") return "expected \"lmdb\"";
+         c.queue.backend = *v;
+         return "";
+       }},
+      {"queue", "max_size",
+       integer(&Config::queue, &QueueConfig::max_size, int64_t{1} << 20, int64_t{1} << 44)},
+      {"dns", "resolvers", resolvers(&DnsConfig::resolvers)},
+      {"dns", "timeout", integer(&Config::dns, &DnsConfig::timeout, 1, 300)},
+      {"dns", "trust_anchor_file", path(&Config::dns, &DnsConfig::trust_anchor_file)},
   };
   return keys;
 }
@@ -239,6 +307,10 @@ Result<Config> parse_config(std::string_view text, std::string_view source_name,
     return make_error(
         ErrorKind::Invalid,
         std::string(source_name) + ": tls.cert_file and tls.key_file must be set together");
+  if (config.queued.max_retry_delay < config.queued.retry_delay)
+    return make_error(
+        ErrorKind::Invalid,
+        std::string(source_name) + ": queued.max_retry_delay must be at least queued.retry_delay");
   return config;
 }
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -99,9 +100,30 @@ struct AuthConfig {
   int scram_iterations = 10000;           // PBKDF2 count of SCRAM-SHA-256 keys (RFC 7677: >= 4096)
 };
 
+struct QueueConfig {
+  std::string backend = "lmdb";           // the spool's backend (queue::open_spool)
+  uint64_t max_size = uint64_t{8} << 30;  // octets the spool may grow to
+};
+
 struct QueuedConfig {
-  int scan_interval = 30;  // seconds between scans of the queue for due messages
-  int retry_delay = 300;   // seconds before retrying a temporary failure
+  int scan_interval = 30;              // seconds between scans of the queue for due messages
+  int retry_delay = 300;               // seconds before the first retry; doubles per attempt
+  int max_retry_delay = 3600;          // seconds: the longest wait between two attempts
+  int queue_lifetime = 5 * 86400;      // seconds a recipient may stay pending, then it fails
+  int claim_lease = 300;               // seconds a claim holds a message; renewed while busy
+  int batch_size = 256;                // messages claimed and delivered in one transaction
+  int local_concurrency = 2;           // local delivery batches in flight at once
+  std::string worker_name = "queued";  // names our claims; distinct per queued on one queue
+};
+
+struct DnsConfig {
+  // Resolvers to ask, "IP" or "IP@port" ("127.0.0.1@5353", "::1@53"); empty: the system's
+  // (nameserver lines of /etc/resolv.conf, and /etc/hosts).
+  std::vector<std::string> resolvers;
+  int timeout = 10;  // seconds for one lookup, then it fails as temporary (Timeout)
+  // DNSSEC trust anchors (unbound's format, e.g. /usr/share/dns/root.key); empty: no
+  // validation, every answer is "insecure".
+  std::filesystem::path trust_anchor_file;
 };
 
 struct Config {
@@ -111,8 +133,10 @@ struct Config {
   SmtpdConfig smtpd;
   ImapdConfig imapd;
   Pop3dConfig pop3d;
+  QueueConfig queue;
   QueuedConfig queued;
   AuthConfig auth;
+  DnsConfig dns;
 
   std::filesystem::path store_dir() const { return server.data_dir / "store"; }
   std::filesystem::path queue_dir() const { return server.data_dir / "queue"; }

@@ -17,8 +17,11 @@ struct Invocation {
   const Config& config;
   std::vector<std::string> operands;         // the words after NOUN VERB
   std::optional<std::string> password_file;  // --password-file FILE
-  // Value options (--storage N): the command table in main.cpp says which command takes which.
-  std::map<std::string, std::string> options = {};
+  // The command's own options (ctl/main.cpp's table lists which): "--json" -> {"json", ""},
+  // "--sender X" or "--sender=X" -> {"sender", "X"}.
+  std::map<std::string, std::string> options;
+
+  bool has(const std::string& option) const { return options.count(option) != 0; }
 };
 
 using Handler = Result<void> (*)(const Invocation&);
@@ -47,5 +50,11 @@ Result<void> quota_show(const Invocation& inv);
 
 // commands_queue.cpp
 Result<void> queue_list(const Invocation& inv);
+Result<void> queue_show(const Invocation& inv);
+Result<void> queue_flush(const Invocation& inv);
+Result<void> queue_retry(const Invocation& inv);
+Result<void> queue_delete(const Invocation& inv);
+Result<void> queue_hold(const Invocation& inv);
+Result<void> queue_release(const Invocation& inv);
 
 }  // namespace mail::ctl

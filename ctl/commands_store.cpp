@@ -93,8 +93,8 @@ Result<void> store_check(const Invocation& inv) {
 }
 
 Result<void> quota_set(const Invocation& inv) {
-  auto storage = inv.options.find("--storage");
-  auto messages = inv.options.find("--messages");
+  auto storage = inv.options.find("storage");
+  auto messages = inv.options.find("messages");
   if (storage == inv.options.end() && messages == inv.options.end())
     return make_error(ErrorKind::Invalid, "quota set: give --storage and/or --messages");
   auto store = open_existing_store(inv);

@@ -8,12 +8,15 @@ BUILD_PKGS=(
   libboost1.81-dev liblmdb-dev lmdb-utils libssl-dev openssl
   libargon2-dev libtomlplusplus-dev libgtest-dev libgmock-dev libidn2-dev
   libidn-dev
+  libargon2-dev libtomlplusplus-dev libgtest-dev libgmock-dev
+  libunbound-dev nlohmann-json3-dev
 )
 TEST_PKGS=(
   clang libclang-rt-14-dev
   python3 python3-pytest curl swaks isync fetchmail libnet-ssleay-perl libio-socket-ssl-perl
   libnet-dns-perl libio-socket-inet6-perl
   gsasl
+  python3-dnslib
 )
 
 missing=()
