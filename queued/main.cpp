@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
 
   net::Runtime runtime(1, config.server.worker_threads);
   SystemClock clock;
-  DirectoryRouter router(*directory);
+  DirectoryRouter router(*directory, config.server.postmaster);
   const QueuedConfig& q = config.queued;
   RetryPolicy retry{q.retry_delay, q.max_retry_delay, q.queue_lifetime};
   SchedulerLimits limits{static_cast<size_t>(q.batch_size), q.claim_lease,
