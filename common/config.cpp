@@ -6,9 +6,12 @@
 #include <arpa/inet.h>
 #include <toml++/toml.h>
 
+#include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <vector>
 
@@ -256,6 +259,10 @@ const std::vector<Key>& schema() {
        }},
       {"queue", "max_size",
        integer(&Config::queue, &QueueConfig::max_size, int64_t{1} << 20, int64_t{1} << 44)},
+      {"smtpd", "metrics_listen", endpoint(&Config::smtpd, &SmtpdConfig::metrics_listen)},
+      {"imapd", "metrics_listen", endpoint(&Config::imapd, &ImapdConfig::metrics_listen)},
+      {"pop3d", "metrics_listen", endpoint(&Config::pop3d, &Pop3dConfig::metrics_listen)},
+      {"queued", "metrics_listen", endpoint(&Config::queued, &QueuedConfig::metrics_listen)},
       {"dns", "resolvers", resolvers(&DnsConfig::resolvers)},
       {"dns", "timeout", integer(&Config::dns, &DnsConfig::timeout, 1, 300)},
       {"dns", "trust_anchor_file", path(&Config::dns, &DnsConfig::trust_anchor_file)},
@@ -267,18 +274,101 @@ std::string where(std::string_view source, const toml::source_region& region) {
   return std::string(source) + ":" + std::to_string(region.begin.line);
 }
 
-}  // namespace
 
-Result<Config> parse_config(std::string_view text, std::string_view source_name,
-                            const std::filesystem::path& base_dir) {
-  toml::table root;
+// Keys a SIGHUP applies (see is_live_key): limits each new session reads from its
+// daemon's configuration, and the log level. Listeners, threads, paths, the data
+// directory, the TLS files (reloaded on their own) and everything built once at start-up
+// (the Authenticator, the scheduler, the stores) need a restart.
+constexpr std::string_view kLiveKeys[] = {
+    "log.level",
+    "smtpd.max_message_size",
+    "smtpd.max_recipients",
+    "smtpd.max_errors",
+    "smtpd.command_timeout",
+    "smtpd.data_timeout",
+    "smtpd.max_commands_without_progress",
+    "smtpd.greeting_delay",
+    "smtpd.smtputf8",
+    "smtpd.dsn",
+    "smtpd.chunking",
+    "imapd.max_command_size",
+    "imapd.max_literal_size",
+    "imapd.max_literal_before_login",
+    "imapd.max_list_pattern",
+    "imapd.max_bad_commands",
+    "imapd.max_commands_before_login",
+    "imapd.idle_timeout",
+    "imapd.login_timeout",
+    "imapd.allow_plaintext_auth_on_loopback",
+    "pop3d.max_bad_commands",
+    "pop3d.idle_timeout",
+    "pop3d.login_timeout",
+    "pop3d.max_login_commands",
+    "pop3d.max_login_failures",
+    "pop3d.allow_plaintext_auth_on_loopback",
+};
+
+Result<toml::table> parse_toml(std::string_view text, std::string_view source_name) {
   try {
-    root = toml::parse(text, source_name);
+    return toml::parse(text, source_name);
   } catch (const toml::parse_error& e) {
     return make_error(ErrorKind::Invalid, std::string(source_name) + ":" +
                                               std::to_string(e.source().begin.line) + ": " +
                                               std::string(e.description()));
   }
+}
+
+// An environment value as a TOML value (25, true, ["a"]), or else the text as a string.
+std::unique_ptr<toml::node> environment_value(const std::string& text) {
+  try {
+    toml::table t = toml::parse("v = " + text);
+    if (t.size() == 1 && t.contains("v")) {
+      if (const toml::node* n = t.get("v")) {
+        std::unique_ptr<toml::node> out;
+        n->visit([&](const auto& v) { out = std::make_unique<std::decay_t<decltype(v)>>(v); });
+        return out;
+      }
+    }
+  } catch (const toml::parse_error&) {
+  }
+  return std::make_unique<toml::value<std::string>>(text);
+}
+
+// Puts MAIL_<SECTION>_<KEY> variables into the parsed file, each checked by its key's
+// setter first so that a bad one is named by its variable.
+Result<void> apply_environment(toml::table& root, const Environment& environment,
+                               const std::filesystem::path& base_dir) {
+  if (!environment) return {};
+  for (const Key& k : schema()) {
+    const std::string name = environment_name(k.section, k.name);
+    const char* raw = environment(name.c_str());
+    if (raw == nullptr) continue;
+    auto node = environment_value(raw);
+    Config scratch;
+    std::string problem = k.set(*node, scratch, base_dir);
+    if (!problem.empty() && !node->is_string()) {
+      // "12345" as a hostname: the text itself may be what the key wants.
+      auto as_text = std::make_unique<toml::value<std::string>>(std::string(raw));
+      if (k.set(*as_text, scratch, base_dir).empty()) {
+        node = std::move(as_text);
+        problem.clear();
+      }
+    }
+    if (!problem.empty())
+      return make_error(ErrorKind::Invalid, "environment " + name + ": " + k.section + "." +
+                                                k.name + ": " + problem);
+    if (!root.contains(k.section)) root.insert(k.section, toml::table{});
+    toml::table* section = root.get_as<toml::table>(k.section);
+    if (!section)
+      return make_error(ErrorKind::Invalid, "environment " + name + ": [" + k.section +
+                                                "] is not a section in the file");
+    node->visit([&](auto& v) { section->insert_or_assign(k.name, std::move(v)); });
+  }
+  return {};
+}
+
+Result<Config> parse_table(const toml::table& root, std::string_view source_name,
+                           const std::filesystem::path& base_dir) {
   Config config;
   config.server.data_dir = base_dir / config.server.data_dir;
   for (auto&& [section_key, section_node] : root) {
@@ -314,12 +404,109 @@ Result<Config> parse_config(std::string_view text, std::string_view source_name,
   return config;
 }
 
-Result<Config> load_config(const std::filesystem::path& path) {
+// The key's node in the file, or null when the file does not set it.
+const toml::node* find_key(const toml::table& root, const Key& k) {
+  const toml::table* section = root.get_as<toml::table>(k.section);
+  return section ? section->get(k.name) : nullptr;
+}
+
+std::string node_text(const toml::node* n) {
+  if (n == nullptr) return "";
+  toml::table wrapper;
+  n->visit([&](const auto& v) { wrapper.insert("v", v); });
+  std::ostringstream out;
+  out << wrapper;
+  return out.str();
+}
+
+Result<std::string> read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(ErrorKind::NotFound, "cannot read config file " + path.string());
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return parse_config(buffer.str(), path.string(), std::filesystem::absolute(path).parent_path());
+  return buffer.str();
+}
+
+const char* process_environment(const char* name) {
+  return std::getenv(name);
+}
+
+}  // namespace
+
+std::string environment_name(std::string_view section, std::string_view key) {
+  std::string out = "MAIL_";
+  for (char c : section) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  out += '_';
+  for (char c : key) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool is_live_key(std::string_view section, std::string_view key) {
+  for (std::string_view k : kLiveKeys)
+    if (k.size() == section.size() + 1 + key.size() && k.starts_with(section) &&
+        k[section.size()] == '.' && k.ends_with(key))
+      return true;
+  return false;
+}
+
+Result<Config> parse_config(std::string_view text, std::string_view source_name,
+                            const std::filesystem::path& base_dir, const Environment& environment) {
+  auto root = parse_toml(text, source_name);
+  if (!root) return root.error();
+  if (auto r = apply_environment(*root, environment, base_dir); !r) return r.error();
+  return parse_table(*root, source_name, base_dir);
+}
+
+Result<ConfigReload> reload_config(std::string_view running_text, std::string_view new_text,
+                                   std::string_view source_name,
+                                   const std::filesystem::path& base_dir,
+                                   const Environment& environment) {
+  auto running = parse_toml(running_text, source_name);
+  if (!running) return running.error();
+  auto fresh = parse_toml(new_text, source_name);
+  if (!fresh) return fresh.error();
+  ConfigReload out;
+  for (const Key& k : schema()) {
+    const toml::node* was = find_key(*running, k);
+    const toml::node* now = find_key(*fresh, k);
+    if (node_text(was) == node_text(now)) continue;
+    const std::string dotted = k.section + "." + k.name;
+    if (is_live_key(k.section, k.name)) {
+      out.changed.push_back(dotted);
+      continue;
+    }
+    out.need_restart.push_back(dotted);
+    // Keep the running value: the daemon cannot apply the new one before a restart.
+    toml::table* section = fresh->get_as<toml::table>(k.section);
+    if (was == nullptr) {
+      if (section) section->erase(k.name);
+      continue;
+    }
+    if (!section) {
+      fresh->insert_or_assign(k.section, toml::table{});
+      section = fresh->get_as<toml::table>(k.section);
+    }
+    if (!section)
+      return make_error(ErrorKind::Invalid,
+                        std::string(source_name) + ": [" + k.section + "] is not a section");
+    was->visit([&](const auto& v) { section->insert_or_assign(k.name, v); });
+  }
+  if (auto r = apply_environment(*fresh, environment, base_dir); !r) return r.error();
+  auto config = parse_table(*fresh, source_name, base_dir);
+  if (!config) return config.error();
+  out.config = std::move(config.value());
+  return out;
+}
+
+Result<Config> load_config(const std::filesystem::path& path) {
+  auto text = read_file(path);
+  if (!text) return text.error();
+  return parse_config(*text, path.string(), std::filesystem::absolute(path).parent_path(),
+                      process_environment);
+}
+
+Result<Config> default_config() {
+  return parse_config("", "defaults", std::filesystem::current_path(), process_environment);
 }
 
 }  // namespace mail

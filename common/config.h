@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,7 @@ struct SmtpdConfig {
   bool smtputf8 = true;     // offer SMTPUTF8 (RFC 6531)
   bool dsn = true;          // offer DSN (RFC 3461)
   bool chunking = true;     // offer CHUNKING and BINARYMIME (RFC 3030)
+  std::string metrics_listen;  // Prometheus endpoint (GET /metrics); empty: off
 };
 
 struct ImapdConfig {
@@ -68,6 +70,7 @@ struct ImapdConfig {
   int idle_timeout = 1800;             // seconds of silence before autologout (RFC 9051: >= 30 min)
   int login_timeout = 60;  // seconds of silence before login (and per pre-login command)
   bool allow_plaintext_auth_on_loopback = false;  // LOGIN without TLS from 127.0.0.0/8, ::1
+  std::string metrics_listen;                     // Prometheus endpoint; empty: off
 };
 
 struct Pop3dConfig {
@@ -81,6 +84,7 @@ struct Pop3dConfig {
   int login_timeout = 60;       // seconds from connect to a successful login
   int max_login_commands = 20;  // commands before login; then -ERR and disconnect
   int max_login_failures = 3;   // failed logins in one session before disconnect
+  std::string metrics_listen;   // Prometheus endpoint; empty: off
 };
 
 // Login throttling, the password-check pool and cache, SCRAM keys (auth/authenticator.h).
@@ -114,6 +118,7 @@ struct QueuedConfig {
   int batch_size = 256;                // messages claimed and delivered in one transaction
   int local_concurrency = 2;           // local delivery batches in flight at once
   std::string worker_name = "queued";  // names our claims; distinct per queued on one queue
+  std::string metrics_listen;          // Prometheus endpoint; empty: off
 };
 
 struct DnsConfig {
@@ -147,10 +152,43 @@ struct Config {
   std::filesystem::path queued_socket() const { return server.data_dir / "queued.sock"; }
 };
 
+// Looks up an environment variable (std::getenv in the programs; a table in tests).
+using Environment = std::function<const char*(const char* name)>;
+
 // Parses TOML text. Relative paths are taken relative to `base_dir`. The error names the
 // key and the line ("config.toml:12: smtpd.max_recipients: expected an integer >= 1").
+// With `environment`, a variable MAIL_<SECTION>_<KEY> (MAIL_SERVER_HOSTNAME,
+// MAIL_SMTPD_LISTEN, MAIL_TLS_CERT_FILE...) overrides that key of the file; its value is
+// read as a TOML value (25, true, ["1.1.1.1"]) or else as a string (for containers:
+// docker/README.md).
 Result<Config> parse_config(std::string_view text, std::string_view source_name,
-                            const std::filesystem::path& base_dir);
+                            const std::filesystem::path& base_dir,
+                            const Environment& environment = nullptr);
+// Reads the file and applies the process environment's overrides.
 Result<Config> load_config(const std::filesystem::path& path);
+// The embedded defaults (no file) with the environment's overrides; relative paths are
+// taken relative to the current directory.
+Result<Config> default_config();
+
+// The environment variable that overrides a key: "smtpd", "max_recipients" ->
+// "MAIL_SMTPD_MAX_RECIPIENTS".
+std::string environment_name(std::string_view section, std::string_view key);
+
+// SIGHUP (common/net/config_reload.h): the file as it is now, merged with the running one.
+// Keys that can change in a running daemon (is_live_key) take the file's new values; every
+// other key keeps its running value and is named in `need_restart`.
+struct ConfigReload {
+  Config config;
+  std::vector<std::string> changed;       // live keys that differ from the running file
+  std::vector<std::string> need_restart;  // other keys that differ: ignored until restart
+};
+Result<ConfigReload> reload_config(std::string_view running_text, std::string_view new_text,
+                                   std::string_view source_name,
+                                   const std::filesystem::path& base_dir,
+                                   const Environment& environment = nullptr);
+
+// Whether a SIGHUP applies a key ("log.level", "smtpd.max_recipients") to new sessions
+// of running daemons. docs/config.md marks the others "restart".
+bool is_live_key(std::string_view section, std::string_view key);
 
 }  // namespace mail

@@ -7,7 +7,9 @@
 #include "auth/directory.h"
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/net/config_reload.h"
 #include "common/net/daemon.h"
+#include "common/net/metrics_server.h"
 #include "imapd/session.h"
 #include "store/open_store.h"
 
@@ -22,14 +24,23 @@ int main(int argc, char** argv) {
   auto tls = net::load_tls_or_exit(config.tls, "imapd");
 
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
-  imapd::ImapContext context{config, *directory, *store, tls.get(), runtime.workers()};
+  // SIGHUP: new sessions get a context built from the re-read configuration.
+  net::ConfigReloader reloader(cli.config_path, config);
+  net::LiveContext<imapd::ImapContext> live(reloader.current(), [&](const Config& c) {
+    return imapd::ImapContext{c, *directory, *store, tls.get(), runtime.workers()};
+  });
+  reloader.on_change([&live](std::shared_ptr<const Config> c) { live.replace(std::move(c)); });
+  net::reload_config_on_sighup(runtime, reloader);
+  auto metrics = net::start_metrics_or_exit(runtime, config.imapd.metrics_listen, "imapd");
   net::Server server(runtime, "imapd", config.imapd.max_connections, tls);
 
   const std::string busy = "* BYE Too many connections, try again later\r\n";
   const std::string bye = "* BYE Server shutting down\r\n";
   const size_t max_line = static_cast<size_t>(config.imapd.max_line_length);
-  auto handler = [&context](std::shared_ptr<net::Connection> conn, const net::ListenerSpec&) {
-    return imapd::run_session(context, std::move(conn));
+  auto handler = [&live](std::shared_ptr<net::Connection> conn, const net::ListenerSpec& spec) {
+    auto generation = live.current();
+    auto session = imapd::run_session(generation->context, std::move(conn));
+    return net::observed_session(std::move(generation), spec.name, std::move(session));
   };
   net::listen_or_exit(server, {"imap", config.imapd.listen, false, max_line, busy, bye}, handler,
                       "imapd");

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/mail_metrics.h"
 #include "imapd/commands/command_table.h"
 #include "imapd/protocol/parser.h"
 #include "imapd/session_impl.h"
@@ -148,7 +149,9 @@ net::awaitable<void> Session::dispatch(std::string wire) {
   std::string().swap(wire);
   const imap::Command& cmd = std::get<imap::Command>(parsed);
   log::debug("command").kv("session", conn_->id()).kv("command", cmd.name).kv("uid", cmd.uid);
+  const auto started = metrics::Clock::now();
   co_await rule->handler(*this, cmd);
+  metrics::command_done("imap", rule->name, metrics::Clock::now() - started);
   count_command_before_login();
 }
 

@@ -8,7 +8,9 @@
 #include "auth/directory.h"
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/net/config_reload.h"
 #include "common/net/daemon.h"
+#include "common/net/metrics_server.h"
 #include "pop3d/session.h"
 #include "store/open_store.h"
 
@@ -26,16 +28,24 @@ int main(int argc, char** argv) {
   // After the Runtime: its password pool must stop before the event loops are destroyed.
   auto authenticator =
       net::open_or_exit(auth::Authenticator::open(*directory, config), "pop3d", "login throttle");
-  pop3d::Pop3Context context{config,    *directory,    *store, runtime.workers(),
-                             tls.get(), *authenticator};
+  // SIGHUP: new sessions get a context built from the re-read configuration.
+  net::ConfigReloader reloader(cli.config_path, config);
+  net::LiveContext<pop3d::Pop3Context> live(reloader.current(), [&](const Config& c) {
+    return pop3d::Pop3Context{c, *directory, *store, runtime.workers(), tls.get(), *authenticator};
+  });
+  reloader.on_change([&live](std::shared_ptr<const Config> c) { live.replace(std::move(c)); });
+  net::reload_config_on_sighup(runtime, reloader);
+  auto metrics = net::start_metrics_or_exit(runtime, config.pop3d.metrics_listen, "pop3d");
   net::Server server(runtime, "pop3d", config.pop3d.max_connections, tls);
 
   // RFC 3206 4: SYS/TEMP tells the client to try again later.
   const std::string busy = "-ERR [SYS/TEMP] Too many connections\r\n";
   const std::string bye = "-ERR [SYS/TEMP] Server shutting down\r\n";
   const size_t max_line = static_cast<size_t>(config.pop3d.max_line_length);
-  auto handler = [&context](std::shared_ptr<net::Connection> conn, const net::ListenerSpec&) {
-    return pop3d::run_session(context, std::move(conn));
+  auto handler = [&live](std::shared_ptr<net::Connection> conn, const net::ListenerSpec& spec) {
+    auto generation = live.current();
+    auto session = pop3d::run_session(generation->context, std::move(conn));
+    return net::observed_session(std::move(generation), spec.name, std::move(session));
   };
   net::listen_or_exit(server, {"pop3", config.pop3d.listen, false, max_line, busy, bye}, handler,
                       "pop3d");

@@ -8,7 +8,10 @@
 #include "auth/directory.h"
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/mail_metrics.h"
+#include "common/net/config_reload.h"
 #include "common/net/daemon.h"
+#include "common/net/metrics_server.h"
 #include "common/net/offload.h"
 #include "queue/spool.h"
 #include "queued/local_delivery.h"
@@ -67,6 +70,18 @@ int main(int argc, char** argv) {
   local_limits.postmaster = config.server.postmaster;
   LocalDelivery local(runtime.workers(), *spool, *directory, *store, clock, local_limits);
   scheduler.add_agent("local", local, static_cast<size_t>(q.local_concurrency));
+
+  // SIGHUP re-reads the file: log.level applies; queued's own keys need a restart.
+  net::ConfigReloader reloader(cli.config_path, config);
+  net::reload_config_on_sighup(runtime, reloader);
+  auto metrics_server = net::start_metrics_or_exit(runtime, q.metrics_listen, "queued");
+  if (metrics_server) {
+    metrics::watch_lmdb_files(config.server.data_dir);
+    metrics_server->add_collector([&spool, &clock] {
+      if (auto s = spool->stats())
+        metrics::queue_state(s->messages, s->oldest_arrival ? clock.now() - s->oldest_arrival : 0);
+    });
+  }
 
   WakeupSocket wakeup(runtime.main_context(), config.queued_socket());
   if (auto r = wakeup.bind(); !r) {

@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "common/log.h"
+#include "common/mail_metrics.h"
 #include "common/net/offload.h"
 
 namespace mail::queued {
@@ -278,12 +279,14 @@ awaitable<void> Scheduler::run_batch(Agent& agent, std::vector<PendingJob> batch
   jobs.reserve(batch.size());
   for (const PendingJob& p : batch) jobs.push_back(p.job);
   std::vector<std::vector<AttemptResult>> results;
+  const auto started = metrics::Clock::now();
   try {
     results = co_await agent.agent->deliver(jobs);
   } catch (const std::exception& e) {
     // A bug in an agent must not lose the claims: every recipient is retried.
     log::error("agent_failed").kv("agent", agent.name).kv("error", e.what());
   }
+  metrics::delivery_batch(agent.name, metrics::Clock::now() - started);
   const int64_t now = clock_.now();
   for (size_t j = 0; j < batch.size(); ++j) {
     InFlight& owner = *batch[j].owner;
@@ -358,6 +361,7 @@ awaitable<void> Scheduler::complete(std::vector<InFlight*> ready) {
         line.kv("reply", o.reply);
         if (o.kind != queue::Outcome::Kind::Delivered) line.kv("class", class_name(o.bounce_class));
         if (o.kind == queue::Outcome::Kind::Deferred) line.kv("next_attempt", o.next_attempt);
+        metrics::delivery(kind_name(o.kind));
         switch (o.kind) {
           case queue::Outcome::Kind::Delivered:
             ++stats_.delivered;
