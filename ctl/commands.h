@@ -57,4 +57,8 @@ Result<void> queue_delete(const Invocation& inv);
 Result<void> queue_hold(const Invocation& inv);
 Result<void> queue_release(const Invocation& inv);
 
+// commands_backup.cpp (one-word commands: "mailctl backup DIR")
+Result<void> backup(const Invocation& inv);
+Result<void> restore(const Invocation& inv);
+
 }  // namespace mail::ctl
