@@ -86,7 +86,8 @@ class LiveContext {
 // Runs one session counted in mail_connections_open/total{listener}, holding `keep` (its
 // configuration generation) until the session ends.
 template <typename Keep>
-awaitable<void> observed_session(Keep keep, std::string listener, awaitable<void> session) {
+awaitable<void> observed_session([[maybe_unused]] Keep keep, std::string listener,
+                                 awaitable<void> session) {
   metrics::connection_opened(listener);
   struct Closed {
     const std::string& listener;
