@@ -105,8 +105,7 @@ idle_timeout = 1900
   EXPECT_EQ(r->config.smtpd.max_connections, 1000);     // kept (the default)
   EXPECT_EQ(r->changed,
             (std::vector<std::string>{"log.level", "smtpd.max_recipients", "imapd.idle_timeout"}));
-  EXPECT_EQ(r->need_restart,
-            (std::vector<std::string>{"smtpd.listen", "smtpd.max_connections"}));
+  EXPECT_EQ(r->need_restart, (std::vector<std::string>{"smtpd.listen", "smtpd.max_connections"}));
 }
 
 TEST(ConfigReloadTest, RemovedLiveKeyReturnsToItsDefault) {
@@ -134,8 +133,7 @@ TEST(ConfigReloadTest, LiveKeyList) {
 }
 
 TEST(ConfigReloaderTest, GenerationsFollowTheFile) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("reload_test_" + std::to_string(::getpid()));
+  auto dir = std::filesystem::temp_directory_path() / ("reload_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto file = dir / "mail.toml";
   std::ofstream(file) << "[smtpd]\nmax_recipients = 10\nlisten = \"127.0.0.1:1\"\n";

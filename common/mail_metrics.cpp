@@ -38,11 +38,12 @@ void command_done(std::string_view protocol, std::string_view command, Clock::du
 }
 
 void smtp_accepted(Clock::duration enqueue_took) {
-  static Counter& accepted = registry().counter(
-      "mail_smtp_messages_accepted_total", "Messages acknowledged with 250 after the queue commit.");
-  static Histogram& commit = registry().histogram(
-      "mail_smtp_enqueue_duration_seconds",
-      "Time from the end of a message's data to its durable queue commit.");
+  static Counter& accepted =
+      registry().counter("mail_smtp_messages_accepted_total",
+                         "Messages acknowledged with 250 after the queue commit.");
+  static Histogram& commit =
+      registry().histogram("mail_smtp_enqueue_duration_seconds",
+                           "Time from the end of a message's data to its durable queue commit.");
   accepted.add();
   commit.observe(seconds(enqueue_took));
 }
@@ -84,8 +85,8 @@ void delivery_batch(std::string_view agent, Clock::duration took) {
 
 void queue_state(uint64_t messages, double oldest_age_seconds) {
   static Gauge& length = registry().gauge("mail_queue_messages", "Messages in the queue.");
-  static Gauge& age = registry().gauge(
-      "mail_queue_oldest_age_seconds", "Age of the oldest message in the queue (0 when empty).");
+  static Gauge& age = registry().gauge("mail_queue_oldest_age_seconds",
+                                       "Age of the oldest message in the queue (0 when empty).");
   length.set(static_cast<double>(messages));
   age.set(oldest_age_seconds);
 }

@@ -90,8 +90,8 @@ Histogram::Histogram(std::vector<double> upper_bounds)
 }
 
 void Histogram::observe(double v) {
-  size_t i = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) -
-                                 bounds_.begin());
+  size_t i =
+      static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
   buckets_[i].fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(v, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
@@ -108,9 +108,8 @@ std::vector<uint64_t> Histogram::cumulative() const {
 }
 
 const std::vector<double>& latency_buckets() {
-  static const std::vector<double> bounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                             0.1,    0.25,  0.5,    1,     2.5,  5,     10,
-                                             30,     60};
+  static const std::vector<double> bounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                             0.25,   0.5,   1,      2.5,   5,    10,    30,   60};
   return bounds;
 }
 
@@ -124,8 +123,7 @@ Registry::Series& Registry::series(std::string_view name, std::string_view help,
   std::string key = render_labels(labels);
   auto found = family.series.find(key);
   if (found != family.series.end()) return found->second;
-  if (family.series.size() >= kMaxSeriesPerFamily)
-    key = render_labels(overflow_labels(labels));
+  if (family.series.size() >= kMaxSeriesPerFamily) key = render_labels(overflow_labels(labels));
   return family.series[key];
 }
 

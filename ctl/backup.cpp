@@ -268,8 +268,8 @@ Result<BackupManifest> parse_manifest(std::string_view text) {
   while (std::getline(in, line)) {
     ++number;
     if (number == 1) {
-      if (line != kMagic) return bad("not a mailsuite backup (expected \"" +
-                                     std::string(kMagic) + "\")");
+      if (line != kMagic)
+        return bad("not a mailsuite backup (expected \"" + std::string(kMagic) + "\")");
       continue;
     }
     std::istringstream fields(line);
@@ -305,7 +305,8 @@ Result<BackupManifest> backup_data_dir(const fs::path& data_dir, const fs::path&
   if (fs::exists(target, ec) && !fs::is_empty(target, ec))
     return make_error(ErrorKind::Invalid, target.string() + " exists and is not empty");
   fs::create_directories(target, ec);
-  if (ec) return make_error(ErrorKind::Temporary, "create " + target.string() + ": " + ec.message());
+  if (ec)
+    return make_error(ErrorKind::Temporary, "create " + target.string() + ": " + ec.message());
   ::chmod(target.c_str(), 0700);
 
   BackupManifest m;
@@ -339,8 +340,8 @@ Result<BackupManifest> restore_data_dir(const fs::path& source, const fs::path& 
                                         const RestoreOptions& options) {
   std::ifstream in(source / std::string(kManifest), std::ios::binary);
   if (!in)
-    return make_error(ErrorKind::NotFound,
-                      "no MANIFEST in " + source.string() + " (not a backup, or an unfinished one)");
+    return make_error(ErrorKind::NotFound, "no MANIFEST in " + source.string() +
+                                               " (not a backup, or an unfinished one)");
   std::stringstream text;
   text << in.rdbuf();
   auto m = parse_manifest(text.str());
@@ -368,10 +369,9 @@ Result<BackupManifest> restore_data_dir(const fs::path& source, const fs::path& 
     auto pids = live_readers(data_dir / name);
     if (!pids) return pids.error();
     if (!pids->empty())
-      return make_error(ErrorKind::Invalid, data_dir.string() + "/" + name +
-                                                " is open in process " +
-                                                std::to_string(*pids->begin()) +
-                                                ": stop the daemons first");
+      return make_error(ErrorKind::Invalid,
+                        data_dir.string() + "/" + name + " is open in process " +
+                            std::to_string(*pids->begin()) + ": stop the daemons first");
   }
 
   // 3. Existing environments and files: refuse, or move them aside.
@@ -382,9 +382,9 @@ Result<BackupManifest> restore_data_dir(const fs::path& source, const fs::path& 
     const fs::path existing = data_dir / top;
     if (!fs::exists(existing, ec)) continue;
     if (!options.replace)
-      return make_error(ErrorKind::Invalid,
-                        existing.string() + " exists: restore into an empty data directory, or "
-                                            "give --replace to move what is there aside");
+      return make_error(ErrorKind::Invalid, existing.string() +
+                                                " exists: restore into an empty data directory, or "
+                                                "give --replace to move what is there aside");
     fs::rename(existing, existing.string() + aside, ec);
     if (ec) return make_error(ErrorKind::Temporary, "move aside " + existing.string());
   }

@@ -194,7 +194,8 @@ TEST(Manifest, RoundTripAndRefusals) {
   EXPECT_EQ(back->created, 1700000000);
   const std::string head = "mailsuite-backup 1\n";
   EXPECT_FALSE(parse_manifest("something else\n").ok());
-  EXPECT_FALSE(parse_manifest(head + "file ../etc/passwd 1 " + std::string(64, 'a') + " 600\n").ok());
+  EXPECT_FALSE(
+      parse_manifest(head + "file ../etc/passwd 1 " + std::string(64, 'a') + " 600\n").ok());
   EXPECT_FALSE(parse_manifest(head + "file /etc/passwd 1 " + std::string(64, 'a') + " 600\n").ok());
   EXPECT_FALSE(parse_manifest(head + "lmdb a/b 1 " + std::string(64, 'a') + "\n").ok());
   EXPECT_FALSE(parse_manifest(head + "lmdb store 1 abc\n").ok());

@@ -65,8 +65,7 @@ Result<ConfigReload> ConfigReloader::reload() {
   auto report = [&] {
     auto line = log::info("config_reloaded");
     line.kv("file", path_.string()).kv("changed", joined(reloaded->changed));
-    if (!reloaded->need_restart.empty())
-      line.kv("restart_needed", joined(reloaded->need_restart));
+    if (!reloaded->need_restart.empty()) line.kv("restart_needed", joined(reloaded->need_restart));
   };
   // Written under whichever of the two levels shows it (raising the level to warn still
   // leaves the record of the reload that did it).

@@ -9,8 +9,8 @@
 namespace mail::net {
 namespace {
 
-std::string response(std::string_view status, std::string_view content_type,
-                     std::string_view body, bool head_only) {
+std::string response(std::string_view status, std::string_view content_type, std::string_view body,
+                     bool head_only) {
   std::string out = "HTTP/1.1 ";
   out += status;
   out += "\r\nContent-Type: ";
@@ -37,8 +37,7 @@ Result<void> MetricsServer::listen(const std::string& address) {
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(*endpoint, ec);
   if (!ec) acceptor_.listen(16, ec);
-  if (ec)
-    return make_error(ErrorKind::Invalid, "metrics_listen " + address + ": " + ec.message());
+  if (ec) return make_error(ErrorKind::Invalid, "metrics_listen " + address + ": " + ec.message());
   return {};
 }
 
