@@ -19,6 +19,25 @@ struct ServerConfig {
   std::filesystem::path data_dir = "data";  // holds store/, queue/, directory/
   int io_threads = 0;                       // event-loop threads; 0 = one per core
   int worker_threads = 4;                   // pool for blocking calls (LMDB, argon2, fsync)
+
+  // Privileges (docs/security.md). Started as root, a daemon binds its listeners, then
+  // runs as `user`:`group` (group empty: the user's primary group); "" keeps the starting
+  // user, which as root needs allow_root. Not started as root, the keys are ignored.
+  std::string user = "mail";
+  std::string group;
+  bool allow_root = false;
+
+  // Output and timing bounds of every connection (common/net).
+  uint64_t max_output_buffer = 1024 * 1024;  // queued reply octets before reads wait for it
+  int write_timeout = 60;                    // seconds for the peer to take queued output
+  int tls_handshake_timeout = 30;            // seconds for a TLS handshake (465/993/995, STARTTLS)
+  int shutdown_grace = 10;                   // seconds sessions get to end after SIGTERM
+
+  // LMDB maps (common/lmdb): each starts small and grows on demand up to its maximum.
+  uint64_t store_max_size = uint64_t{16} << 30;     // octets, store/
+  uint64_t queue_max_size = uint64_t{8} << 30;      // octets, queue/
+  uint64_t directory_max_size = uint64_t{1} << 30;  // octets, directory/
+  int reader_check_interval = 60;  // seconds between clearing reader slots of dead processes
 };
 
 struct TlsConfig {
@@ -42,6 +61,8 @@ struct SmtpdConfig {
   int max_errors = 10;                                // protocol errors before 421
   int command_timeout = 300;                          // seconds (RFC 5321 4.5.3.2.7)
   int data_timeout = 180;                             // seconds per DATA read (4.5.3.2.5)
+  int max_connections_per_ip = 50;                    // concurrent sessions from one client address
+  int max_session_time = 3600;                        // seconds a session may last; then 421 4.4.2
 };
 
 struct ImapdConfig {
@@ -50,8 +71,12 @@ struct ImapdConfig {
   int max_line_length = 65536;                // command line octets, literals excluded
   uint64_t max_literal_size = 25 * 1024 * 1024;
   int max_connections = 5000;
-  int max_bad_commands = 20;  // BAD replies before BYE
-  int idle_timeout = 1800;    // seconds of silence before autologout (RFC 9051: >= 30 min)
+  // Clients keep several connections each (one IDLE per watched mailbox) and an office
+  // behind NAT shares one address: higher than SMTP's.
+  int max_connections_per_ip = 100;
+  int max_session_time = 86400;  // seconds; then * BYE (clients reconnect)
+  int max_bad_commands = 20;     // BAD replies before BYE
+  int idle_timeout = 1800;       // seconds of silence before autologout (RFC 9051: >= 30 min)
   bool allow_plaintext_auth_on_loopback = false;  // LOGIN without TLS from 127.0.0.0/8, ::1
 };
 
@@ -60,14 +85,17 @@ struct Pop3dConfig {
   std::string tls_listen = "127.0.0.1:2995";  // POP3S, implicit TLS (995)
   int max_line_length = 1024;
   int max_connections = 1000;
+  int max_connections_per_ip = 50;
+  int max_session_time = 3600;  // seconds; then -ERR [SYS/TEMP]
   int max_bad_commands = 10;
   int idle_timeout = 600;  // seconds (RFC 1939: at least 10 minutes)
   bool allow_plaintext_auth_on_loopback = false;
 };
 
 struct QueuedConfig {
-  int scan_interval = 30;  // seconds between scans of the queue for due messages
-  int retry_delay = 300;   // seconds before retrying a temporary failure
+  int scan_interval = 30;   // seconds between scans of the queue for due messages
+  int retry_delay = 300;    // seconds before retrying a temporary failure
+  int shutdown_grace = 30;  // seconds a delivery pass gets to finish after SIGTERM
 };
 
 struct Config {
