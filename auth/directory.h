@@ -69,6 +69,7 @@ class Directory {
   virtual Result<std::string> authenticate(std::string_view login, std::string_view password) = 0;
 };
 
-Result<std::unique_ptr<Directory>> open_lmdb_directory(const std::filesystem::path& dir);
+Result<std::unique_ptr<Directory>> open_lmdb_directory(const std::filesystem::path& dir,
+                                                       size_t max_map_size = size_t{1} << 30);
 
 }  // namespace mail::auth

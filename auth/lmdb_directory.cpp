@@ -328,9 +328,10 @@ Result<std::string> LmdbDirectory::authenticate(std::string_view login, std::str
 
 }  // namespace
 
-Result<std::unique_ptr<Directory>> open_lmdb_directory(const std::filesystem::path& dir) {
+Result<std::unique_ptr<Directory>> open_lmdb_directory(const std::filesystem::path& dir,
+                                                       size_t max_map_size) {
   lmdb::EnvOptions options;
-  options.map_size = size_t{256} << 20;  // accounts are small; grows only by config change
+  options.map_size = max_map_size;  // server.directory_max_size; the map grows up to it
   auto env = lmdb::Env::open(dir, options);
   if (!env) return env.error();
   auto txn = lmdb::Txn::begin(**env, true);

@@ -19,11 +19,12 @@ namespace mail::ctl {
 namespace {
 
 Result<std::unique_ptr<auth::Directory>> open_directory(const Invocation& inv) {
-  return auth::open_lmdb_directory(inv.config.directory_dir());
+  return auth::open_lmdb_directory(inv.config.directory_dir(),
+                                   inv.config.server.directory_max_size);
 }
 
 Result<std::unique_ptr<store::MailStore>> open_store(const Invocation& inv) {
-  return store::open_lmdb_store(inv.config.store_dir());
+  return store::open_lmdb_store(inv.config.store_dir(), {inv.config.server.store_max_size});
 }
 
 void print_sorted(std::vector<std::string> items) {

@@ -82,7 +82,7 @@ Result<void> queue_list(const Invocation& inv) {
   // Nothing was ever queued; do not create a spool just to list it.
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) return {};
-  auto spool = queue::open_lmdb_spool(dir);
+  auto spool = queue::open_lmdb_spool(dir, {inv.config.server.queue_max_size});
   if (!spool) return make_error(spool.error().kind, "queue: " + spool.error().message);
   auto envelopes = (*spool)->list();
   if (!envelopes) return make_error(envelopes.error().kind, "queue: " + envelopes.error().message);

@@ -16,7 +16,7 @@ Result<void> store_check(const Invocation& inv) {
   if (!std::filesystem::exists(dir, ec)) {
     return make_error(ErrorKind::NotFound, "no store in " + dir.string());
   }
-  auto store = store::open_lmdb_store(dir);
+  auto store = store::open_lmdb_store(dir, {inv.config.server.store_max_size});
   if (!store) return make_error(store.error().kind, "store: " + store.error().message);
   auto problems = (*store)->check();
   if (!problems) return make_error(problems.error().kind, "store: " + problems.error().message);

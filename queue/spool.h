@@ -63,7 +63,7 @@ struct NewMessage {
 };
 
 struct SpoolOptions {
-  size_t map_size = size_t{8} << 30;
+  size_t map_size = size_t{8} << 30;  // largest LMDB map (server.queue_max_size); grows to it
 };
 
 class Spool {

@@ -91,7 +91,7 @@ struct IncomingMessage {
 enum class FlagOp { Replace, Add, Remove };
 
 struct StoreOptions {
-  size_t map_size = size_t{16} << 30;  // LMDB map size (virtual; the file grows as used)
+  size_t map_size = size_t{16} << 30;  // largest LMDB map (server.store_max_size); grows to it
 };
 
 class MailStore {
