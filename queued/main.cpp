@@ -158,10 +158,15 @@ int main(int argc, char** argv) {
   auto cli = parse_command_line(argc, argv, "queued", "");
   const Config& config = cli.config;
   log::init("queued", config.log.level);
-  auto spool = net::open_or_exit(queue::open_lmdb_spool(config.queue_dir()), "queued", "queue");
-  auto store = net::open_or_exit(store::open_lmdb_store(config.store_dir()), "queued", "store");
-  auto directory =
-      net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "queued", "directory");
+  auto spool =
+      net::open_or_exit(queue::open_lmdb_spool(config.queue_dir(), {config.server.queue_max_size}),
+                        "queued", "queue");
+  auto store =
+      net::open_or_exit(store::open_lmdb_store(config.store_dir(), {config.server.store_max_size}),
+                        "queued", "store");
+  auto directory = net::open_or_exit(
+      auth::open_lmdb_directory(config.directory_dir(), config.server.directory_max_size), "queued",
+      "directory");
 
   net::Runtime runtime(1, config.server.worker_threads);
   queued::Scheduler scheduler(runtime, config, *spool, *directory, *store);
@@ -169,10 +174,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "queued: %s\n", r.error().message.c_str());
     return 1;
   }
+  net::drop_privileges_or_exit(config, "queued", nullptr);
   scheduler.start();
   runtime.on_shutdown([&] { scheduler.stop(); });
+  net::start_reader_check(runtime, config);
   log::info("started").kv("data_dir", config.server.data_dir.string());
-  runtime.run(std::chrono::seconds(30));
+  runtime.run(std::chrono::seconds(config.queued.shutdown_grace));
   log::info("stopped");
   return 0;
 }

@@ -2,8 +2,10 @@
 
 namespace mail::net {
 
-Connection::Connection(tcp::socket socket, size_t max_line, std::string id)
+Connection::Connection(tcp::socket socket, size_t max_line, std::string id, ConnectionLimits limits)
     : id_(std::move(id)),
+      limits_(limits),
+      executor_(socket.get_executor()),
       plain_(std::move(socket)),
       timer_(plain_.get_executor()),
       input_(max_line) {
@@ -22,13 +24,15 @@ Connection::Connection(tcp::socket socket, size_t max_line, std::string id)
 
 Connection::~Connection() = default;
 
+awaitable<ReadStatus> Connection::say_goodbye() {
+  send(goodbye_);
+  co_await flush(std::min(kFarewellTimeout, limits_.write_timeout));
+  co_return ReadStatus::Closed;
+}
+
 awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point deadline) {
   if (closed_) co_return ReadStatus::Closed;
-  if (shutting_down_) {
-    send(goodbye_);
-    co_await flush(std::chrono::seconds(5));
-    co_return ReadStatus::Closed;
-  }
+  if (shutting_down_) co_return co_await say_goodbye();
   if (!output_.empty() && !co_await flush()) co_return ReadStatus::Closed;
   if (std::chrono::steady_clock::now() >= deadline) co_return ReadStatus::Timeout;
   auto buffer = input_.prepare(16 * 1024);
@@ -45,11 +49,7 @@ awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point dea
   }
   if (result.index() == 1) {
     input_.commit(0);
-    if (shutting_down_) {  // shut_down() cancelled the wait
-      send(goodbye_);
-      co_await flush(std::chrono::seconds(5));
-      co_return ReadStatus::Closed;
-    }
+    if (shutting_down_) co_return co_await say_goodbye();  // shut_down() cancelled the wait
     co_return ReadStatus::Timeout;
   }
   auto [ec, n] = std::get<0>(result);
@@ -60,6 +60,8 @@ awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point dea
 
 awaitable<ReadStatus> Connection::read_line(std::string& line, std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Back-pressure: over the limit, the replies go out before the next command is taken.
+  if (output_.size() >= limits_.max_output && !co_await flush()) co_return ReadStatus::Closed;
   for (;;) {
     switch (input_.next_line(line)) {
       case LineBuffer::Status::Line:
@@ -77,6 +79,7 @@ awaitable<ReadStatus> Connection::read_line(std::string& line, std::chrono::seco
 awaitable<ReadStatus> Connection::read_exact(size_t n, std::string& out,
                                              std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (output_.size() >= limits_.max_output && !co_await flush()) co_return ReadStatus::Closed;
   while (!input_.take(n, out)) {
     ReadStatus s = co_await fill(deadline);
     if (s != ReadStatus::Ok) co_return s;
@@ -85,7 +88,18 @@ awaitable<ReadStatus> Connection::read_exact(size_t n, std::string& out,
 }
 
 awaitable<ReadStatus> Connection::read_more(std::chrono::seconds timeout) {
+  // fill() writes out whatever is queued before it waits.
   return fill(std::chrono::steady_clock::now() + timeout);
+}
+
+awaitable<bool> Connection::drain(size_t threshold) {
+  if (threshold == 0) threshold = limits_.max_output;
+  if (output_.size() < threshold) co_return !closed_;
+  co_return co_await flush();
+}
+
+awaitable<bool> Connection::flush() {
+  return flush(limits_.write_timeout);
 }
 
 awaitable<bool> Connection::flush(std::chrono::seconds timeout) {
@@ -110,7 +124,12 @@ awaitable<bool> Connection::flush(std::chrono::seconds timeout) {
   co_return true;
 }
 
+awaitable<bool> Connection::start_tls(ssl::context& context) {
+  return start_tls(context, limits_.tls_handshake_timeout);
+}
+
 awaitable<bool> Connection::start_tls(ssl::context& context, std::chrono::seconds timeout) {
+  timeout = std::min(timeout, limits_.tls_handshake_timeout);
   if (tls_ || closed_) co_return false;
   if (!co_await flush()) co_return false;
   input_.clear();

@@ -106,6 +106,11 @@ def _base_config_text(data_dir, cert_dir, ports, extra=""):
 [server]
 hostname = "{helpers.HOSTNAME}"
 data_dir = "{data_dir}"
+# The tests run as root with their data under pytest's private /tmp/pytest-of-root (0700),
+# which no other user can reach: the daemons keep the starting user. test_privileges.py
+# tests the switch to an unprivileged user.
+user = ""
+allow_root = true
 
 [tls]
 cert_file = "{cert_dir}/cert.pem"
