@@ -211,7 +211,9 @@ class Suite:
             if built(name):
                 self.start(name)
 
-    def start(self, name):
+    def start(self, name, prefix=(), preexec_fn=None):
+        """Starts `name` and waits until it serves. `prefix` runs it under a wrapper
+        (e.g. setpriv); `preexec_fn` runs in the child before exec (e.g. setrlimit)."""
         log = self.root / f"{name}.log"
         self.logs[name] = log
         if name == "queued":
@@ -219,8 +221,9 @@ class Suite:
             # "started" (queued removes and re-binds it itself).
             (self.data_dir / "queued.sock").unlink(missing_ok=True)
         with open(log, "ab") as out:
-            proc = subprocess.Popen([str(BINARIES[name]), "--config", str(self.config)], stdout=out,
-                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.root)
+            proc = subprocess.Popen([*prefix, str(BINARIES[name]), "--config", str(self.config)],
+                                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    cwd=self.root, preexec_fn=preexec_fn)
         self.procs[name] = proc
         self.reported_dead.discard(name)  # a restarted daemon is watched again
         try:
@@ -286,6 +289,21 @@ class Suite:
         address = f"{prefix}-{helpers.token()[:8]}@{helpers.DOMAIN}"
         self.add_user(address, "pw-" + helpers.token())
         return address
+
+    def pid(self, name):
+        return self.procs[name].pid
+
+    def status(self, name):
+        """/proc/PID/status of a running daemon as {field: value}."""
+        fields = {}
+        for line in Path(f"/proc/{self.pid(name)}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+        return fields
+
+    def rss_kib(self, name):
+        """Resident set size (VmRSS) of a running daemon in KiB."""
+        return int(self.status(name)["VmRSS"].split()[0])
 
     def dead(self):
         return {n: p.returncode for n, p in self.procs.items()
