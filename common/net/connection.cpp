@@ -35,6 +35,7 @@ awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point dea
   if (shutting_down_) co_return co_await say_goodbye();
   if (!output_.empty() && !co_await flush()) co_return ReadStatus::Closed;
   if (std::chrono::steady_clock::now() >= deadline) co_return ReadStatus::Timeout;
+  lines_this_turn_ = 0;  // reading suspends: the turn ends here
   auto buffer = input_.prepare(16 * 1024);
   timer_.expires_at(deadline);
   auto mutable_buffer = asio::buffer(buffer.data(), buffer.size());
@@ -65,6 +66,12 @@ awaitable<ReadStatus> Connection::read_line(std::string& line, std::chrono::seco
   for (;;) {
     switch (input_.next_line(line)) {
       case LineBuffer::Status::Line:
+        // Fairness: a client that pipelines many commands gets a turn of kLinesPerTurn,
+        // then the other sessions of this event loop run before its next command.
+        if (++lines_this_turn_ >= kLinesPerTurn) {
+          lines_this_turn_ = 0;
+          co_await asio::post(executor_, use_awaitable);
+        }
         co_return ReadStatus::Ok;
       case LineBuffer::Status::TooLong:
         co_return ReadStatus::TooLong;
@@ -105,6 +112,7 @@ awaitable<bool> Connection::flush() {
 awaitable<bool> Connection::flush(std::chrono::seconds timeout) {
   if (closed_) co_return false;
   if (output_.empty()) co_return true;
+  lines_this_turn_ = 0;  // writing suspends: the turn ends here
   std::string pending;
   pending.swap(output_);
   timer_.expires_after(timeout);

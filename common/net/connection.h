@@ -34,6 +34,10 @@ struct ConnectionLimits {
   std::chrono::seconds tls_handshake_timeout{30};  // server.tls_handshake_timeout
 };
 
+// Commands a session may take from already-buffered input before the other sessions of
+// its event loop get to run (a pipelining client cannot hog the loop).
+constexpr int kLinesPerTurn = 64;
+
 // The last words of a session (shutdown reply, the final flush) wait at most this long.
 constexpr std::chrono::seconds kFarewellTimeout{5};
 
@@ -110,6 +114,7 @@ class Connection {
   bool loopback_ = false;
   bool closed_ = false;
   bool shutting_down_ = false;
+  int lines_this_turn_ = 0;
   std::string goodbye_;
 };
 

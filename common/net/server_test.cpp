@@ -7,6 +7,8 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -240,6 +242,49 @@ TEST(ConnectionTest, DrainBoundsALongReply) {
   Client client(h.endpoint(), 4096);
   EXPECT_EQ(client.read_all(1500ms).size(), kChunk * kChunks);
   EXPECT_LE(most_pending.load(), limits.connection.max_output + kChunk);
+}
+
+// Two clients pipelining thousands of commands on one event loop: each gets turns of
+// kLinesPerTurn commands, not the whole 16 KiB read (over 5,000 commands) at a time.
+TEST(ConnectionTest, PipelinedCommandsTakeTurns) {
+  constexpr int kCommands = 50000;
+  ServerLimits limits;
+  std::mutex mutex;
+  std::map<const void*, int> handled;  // per session
+  const void* last = nullptr;
+  int run = 0, longest = 0;
+  auto handler = [&](std::shared_ptr<Connection> conn, const ListenerSpec&) -> awaitable<void> {
+    std::string line;
+    while (co_await conn->read_line(line, 30s) == ReadStatus::Ok) {
+      {
+        std::lock_guard lock(mutex);
+        ++handled[conn.get()];
+        run = last == conn.get() ? run + 1 : 1;
+        last = conn.get();
+        // Only while both sessions have work: a session alone may run on.
+        bool both_busy = handled.size() == 2;
+        for (auto& [session, n] : handled) both_busy = both_busy && n < kCommands;
+        if (both_busy) longest = std::max(longest, run);
+      }
+      conn->send("k\r\n");
+    }
+  };
+  Harness h(limits, handler);  // one event-loop thread: the sessions share it
+  std::string commands;
+  for (int i = 0; i < kCommands; ++i) commands += "x\r\n";
+  Client a(h.endpoint()), b(h.endpoint());
+  std::thread sender_a([&] { a.send(commands); });
+  std::thread sender_b([&] { b.send(commands); });
+  std::thread reader_a([&] { a.read_all(1500ms); });
+  std::thread reader_b([&] { b.read_all(1500ms); });
+  for (auto* t : {&sender_a, &sender_b, &reader_a, &reader_b}) t->join();
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(handled.size(), 2u);
+  for (auto& [session, n] : handled) EXPECT_EQ(n, kCommands);
+  EXPECT_GT(longest, 0);
+  // A few turns in a row happen when the other session's next data is not there yet;
+  // without turns a session ran a whole read (16 KiB: over 5,000 commands).
+  EXPECT_LE(longest, 16 * kLinesPerTurn) << "one session ran " << longest << " commands in a row";
 }
 
 // A worker job that throws resumes its caller with the exception (unit level).
