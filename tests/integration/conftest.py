@@ -49,6 +49,24 @@ _suite = None  # for the failure report hook
 STRICT = os.environ.get("MAIL_TESTS_STRICT", "0") == "1"  # scripts/test.sh sets it
 
 
+def _sanitized():
+    """True when $MAIL_BUILD_DIR was configured with -DMAIL_SANITIZE=ON (ASan + UBSan):
+    memory and timing figures of such a build say nothing about a release build."""
+    try:
+        return "MAIL_SANITIZE:BOOL=ON" in (BUILD / "CMakeCache.txt").read_text()
+    except OSError:
+        return False
+
+
+SANITIZED = _sanitized()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "release_only: checks that only mean something on the release build (TLS "
+                   "configuration scans); scripts/test.sh deselects them in the sanitizer stage")
+
+
 def built(name):
     return BINARIES[name].is_file() and os.access(BINARIES[name], os.X_OK)
 
