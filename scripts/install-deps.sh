@@ -12,6 +12,7 @@ TEST_PKGS=(
   clang libclang-rt-14-dev
   python3 python3-pytest curl swaks isync fetchmail libnet-ssleay-perl libio-socket-ssl-perl
   libnet-dns-perl libio-socket-inet6-perl
+  testssl.sh python3-lmdb
 )
 
 missing=()

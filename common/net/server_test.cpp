@@ -4,6 +4,8 @@
 #include "common/net/server.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -285,6 +287,61 @@ TEST(ConnectionTest, PipelinedCommandsTakeTurns) {
   // A few turns in a row happen when the other session's next data is not there yet;
   // without turns a session ran a whole read (16 KiB: over 5,000 commands).
   EXPECT_LE(longest, 16 * kLinesPerTurn) << "one session ran " << longest << " commands in a row";
+}
+
+// A throwaway self-signed certificate (P-256) for handshakes in tests.
+std::shared_ptr<ssl::context> test_tls_context() {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* cert = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509_sign(cert, key, EVP_sha256());
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX_use_certificate(ctx->native_handle(), cert);
+  SSL_CTX_use_PrivateKey(ctx->native_handle(), key);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return ctx;
+}
+
+// SIGTERM while sessions are inside their TLS handshake (STARTTLS replaces the socket
+// object then): Server::shutdown reaches every session through its executor, fixed at
+// construction (reading it from the socket raced with the handshake; ThreadSanitizer
+// reported it), and each handshake ends at once instead of at its deadline.
+TEST(ServerTest, ShutdownDuringTlsHandshakesEndsEverySession) {
+  auto tls = test_tls_context();
+  ServerLimits limits;
+  limits.connection.tls_handshake_timeout = 30s;
+  auto handler = [&](std::shared_ptr<Connection> conn, const ListenerSpec&) -> awaitable<void> {
+    conn->send("220 go ahead\r\n");
+    co_await conn->start_tls(*tls);  // the client never sends a ClientHello
+  };
+  auto runtime = std::make_unique<Runtime>(2, 1);
+  Server server(*runtime, "test", limits, nullptr);
+  ListenerSpec spec;
+  spec.name = "test";
+  spec.address = "127.0.0.1:0";
+  spec.shutdown_reply = "BYE\r\n";
+  ASSERT_TRUE(server.listen(spec, handler).ok());
+  runtime->on_shutdown([&] { server.shutdown(); });
+  std::thread loop([&] { runtime->run(10s); });
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 20; ++i) {
+    clients.push_back(std::make_unique<Client>(*server.local_endpoint("test")));
+    EXPECT_EQ(clients.back()->read_until("\r\n"), "220 go ahead\r\n");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  runtime->request_shutdown();
+  loop.join();  // returns once no session is left (or after the 10 s grace)
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_EQ(server.active_sessions(), 0);
+  for (auto& c : clients) EXPECT_EQ(c->read_all(1000ms), "");  // closed
 }
 
 // A worker job that throws resumes its caller with the exception (unit level).

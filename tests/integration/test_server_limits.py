@@ -11,6 +11,8 @@ import resource
 import signal
 import socket
 import ssl
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -235,3 +237,46 @@ def test_pop3d_forced_shutdown_with_a_session_open(tmp_path):
     assert code == 0, f"pop3d exited {code}:\n{s.logs['pop3d'].read_text()[-3000:]}"
     log = s.logs["pop3d"].read_text()
     assert "ERROR: AddressSanitizer" not in log
+
+
+STALE_READER = """
+import lmdb, sys, time
+env = lmdb.open(sys.argv[1], readonly=True, lock=True, max_dbs=16)
+txn = env.begin()  # a reader slot, never released: the process is killed holding it
+print("reading", flush=True)
+time.sleep(60)
+"""
+
+
+def reader_pids(env_dir):
+    out = subprocess.run(["mdb_stat", "-r", str(env_dir)], capture_output=True, text=True, timeout=10).stdout
+    pids = set()
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0].isdigit():
+            pids.add(int(parts[0]))
+    return pids
+
+
+def test_stale_lmdb_readers_are_cleared(tmp_path):
+    """A process killed inside a read transaction leaves its reader slot behind (it would
+    pin old pages: the file grows forever). The daemons clear it every
+    server.reader_check_interval."""
+    pytest.importorskip("lmdb", reason="python3-lmdb (scripts/install-deps.sh)")
+    require_built("smtpd")
+    s = Suite(tmp_path, sections={"server": "reader_check_interval = 1"})
+    s.write_config()
+    s.start("smtpd")  # creates and holds data/queue
+    try:
+        reader = subprocess.Popen([sys.executable, "-c", STALE_READER, str(s.data_dir / "queue")],
+                                  stdout=subprocess.PIPE, text=True)
+        assert reader.stdout.readline().strip() == "reading"
+        reader.kill()
+        reader.wait()
+        assert reader.pid in reader_pids(s.data_dir / "queue"), "the killed reader left no slot"
+        cleared, secs = helpers.wait_until(lambda: reader.pid not in reader_pids(s.data_dir / "queue"),
+                                           deadline=5)
+        assert cleared, "the stale reader slot is still there 5 s later"
+        assert "event=stale_readers_cleared count=1" in s.logs["smtpd"].read_text()
+    finally:
+        assert not s.stop_all()
