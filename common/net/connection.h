@@ -29,7 +29,7 @@ enum class ReadStatus { Ok, TooLong, Timeout, Closed };
 
 // Bounds of one connection (from [server]; see docs/config.md).
 struct ConnectionLimits {
-  size_t max_output = 1024 * 1024;                 // server.max_output_buffer
+  size_t max_output = 256 * 1024;                  // server.max_output_buffer
   std::chrono::seconds write_timeout{60};          // server.write_timeout
   std::chrono::seconds tls_handshake_timeout{30};  // server.tls_handshake_timeout
 };

@@ -123,8 +123,8 @@ def close_all(socks):
 
 
 class RssSampler:
-    """Samples a process's VmRSS (KiB) every 50 ms in a thread; peak() and growth over
-    the baseline taken at start."""
+    """Samples a process's VmRSS (KiB) every 50 ms in a thread; the peak, and its growth
+    over the baseline (taken at start, or by rebase())."""
 
     def __init__(self, pid):
         self.pid = pid
@@ -154,6 +154,11 @@ class RssSampler:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+    def rebase(self):
+        """The peak so far becomes the baseline (e.g. after the good client's warm-up
+        rounds: its own transient memory, such as argon2id's 19 MiB, is not the attack's)."""
+        self.baseline = self.peak
 
     def growth_mib(self):
         return (self.peak - self.baseline) / 1024
@@ -204,6 +209,20 @@ class GoodClient:
         assert worst < GOOD_CLIENT_SECONDS, \
             f"{what}: a well-behaved round took {worst:.2f}s (limit {GOOD_CLIENT_SECONDS}s)"
         return worst
+
+
+def run_attack(pid, good_round, name, fn):
+    """Runs the well-behaved client's loop, takes the RSS baseline over its first rounds,
+    runs fn() (the attack), waits for a few more good rounds, then checks the good
+    client's rounds and the RSS growth. Returns (sampler, good client, fn's result)."""
+    with GoodClient(good_round) as good, RssSampler(pid) as sampler:
+        good.wait_rounds(2)
+        sampler.rebase()
+        result = fn()
+        good.wait_rounds(3)  # during and after the attack's end
+    good.check(name)
+    check_rss(sampler, name)
+    return sampler, good, result
 
 
 def check_rss(sampler, what):

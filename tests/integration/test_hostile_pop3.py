@@ -69,12 +69,7 @@ def good_round(s):
 
 
 def attack(s, name, fn):
-    with hostile.RssSampler(s.pid("pop3d")) as sampler, hostile.GoodClient(good_round(s)) as good:
-        result = fn()
-        good.wait_rounds(3)  # a few good rounds during and after the attack's end
-    good.check(name)
-    hostile.check_rss(sampler, f"{name}: pop3d")
-    return sampler, good, result
+    return hostile.run_attack(s.pid("pop3d"), good_round(s), f"{name} (pop3d)", fn)
 
 
 def open_attackers(s, group, n=ATTACKERS, rcvbuf=None):

@@ -57,14 +57,7 @@ def good_round(s):
 
 
 def attack(s, name, fn):
-    """Runs fn() (the attack) with the RSS sampler and the good client going; returns
-    (sampler, good client, fn's result)."""
-    with hostile.RssSampler(s.pid("smtpd")) as sampler, hostile.GoodClient(good_round(s)) as good:
-        result = fn()
-        good.wait_rounds(3)  # a few good rounds during and after the attack's end
-    good.check(name)
-    hostile.check_rss(sampler, f"{name}: smtpd")
-    return sampler, good, result
+    return hostile.run_attack(s.pid("smtpd"), good_round(s), f"{name} (smtpd)", fn)
 
 
 def open_attackers(s, group, n=ATTACKERS, rcvbuf=None):
