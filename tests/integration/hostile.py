@@ -126,8 +126,9 @@ class RssSampler:
     """Samples a process's VmRSS (KiB) every 50 ms in a thread; the peak, and its growth
     over the baseline (taken at start, or by rebase())."""
 
-    def __init__(self, pid):
+    def __init__(self, pid, field="VmRSS"):
         self.pid = pid
+        self.field = field + ":"  # VmRSS, or RssAnon to leave out mapped files (LMDB)
         self.baseline = self._rss()
         self.peak = self.baseline
         self._stop = threading.Event()
@@ -136,9 +137,9 @@ class RssSampler:
     def _rss(self):
         with open(f"/proc/{self.pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(self.field):
                     return int(line.split()[1])
-        raise AssertionError("no VmRSS")
+        raise AssertionError(f"no {self.field} in /proc/{self.pid}/status")
 
     def _run(self):
         while not self._stop.wait(0.05):

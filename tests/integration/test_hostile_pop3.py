@@ -33,8 +33,9 @@ SECTIONS = {
     "log": 'level = "info"',
     "server": f"write_timeout = {WRITE_TIMEOUT}",
     "pop3d": f"idle_timeout = {IDLE_TIMEOUT}\nmax_bad_commands = {MAX_BAD}",
-    "smtpd": f"max_recipients = {MAILDROPS + 1}",
+    "smtpd": f"max_recipients = {MAILDROPS + 1}\nmax_message_size = {26 << 20}",
 }
+BIG = 20 << 20  # octets of the message RETR streams
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +217,36 @@ def test_error_flood(pop3):
         assert sum(1 for ln in lines if ln.startswith(b"-ERR ")) == MAX_BAD + 1, data[-400:]
         assert lines[-2] == b"-ERR too many errors", data[-200:]
     hostile.report(report_figure, "pop3d", "error-flood", sampler, good)
+
+
+def big_message(tag):
+    head = (f"From: <big@outside.test>\r\nTo: <{ALICE}>\r\nSubject: test {tag}\r\n"
+            f"Message-ID: <{tag}@outside.test>\r\n\r\n").encode()
+    line = b".dot-stuffed line, 76 octets with CRLF: " + b"0123456789" * 3 + b"abcd\r\n"
+    return head + line * ((BIG - len(head)) // len(line))
+
+
+def test_retr_of_a_large_message_is_streamed(pop3):
+    """RETR of a 20 MiB message (every line starting with a dot) to a client that does
+    not read: pop3d holds the message once plus at most max_output_buffer of stuffed
+    output, never a stuffed copy of the whole (measured on RssAnon: LMDB's file mapping
+    is not the session's memory). Read afterwards, it arrives whole and unstuffed."""
+    user = pop3.new_user("big")
+    tag = "big-" + helpers.token()
+    msg = big_message(tag)
+    helpers.smtp_send(pop3.ports["smtp"], "big@outside.test", [user], msg)
+    helpers.imap_wait(pop3.ports["imap"], user, pop3.passwords[user], tag, deadline=60)
+    p = helpers.pop3_login(pop3.ports["pop3"], user, pop3.passwords[user])
+    try:
+        with hostile.RssSampler(pop3.pid("pop3d"), field="RssAnon") as sampler:
+            p._putcmd("RETR 1")  # and do not read for a while
+            time.sleep(2)
+        growth = sampler.growth_mib()
+        resp, lines, _ = p._getlongresp()  # poplib undoes the dot-stuffing
+        assert resp.startswith(b"+OK"), resp
+        body = b"\r\n".join(lines) + b"\r\n"
+    finally:
+        p.quit()
+    assert growth < BIG / 2**20 + 8, f"RETR held {growth:.1f} MiB for a {BIG >> 20} MiB message"
+    assert body.endswith(msg), "the message did not arrive whole"
+    report_figure(f"hostile pop3d retr-20MiB-unread: rss_anon_growth={growth:.1f}MiB")
