@@ -249,13 +249,21 @@ TEST(ConnectionTest, DrainBoundsALongReply) {
 // Two clients pipelining thousands of commands on one event loop: each gets turns of
 // kLinesPerTurn commands, not the whole 16 KiB read (over 5,000 commands) at a time.
 TEST(ConnectionTest, PipelinedCommandsTakeTurns) {
-  constexpr int kCommands = 50000;
+  // 90 KB of commands per client: fits in the server's socket receive buffer, so both
+  // clients' commands are all there before either session reads (whatever the load).
+  constexpr int kCommands = 30000;
   ServerLimits limits;
+  std::atomic<bool> go{false};
   std::mutex mutex;
   std::map<const void*, int> handled;  // per session
   const void* last = nullptr;
   int run = 0, longest = 0;
   auto handler = [&](std::shared_ptr<Connection> conn, const ListenerSpec&) -> awaitable<void> {
+    asio::steady_timer wait(conn->executor());
+    while (!go) {
+      wait.expires_after(5ms);
+      co_await wait.async_wait(use_nothrow);
+    }
     std::string line;
     while (co_await conn->read_line(line, 30s) == ReadStatus::Ok) {
       {
@@ -275,17 +283,20 @@ TEST(ConnectionTest, PipelinedCommandsTakeTurns) {
   std::string commands;
   for (int i = 0; i < kCommands; ++i) commands += "x\r\n";
   Client a(h.endpoint()), b(h.endpoint());
-  std::thread sender_a([&] { a.send(commands); });
-  std::thread sender_b([&] { b.send(commands); });
+  a.send(commands);
+  b.send(commands);
+  ASSERT_TRUE(h.wait_sessions(2));
+  go = true;
   std::thread reader_a([&] { a.read_all(1500ms); });
   std::thread reader_b([&] { b.read_all(1500ms); });
-  for (auto* t : {&sender_a, &sender_b, &reader_a, &reader_b}) t->join();
+  reader_a.join();
+  reader_b.join();
   std::lock_guard lock(mutex);
   ASSERT_EQ(handled.size(), 2u);
   for (auto& [session, n] : handled) EXPECT_EQ(n, kCommands);
   EXPECT_GT(longest, 0);
-  // A few turns in a row happen when the other session's next data is not there yet;
-  // without turns a session ran a whole read (16 KiB: over 5,000 commands).
+  // A few turns in a row happen when the other session's next read has not completed
+  // yet; without turns a session ran a whole read (16 KiB: over 5,000 commands).
   EXPECT_LE(longest, 16 * kLinesPerTurn) << "one session ran " << longest << " commands in a row";
 }
 
