@@ -19,6 +19,7 @@ TEST_PKGS=(
   libnet-dns-perl libio-socket-inet6-perl
   gsasl
   python3-dnslib
+  testssl.sh python3-lmdb
 )
 
 # Container tests (docker/test-stack.sh): the engine, compose v1, base-image bootstrap.
