@@ -20,6 +20,7 @@ from conftest import report_figure
 SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "docker" / "test-stack.sh"
 
 
+@pytest.mark.docker
 def test_compose_stack_end_to_end():
     if os.environ.get("MAIL_SKIP_DOCKER") == "1":
         pytest.skip("MAIL_SKIP_DOCKER=1")
