@@ -83,8 +83,9 @@ inline std::shared_ptr<ssl::context> server_context(const TestCert& c) {
 class ScriptedServer {
  public:
   ScriptedServer(asio::io_context& io, std::vector<std::vector<Step>> scripts,
-                 std::shared_ptr<ssl::context> tls = nullptr)
-      : acceptor_(io, net::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+                 std::shared_ptr<ssl::context> tls = nullptr, const char* address = "127.0.0.1",
+                 uint16_t port = 0)
+      : acceptor_(io, net::tcp::endpoint(asio::ip::make_address(address), port)),
         scripts_(std::move(scripts)),
         tls_(std::move(tls)) {
     asio::co_spawn(io, run(), asio::detached);
