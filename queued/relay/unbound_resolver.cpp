@@ -35,12 +35,13 @@ std::optional<std::string> wire_name(const unsigned char* p, size_t len) {
 }  // namespace
 
 struct UnboundResolver::Query {
-  explicit Query(net::asio::any_io_executor ex)
-      : timer(ex, std::chrono::steady_clock::time_point::max()) {}
+  Query(net::asio::any_io_executor ex, UnboundResolver* owner)
+      : timer(ex, std::chrono::steady_clock::time_point::max()), owner(owner) {}
   ~Query() {
     if (result) ub_resolve_free(result);
   }
   net::asio::steady_timer timer;
+  UnboundResolver* owner;
   bool done = false;
   int err = 0;
   ub_result* result = nullptr;
@@ -80,18 +81,20 @@ UnboundResolver::UnboundResolver(net::asio::any_io_executor executor, ub_ctx* ct
     : executor_(executor), ctx_(ctx), fd_(executor, ub_fd(ctx)), timeout_(timeout) {}
 
 UnboundResolver::~UnboundResolver() {
+  *alive_ = false;
   boost::system::error_code ec;
   fd_.cancel(ec);
   fd_.release();  // the descriptor belongs to libunbound
   ub_ctx_delete(ctx_);
 }
 
-net::awaitable<void> UnboundResolver::pump() {
+net::awaitable<void> UnboundResolver::pump(std::shared_ptr<bool> alive) {
   pumping_ = true;
   while (pending_ > 0) {
     auto [ec] =
         co_await fd_.async_wait(net::asio::posix::descriptor_base::wait_read, net::use_nothrow);
-    if (ec == net::asio::error::operation_aborted) co_return;  // destroyed: touch nothing
+    if (!*alive) co_return;                                   // the resolver is gone: touch nothing
+    if (ec == net::asio::error::operation_aborted) continue;  // woken to look at pending_
     if (ec) break;
     ub_process(ctx_);
   }
@@ -100,7 +103,7 @@ net::awaitable<void> UnboundResolver::pump() {
 
 net::awaitable<std::shared_ptr<UnboundResolver::Query>> UnboundResolver::ask(
     const std::string& name, int type) {
-  auto query = std::make_shared<Query>(executor_);
+  auto query = std::make_shared<Query>(executor_, this);
   int id = 0;
   const int rc = ub_resolve_async(
       ctx_, name.c_str(), type, kClassIn, query.get(),
@@ -109,6 +112,7 @@ net::awaitable<std::shared_ptr<UnboundResolver::Query>> UnboundResolver::ask(
         q->done = true;
         q->err = err;
         q->result = result;
+        q->owner->pending_--;  // before pump() looks again: it stops when none is left
         q->timer.cancel();
       },
       &id);
@@ -118,13 +122,15 @@ net::awaitable<std::shared_ptr<UnboundResolver::Query>> UnboundResolver::ask(
     co_return query;
   }
   ++pending_;
-  if (!pumping_) net::asio::co_spawn(executor_, pump(), net::asio::detached);
+  if (!pumping_) net::asio::co_spawn(executor_, pump(alive_), net::asio::detached);
   query->timer.expires_after(timeout_);
   co_await query->timer.async_wait(net::use_nothrow);
-  --pending_;
   if (!query->done) {
     ub_cancel(ctx_, id);  // the callback will not run
-    query->err = UB_NOERROR;
+    if (--pending_ == 0 && pumping_) {
+      boost::system::error_code ec;
+      fd_.cancel(ec);  // pump() stops waiting for an answer nobody wants
+    }
   }
   co_return query;
 }

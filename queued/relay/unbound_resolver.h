@@ -40,7 +40,7 @@ class UnboundResolver final : public Resolver {
   struct Query;
   UnboundResolver(net::asio::any_io_executor executor, ub_ctx* ctx, std::chrono::seconds timeout);
   net::awaitable<std::shared_ptr<Query>> ask(const std::string& name, int type);
-  net::awaitable<void> pump();
+  net::awaitable<void> pump(std::shared_ptr<bool> alive);
 
   net::asio::any_io_executor executor_;
   ub_ctx* ctx_;
@@ -48,6 +48,7 @@ class UnboundResolver final : public Resolver {
   std::chrono::seconds timeout_;
   int pending_ = 0;
   bool pumping_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once destroyed
 };
 
 }  // namespace mail::relay
