@@ -38,4 +38,11 @@ Result<void> store_check(const Invocation& inv);
 // commands_queue.cpp
 Result<void> queue_list(const Invocation& inv);
 
+// commands_sending.cpp
+Result<void> suppression_list(const Invocation& inv);
+Result<void> suppression_remove(const Invocation& inv);
+Result<void> limit_set(const Invocation& inv);
+Result<void> limit_list(const Invocation& inv);
+Result<void> limit_remove(const Invocation& inv);
+
 }  // namespace mail::ctl

@@ -40,6 +40,11 @@ constexpr std::array kCommands{
     Command{"alias", "remove", alias_remove, "ALIAS [TARGET]", 1, 2, false},
     Command{"store", "check", store_check, "", 0, 0, false},
     Command{"queue", "list", queue_list, "", 0, 0, false},
+    Command{"suppression", "list", suppression_list, "", 0, 0, false},
+    Command{"suppression", "remove", suppression_remove, "ADDRESS", 1, 1, false},
+    Command{"limit", "set", limit_set, "USER HOURLY DAILY", 3, 3, false},
+    Command{"limit", "list", limit_list, "", 0, 0, false},
+    Command{"limit", "remove", limit_remove, "USER", 1, 1, false},
 };
 
 std::string command_synopsis(const Command& c) {
