@@ -77,7 +77,7 @@ TEST(RecordsTest, AccountRoundTrip) {
 TEST(RecordsTest, AccountGarbageIsCorrupt) {
   std::string good = encode(AccountRecord{.password_hash = "h", .enabled = true});
   for (const std::string& bad : {std::string(), good.substr(0, good.size() - 1), good + "x",
-                                 "\x02" + good.substr(1), std::string(1, '\0') + good.substr(1)}) {
+                                 "\x03" + good.substr(1), std::string(1, '\0') + good.substr(1)}) {
     auto d = decode_account(bad);
     ASSERT_FALSE(d.ok());
     EXPECT_EQ(d.error().kind, ErrorKind::Corrupt);

@@ -1,21 +1,12 @@
-// The LMDB backend of auth::Directory. One environment (data_dir/directory) with four
-// databases:
-//   meta      "schema_version" -> u32 (1)
-//   domains   domain -> u8 version (room for per-domain settings)
-//   accounts  address -> AccountRecord (records.h: versioned; password hash, enabled)
-//   aliases   address -> AliasRecord (versioned list of target addresses)
-// Keys are canonical (address.h): lower-cased and syntax-checked on the way in, so every
-// stored key is trusted to be well formed; values are decoded defensively (Corrupt).
-// Password hashing runs before a write transaction begins, never inside one, so that the
-// single LMDB writer is not held for the argon2 time.
+// The LMDB backend of auth::Directory: domains, accounts, aliases, and opening the
+// environment (layout in lmdb_directory.h).
 #include <algorithm>
 #include <exception>
 #include <optional>
 
 #include "auth/address.h"
-#include "auth/directory.h"
+#include "auth/lmdb_directory.h"
 #include "auth/password.h"
-#include "auth/records.h"
 #include "common/codec.h"
 #include "common/lmdb.h"
 
@@ -25,50 +16,23 @@ namespace {
 constexpr uint32_t kSchemaVersion = 1;
 constexpr std::string_view kSchemaKey = "schema_version";
 
-Result<std::string> hash_or_error(std::string_view password) {
-  if (password.empty()) return make_error(ErrorKind::Invalid, "empty password");
-  try {
-    return hash_password(password);
-  } catch (const std::exception& e) {
-    return make_error(ErrorKind::Temporary, e.what());
-  }
-}
-
 std::string domain_value() {
   return std::string(1, static_cast<char>(kDomainRecordVersion));
 }
 
-class LmdbDirectory final : public Directory {
- public:
-  LmdbDirectory(std::unique_ptr<lmdb::Env> env, MDB_dbi domains, MDB_dbi accounts, MDB_dbi aliases)
-      : env_(std::move(env)), domains_(domains), accounts_(accounts), aliases_(aliases) {}
+}  // namespace
 
-  Result<void> add_domain(std::string_view domain) override;
-  Result<void> remove_domain(std::string_view domain) override;
-  Result<std::vector<std::string>> list_domains() override;
-  Result<bool> has_domain(std::string_view domain) override;
-  Result<void> add_account(std::string_view address, std::string_view password) override;
-  Result<void> remove_account(std::string_view address) override;
-  Result<void> set_password(std::string_view address, std::string_view password) override;
-  Result<void> set_enabled(std::string_view address, bool enabled) override;
-  Result<std::vector<std::string>> list_accounts() override;
-  Result<void> add_alias(std::string_view alias, std::string_view target) override;
-  Result<void> remove_alias(std::string_view alias, std::string_view target) override;
-  Result<std::vector<Alias>> list_aliases() override;
-  Result<RecipientLookup> resolve(std::string_view address) override;
-  Result<std::string> authenticate(std::string_view login, std::string_view password) override;
-
- private:
-  Result<lmdb::Txn> begin(bool write) { return lmdb::Txn::begin(*env_, write); }
-  Result<bool> exists(lmdb::Txn& txn, MDB_dbi dbi, std::string_view key);
-  Result<std::vector<std::string>> keys(MDB_dbi dbi);
-  // Reads, changes and writes back one account record.
-  template <typename Change>
-  Result<void> update_account(std::string_view address, Change change);
-
-  std::unique_ptr<lmdb::Env> env_;
-  MDB_dbi domains_, accounts_, aliases_;
-};
+Result<AccountRecord> LmdbDirectory::hash_new_password(std::string_view password) const {
+  if (password.empty()) return make_error(ErrorKind::Invalid, "empty password");
+  try {
+    AccountRecord record;
+    record.password_hash = hash_password(password);
+    record.scram = sasl::new_scram_credentials(password, options_.scram_iterations);
+    return record;
+  } catch (const std::exception& e) {
+    return make_error(ErrorKind::Temporary, e.what());
+  }
+}
 
 Result<bool> LmdbDirectory::exists(lmdb::Txn& txn, MDB_dbi dbi, std::string_view key) {
   auto got = txn.get(dbi, key);
@@ -137,8 +101,8 @@ Result<bool> LmdbDirectory::has_domain(std::string_view domain) {
 Result<void> LmdbDirectory::add_account(std::string_view address, std::string_view password) {
   auto a = normalize_address(address);
   if (!a) return a.error();
-  auto hash = hash_or_error(password);
-  if (!hash) return hash.error();
+  auto record = hash_new_password(password);
+  if (!record) return record.error();
   auto txn = begin(true);
   if (!txn) return txn.error();
   auto domain = exists(*txn, domains_, domain_of(*a));
@@ -151,8 +115,7 @@ Result<void> LmdbDirectory::add_account(std::string_view address, std::string_vi
       return make_error(ErrorKind::Exists,
                         (dbi == accounts_ ? "account " : "alias ") + *a + " already exists");
   }
-  AccountRecord record{.password_hash = std::move(*hash), .enabled = true};
-  if (auto r = txn->put(accounts_, *a, encode(record)); !r) return r;
+  if (auto r = txn->put(accounts_, *a, encode(*record)); !r) return r;
   return txn->commit();
 }
 
@@ -165,6 +128,8 @@ Result<void> LmdbDirectory::remove_account(std::string_view address) {
   if (!deleted) return deleted.error();
   if (!*deleted) return make_error(ErrorKind::NotFound, "no account " + *a);
   // Aliases pointing here keep the target; resolve() skips targets that are not accounts.
+  // Its send-as grants go: a new account of the same name must not inherit them.
+  if (auto r = remove_grants(*txn, *a); !r) return r;
   return txn->commit();
 }
 
@@ -185,9 +150,12 @@ Result<void> LmdbDirectory::update_account(std::string_view address, Change chan
 }
 
 Result<void> LmdbDirectory::set_password(std::string_view address, std::string_view password) {
-  auto hash = hash_or_error(password);
-  if (!hash) return hash.error();
-  return update_account(address, [&](AccountRecord& r) { r.password_hash = std::move(*hash); });
+  auto fresh = hash_new_password(password);
+  if (!fresh) return fresh.error();
+  return update_account(address, [&](AccountRecord& r) {
+    r.password_hash = std::move(fresh->password_hash);
+    r.scram = std::move(fresh->scram);
+  });
 }
 
 Result<void> LmdbDirectory::set_enabled(std::string_view address, bool enabled) {
@@ -304,40 +272,17 @@ Result<RecipientLookup> LmdbDirectory::resolve(std::string_view address) {
   return RecipientLookup{*ours ? RecipientKind::Unknown : RecipientKind::Foreign, {}};
 }
 
-Result<std::string> LmdbDirectory::authenticate(std::string_view login, std::string_view password) {
-  auto a = normalize_address(login);
-  std::optional<AccountRecord> record;
-  if (a) {
-    // The read transaction ends before the slow hash: copy the record out.
-    auto txn = begin(false);
-    if (!txn) return txn.error();
-    auto got = txn->get(accounts_, *a);
-    if (!got) return got.error();
-    if (got->has_value()) {
-      auto decoded = decode_account(**got);
-      if (!decoded) return decoded.error();
-      record = std::move(*decoded);
-    }
-  }
-  // Always one argon2 verification, so an unknown login costs the same as a wrong password.
-  bool match = verify_password(record ? record->password_hash : dummy_password_hash(), password);
-  if (!record || !match || !record->enabled)
-    return make_error(ErrorKind::Denied, "authentication failed");
-  return std::move(*a);
-}
-
-}  // namespace
-
-Result<std::unique_ptr<Directory>> open_lmdb_directory(const std::filesystem::path& dir) {
-  lmdb::EnvOptions options;
-  options.map_size = size_t{256} << 20;  // accounts are small; grows only by config change
-  auto env = lmdb::Env::open(dir, options);
+Result<std::unique_ptr<Directory>> open_lmdb_directory(const std::filesystem::path& dir,
+                                                       DirectoryOptions options) {
+  lmdb::EnvOptions env_options;
+  env_options.map_size = size_t{256} << 20;  // accounts are small; grows only by config change
+  auto env = lmdb::Env::open(dir, env_options);
   if (!env) return env.error();
   auto txn = lmdb::Txn::begin(**env, true);
   if (!txn) return txn.error();
-  MDB_dbi dbis[4];
-  const char* names[4] = {"meta", "domains", "accounts", "aliases"};
-  for (int i = 0; i < 4; ++i) {
+  MDB_dbi dbis[5];
+  const char* names[5] = {"meta", "domains", "accounts", "aliases", "senders"};
+  for (int i = 0; i < 5; ++i) {
     auto dbi = txn->open_db(names[i], true);
     if (!dbi) return dbi.error();
     dbis[i] = *dbi;
@@ -357,7 +302,8 @@ Result<std::unique_ptr<Directory>> open_lmdb_directory(const std::filesystem::pa
           "directory " + dir.string() + ": unsupported schema version " + std::to_string(version));
   }
   if (auto r = txn->commit(); !r) return r.error();
-  return std::unique_ptr<Directory>(new LmdbDirectory(std::move(*env), dbis[1], dbis[2], dbis[3]));
+  LmdbDirectory::Databases dbs{dbis[1], dbis[2], dbis[3], dbis[4]};
+  return std::unique_ptr<Directory>(new LmdbDirectory(std::move(*env), dbs, options));
 }
 
 }  // namespace mail::auth

@@ -15,6 +15,8 @@ Error corrupt(const char* what) {
 std::string encode(const AccountRecord& record) {
   Encoder e;
   e.u8(AccountRecord::kVersion).str(record.password_hash).u8(record.enabled ? 1 : 0);
+  e.str(record.scram.salt).u32(record.scram.iterations);
+  e.str(record.scram.stored_key).str(record.scram.server_key);
   return std::move(e).bytes();
 }
 
@@ -26,8 +28,22 @@ Result<AccountRecord> decode_account(std::string_view bytes) {
   AccountRecord r;
   r.password_hash = d.str();
   uint8_t enabled = d.u8();
-  if (!d.ok() || !d.at_end() || enabled > 1) return corrupt("account record: malformed");
+  if (!d.ok() || enabled > 1) return corrupt("account record: malformed");
   r.enabled = enabled == 1;
+  if (version >= 2) {
+    r.scram.salt = d.str();
+    r.scram.iterations = d.u32();
+    r.scram.stored_key = d.str();
+    r.scram.server_key = d.str();
+    // Either no keys at all, or a complete SHA-256 set.
+    const bool none = r.scram.salt.empty() && r.scram.iterations == 0 &&
+                      r.scram.stored_key.empty() && r.scram.server_key.empty();
+    const bool full = !r.scram.salt.empty() && r.scram.iterations > 0 &&
+                      r.scram.stored_key.size() == sasl::kSha256Bytes &&
+                      r.scram.server_key.size() == sasl::kSha256Bytes;
+    if (d.ok() && !none && !full) return corrupt("account record: bad SCRAM keys");
+  }
+  if (!d.ok() || !d.at_end()) return corrupt("account record: malformed");
   return r;
 }
 

@@ -90,6 +90,42 @@ Setter endpoint(Section Config::*section, std::string Section::*field) {
   };
 }
 
+// "IP" or "IP@port", as libunbound's forwarders take them.
+bool resolver_address(const std::string& s) {
+  std::string host = s, port;
+  if (auto at = s.find('@'); at != std::string::npos) {
+    host = s.substr(0, at);
+    port = s.substr(at + 1);
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) == 0 ||
+        std::stoi(port) > 65535)
+      return false;
+  }
+  if (host.empty() || host.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos)
+    return false;
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+Setter resolvers(std::vector<std::string> DnsConfig::*field) {
+  return [=](const toml::node& n, Config& c, const std::filesystem::path&) -> std::string {
+    const toml::array* a = n.as_array();
+    if (!a) return "expected an array of \"IP\" or \"IP@port\" strings";
+    if (a->size() > 16) return "at most 16 resolvers";
+    std::vector<std::string> out;
+    for (const toml::node& e : *a) {
+      auto v = e.value<std::string>();
+      if (!v || !resolver_address(*v))
+        return "expected \"IP\" or \"IP@port\" strings, got " +
+               (v ? "\"" + *v + "\"" : std::string("a non-string"));
+      out.push_back(*v);
+    }
+    c.dns.*field = std::move(out);
+    return "";
+  };
+}
+
 template <typename Section>
 Setter one_of(Section Config::*section, std::string Section::*field,
               std::vector<std::string> allowed) {
@@ -333,13 +369,22 @@ const std::vector<Key>& schema() {
       {"imapd", "tls_listen", endpoint(&Config::imapd, &ImapdConfig::tls_listen)},
       {"imapd", "max_line_length",
        integer(&Config::imapd, &ImapdConfig::max_line_length, 1024, 1 << 24)},
+      {"imapd", "max_command_size",
+       integer(&Config::imapd, &ImapdConfig::max_command_size, 1024, int64_t{1} << 30)},
       {"imapd", "max_literal_size",
        integer(&Config::imapd, &ImapdConfig::max_literal_size, 1024, int64_t{1} << 40)},
+      {"imapd", "max_literal_before_login",
+       integer(&Config::imapd, &ImapdConfig::max_literal_before_login, 256, int64_t{1} << 30)},
+      {"imapd", "max_list_pattern",
+       integer(&Config::imapd, &ImapdConfig::max_list_pattern, 16, 1 << 20)},
       {"imapd", "max_connections",
        integer(&Config::imapd, &ImapdConfig::max_connections, 1, 1000000)},
       {"imapd", "max_bad_commands",
        integer(&Config::imapd, &ImapdConfig::max_bad_commands, 1, 1000)},
+      {"imapd", "max_commands_before_login",
+       integer(&Config::imapd, &ImapdConfig::max_commands_before_login, 1, 100000)},
       {"imapd", "idle_timeout", integer(&Config::imapd, &ImapdConfig::idle_timeout, 1, 86400)},
+      {"imapd", "login_timeout", integer(&Config::imapd, &ImapdConfig::login_timeout, 1, 86400)},
       {"imapd", "allow_plaintext_auth_on_loopback",
        boolean(&Config::imapd, &ImapdConfig::allow_plaintext_auth_on_loopback)},
       {"pop3d", "listen", endpoint(&Config::pop3d, &Pop3dConfig::listen)},
@@ -353,8 +398,60 @@ const std::vector<Key>& schema() {
       {"pop3d", "idle_timeout", integer(&Config::pop3d, &Pop3dConfig::idle_timeout, 1, 86400)},
       {"pop3d", "allow_plaintext_auth_on_loopback",
        boolean(&Config::pop3d, &Pop3dConfig::allow_plaintext_auth_on_loopback)},
+      {"pop3d", "login_timeout", integer(&Config::pop3d, &Pop3dConfig::login_timeout, 1, 86400)},
+      {"pop3d", "max_login_commands",
+       integer(&Config::pop3d, &Pop3dConfig::max_login_commands, 1, 10000)},
+      {"pop3d", "max_login_failures",
+       integer(&Config::pop3d, &Pop3dConfig::max_login_failures, 1, 1000)},
       {"queued", "scan_interval", integer(&Config::queued, &QueuedConfig::scan_interval, 1, 86400)},
       {"queued", "retry_delay", integer(&Config::queued, &QueuedConfig::retry_delay, 1, 86400 * 7)},
+      {"auth", "failure_delay_ms", integer(&Config::auth, &AuthConfig::failure_delay_ms, 0, 60000)},
+      {"auth", "max_failure_delay_ms",
+       integer(&Config::auth, &AuthConfig::max_failure_delay_ms, 0, 300000)},
+      {"auth", "ip_failure_limit",
+       integer(&Config::auth, &AuthConfig::ip_failure_limit, 1, 1000000)},
+      {"auth", "account_failure_limit",
+       integer(&Config::auth, &AuthConfig::account_failure_limit, 1, 1000000)},
+      {"auth", "lockout", integer(&Config::auth, &AuthConfig::lockout, 0, 86400)},
+      {"auth", "failure_memory", integer(&Config::auth, &AuthConfig::failure_memory, 1, 86400 * 7)},
+      {"auth", "throttle_map_size",
+       integer(&Config::auth, &AuthConfig::throttle_map_size, int64_t{1} << 20, int64_t{1} << 34)},
+      {"auth", "password_threads", integer(&Config::auth, &AuthConfig::password_threads, 1, 64)},
+      {"auth", "password_queue", integer(&Config::auth, &AuthConfig::password_queue, 1, 100000)},
+      {"auth", "cache_ttl", integer(&Config::auth, &AuthConfig::cache_ttl, 0, 3600)},
+      {"auth", "cache_size", integer(&Config::auth, &AuthConfig::cache_size, 0, 10000000)},
+      {"auth", "scram_iterations",
+       integer(&Config::auth, &AuthConfig::scram_iterations, 4096, 10000000)},
+      {"queued", "max_retry_delay",
+       integer(&Config::queued, &QueuedConfig::max_retry_delay, 1, 86400 * 7)},
+      {"queued", "queue_lifetime",
+       integer(&Config::queued, &QueuedConfig::queue_lifetime, 60, 86400 * 60)},
+      {"queued", "claim_lease", integer(&Config::queued, &QueuedConfig::claim_lease, 10, 86400)},
+      {"queued", "batch_size", integer(&Config::queued, &QueuedConfig::batch_size, 1, 10000)},
+      {"queued", "local_concurrency",
+       integer(&Config::queued, &QueuedConfig::local_concurrency, 1, 64)},
+      {"queued", "worker_name",
+       [](const toml::node& n, Config& c, const std::filesystem::path&) -> std::string {
+         auto v = n.value<std::string>();
+         if (!v || v->empty() || v->size() > 64 ||
+             v->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                  "._-") != std::string::npos)
+           return "expected 1-64 letters, digits, '.', '_' or '-'";
+         c.queued.worker_name = *v;
+         return "";
+       }},
+      {"queue", "backend",
+       [](const toml::node& n, Config& c, const std::filesystem::path&) -> std::string {
+         auto v = n.value<std::string>();
+         if (!v || *v != "lmdb") return "expected \"lmdb\"";
+         c.queue.backend = *v;
+         return "";
+       }},
+      {"queue", "max_size",
+       integer(&Config::queue, &QueueConfig::max_size, int64_t{1} << 20, int64_t{1} << 44)},
+      {"dns", "resolvers", resolvers(&DnsConfig::resolvers)},
+      {"dns", "timeout", integer(&Config::dns, &DnsConfig::timeout, 1, 300)},
+      {"dns", "trust_anchor_file", path(&Config::dns, &DnsConfig::trust_anchor_file)},
       {"relay", "helo_name", str(&Config::relay, &RelayConfig::helo_name)},
       {"relay", "smtp_port", integer(&Config::relay, &RelayConfig::smtp_port, 1, 65535)},
       {"relay", "smarthost", host_port(&RelayConfig::smarthost)},
@@ -457,6 +554,10 @@ Result<Config> parse_config(std::string_view text, std::string_view source_name,
     return make_error(
         ErrorKind::Invalid,
         std::string(source_name) + ": tls.cert_file and tls.key_file must be set together");
+  if (config.queued.max_retry_delay < config.queued.retry_delay)
+    return make_error(
+        ErrorKind::Invalid,
+        std::string(source_name) + ": queued.max_retry_delay must be at least queued.retry_delay");
   if (config.relay.smarthost_user.empty() != config.relay.smarthost_password_file.empty())
     return make_error(ErrorKind::Invalid,
                       std::string(source_name) +

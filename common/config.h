@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -55,13 +56,18 @@ struct SmtpdConfig {
 };
 
 struct ImapdConfig {
-  std::string listen = "127.0.0.1:2143";      // IMAP with STARTTLS (143)
-  std::string tls_listen = "127.0.0.1:2993";  // IMAPS, implicit TLS (993)
-  int max_line_length = 65536;                // command line octets, literals excluded
-  uint64_t max_literal_size = 25 * 1024 * 1024;
+  std::string listen = "127.0.0.1:2143";         // IMAP with STARTTLS (143)
+  std::string tls_listen = "127.0.0.1:2993";     // IMAPS, implicit TLS (993)
+  int max_line_length = 65536;                   // command line octets, literals excluded
+  uint64_t max_command_size = 65536;             // lines + literals, APPEND data excepted
+  uint64_t max_literal_size = 25 * 1024 * 1024;  // APPEND data of one command (APPENDLIMIT)
+  uint64_t max_literal_before_login = 8192;      // any literal before authentication
+  int max_list_pattern = 1024;                   // LIST/LSUB reference + pattern octets
   int max_connections = 5000;
-  int max_bad_commands = 20;  // BAD replies before BYE
-  int idle_timeout = 1800;    // seconds of silence before autologout (RFC 9051: >= 30 min)
+  int max_bad_commands = 20;           // BAD replies before BYE
+  int max_commands_before_login = 20;  // commands without a successful login before BYE
+  int idle_timeout = 1800;             // seconds of silence before autologout (RFC 9051: >= 30 min)
+  int login_timeout = 60;  // seconds of silence before login (and per pre-login command)
   bool allow_plaintext_auth_on_loopback = false;  // LOGIN without TLS from 127.0.0.0/8, ::1
 };
 
@@ -73,11 +79,52 @@ struct Pop3dConfig {
   int max_bad_commands = 10;
   int idle_timeout = 600;  // seconds (RFC 1939: at least 10 minutes)
   bool allow_plaintext_auth_on_loopback = false;
+  int login_timeout = 60;       // seconds from connect to a successful login
+  int max_login_commands = 20;  // commands before login; then -ERR and disconnect
+  int max_login_failures = 3;   // failed logins in one session before disconnect
+};
+
+// Login throttling, the password-check pool and cache, SCRAM keys (auth/authenticator.h).
+// Shared by smtpd, imapd and pop3d.
+struct AuthConfig {
+  int failure_delay_ms = 2000;            // delay after the first failed login, doubling
+  int max_failure_delay_ms = 15000;       // ... up to this (Dovecot's auth penalty: 2 s to 15 s)
+  int ip_failure_limit = 30;              // failures from one address (IPv6: /64) before refusal
+  int account_failure_limit = 10;         // failures for one account before refusal
+  int lockout = 300;                      // seconds of refusal after the limit's last failure
+  int failure_memory = 900;               // seconds after which a failure counter is forgotten
+  uint64_t throttle_map_size = 64 << 20;  // octets of the data_dir/throttle LMDB map
+  int password_threads = 2;               // threads of the password-check pool (argon2id)
+  int password_queue = 64;                // checks waiting for a thread; more: temporary failure
+  int cache_ttl = 60;                     // seconds a successful verification is remembered; 0: off
+  int cache_size = 10000;                 // entries of that cache
+  int scram_iterations = 10000;           // PBKDF2 count of SCRAM-SHA-256 keys (RFC 7677: >= 4096)
+};
+
+struct QueueConfig {
+  std::string backend = "lmdb";           // the spool's backend (queue::open_spool)
+  uint64_t max_size = uint64_t{8} << 30;  // octets the spool may grow to
 };
 
 struct QueuedConfig {
-  int scan_interval = 30;  // seconds between scans of the queue for due messages
-  int retry_delay = 300;   // seconds before retrying a temporary failure
+  int scan_interval = 30;              // seconds between scans of the queue for due messages
+  int retry_delay = 300;               // seconds before the first retry; doubles per attempt
+  int max_retry_delay = 3600;          // seconds: the longest wait between two attempts
+  int queue_lifetime = 5 * 86400;      // seconds a recipient may stay pending, then it fails
+  int claim_lease = 300;               // seconds a claim holds a message; renewed while busy
+  int batch_size = 256;                // messages claimed and delivered in one transaction
+  int local_concurrency = 2;           // local delivery batches in flight at once
+  std::string worker_name = "queued";  // names our claims; distinct per queued on one queue
+};
+
+struct DnsConfig {
+  // Resolvers to ask, "IP" or "IP@port" ("127.0.0.1@5353", "::1@53"); empty: the system's
+  // (nameserver lines of /etc/resolv.conf, and /etc/hosts).
+  std::vector<std::string> resolvers;
+  int timeout = 10;  // seconds for one lookup, then it fails as temporary (Timeout)
+  // DNSSEC trust anchors (unbound's format, e.g. /usr/share/dns/root.key); empty: no
+  // validation, every answer is "insecure".
+  std::filesystem::path trust_anchor_file;
 };
 
 // A sender-dependent route (Postfix's sender_dependent_relayhost_maps and
@@ -143,13 +190,18 @@ struct Config {
   SmtpdConfig smtpd;
   ImapdConfig imapd;
   Pop3dConfig pop3d;
+  QueueConfig queue;
   QueuedConfig queued;
+  AuthConfig auth;
+  DnsConfig dns;
   RelayConfig relay;
 
   std::filesystem::path store_dir() const { return server.data_dir / "store"; }
   std::filesystem::path queue_dir() const { return server.data_dir / "queue"; }
   std::filesystem::path directory_dir() const { return server.data_dir / "directory"; }
-  // Suppression list and per-user sending counters (queued/relay/policy_store.h).
+  // Login failure counters shared by smtpd, imapd and pop3d (no fsync).
+  std::filesystem::path throttle_dir() const { return server.data_dir / "throttle"; }
+  // Suppression list and per-user sending counters (queued/relay/sending_policy.h).
   std::filesystem::path sending_dir() const { return server.data_dir / "sending"; }
   // queued's control socket: smtpd sends a datagram here after each enqueue.
   std::filesystem::path queued_socket() const { return server.data_dir / "queued.sock"; }

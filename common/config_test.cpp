@@ -72,6 +72,66 @@ TEST(ConfigTest, BadInputNamesKeyAndLine) {
   }
 }
 
+TEST(ConfigTest, QueueQueuedAndDnsSections) {
+  auto d = parse("");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->queue.backend, "lmdb");
+  EXPECT_EQ(d->queued.retry_delay, 300);
+  EXPECT_EQ(d->queued.max_retry_delay, 3600);
+  EXPECT_EQ(d->queued.queue_lifetime, 5 * 86400);
+  EXPECT_TRUE(d->dns.resolvers.empty());
+  EXPECT_EQ(d->dns.timeout, 10);
+
+  auto c = parse(R"(
+[queue]
+backend = "lmdb"
+max_size = 1048576
+[queued]
+retry_delay = 60
+max_retry_delay = 600
+queue_lifetime = 3600
+batch_size = 10000
+[dns]
+resolvers = ["127.0.0.1@5353", "::1", "192.0.2.1@53"]
+timeout = 3
+trust_anchor_file = "root.key"
+)");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->queue.max_size, 1048576u);
+  EXPECT_EQ(c->queued.max_retry_delay, 600);
+  EXPECT_EQ(c->queued.queue_lifetime, 3600);
+  EXPECT_EQ(c->queued.batch_size, 10000);
+  EXPECT_EQ(c->dns.resolvers, (std::vector<std::string>{"127.0.0.1@5353", "::1", "192.0.2.1@53"}));
+  EXPECT_EQ(c->dns.timeout, 3);
+  EXPECT_EQ(c->dns.trust_anchor_file, std::filesystem::path("/base/root.key"));
+
+  const BadCase bad[] = {
+      {"[queue]\nbackend = \"postgres\"\n", "queue.backend: expected \"lmdb\""},
+      {"[queued]\nbatch_size = 10001\n",
+       "queued.batch_size: expected an integer between 1 and 10000"},
+      {"[queued]\nretry_delay = 600\nmax_retry_delay = 60\n", "max_retry_delay must be at least"},
+      {"[dns]\nresolvers = \"127.0.0.1\"\n", "dns.resolvers: expected an array"},
+      {"[dns]\nresolvers = [\"localhost\"]\n", "got \"localhost\""},
+      {"[dns]\nresolvers = [\"127.0.0.1@0\"]\n", "got \"127.0.0.1@0\""},
+      {"[dns]\nresolvers = [\"127.0.0.1@65536\"]\n", "got \"127.0.0.1@65536\""},
+      {"[dns]\nresolvers = [\"1.2.3\"]\n", "got \"1.2.3\""},
+      {"[dns]\nresolvers = [1]\n", "a non-string"},
+      {"[dns]\ntimeout = 0\n", "dns.timeout: expected an integer between 1 and 300"},
+      {"[dns]\ntimeout = 301\n", "dns.timeout: expected an integer between 1 and 300"},
+  };
+  for (const auto& b : bad) {
+    auto r = parse(b.text);
+    ASSERT_FALSE(r.ok()) << b.text;
+    EXPECT_NE(r.error().message.find(b.expected), std::string::npos)
+        << "input: " << b.text << "\nerror: " << r.error().message;
+  }
+  std::string many = "[dns]\nresolvers = [";
+  for (int i = 0; i < 17; ++i) many += std::string(i ? "," : "") + "\"127.0.0.1\"";
+  auto r = parse(many + "]\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("at most 16 resolvers"), std::string::npos);
+}
+
 TEST(ConfigTest, RelayTablesAndTheirErrors) {
   auto c = parse(R"(
 [relay]

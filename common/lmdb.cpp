@@ -30,7 +30,7 @@ Result<std::unique_ptr<Env>> Env::open(const std::filesystem::path& dir,
   mdb_env_set_maxreaders(env, options.max_readers);
   // MDB_NOTLS: read transactions belong to the Txn object, not the thread, because work
   // moves between an event loop and the worker pool.
-  rc = mdb_env_open(env, dir.c_str(), MDB_NOTLS, 0600);
+  rc = mdb_env_open(env, dir.c_str(), MDB_NOTLS | options.flags, 0600);
   if (rc != 0) {
     mdb_env_close(env);
     return to_error(rc, "open " + dir.string());

@@ -22,6 +22,9 @@ struct EnvOptions {
   size_t map_size = size_t{1} << 30;
   unsigned max_dbs = 16;
   unsigned max_readers = 1024;
+  // Extra mdb_env_open flags, e.g. MDB_NOSYNC | MDB_NOMETASYNC for data that may be lost
+  // in a crash (login throttling counters).
+  unsigned flags = 0;
 };
 
 class Env {

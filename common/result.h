@@ -17,6 +17,7 @@ enum class ErrorKind {
   Temporary,  // try again later (I/O error, disk full, lock busy)
   Corrupt,    // stored data failed a consistency check
   Denied,     // authentication or permission refused
+  OverQuota,  // the account's quota (RFC 9208) would be exceeded: 452 4.2.2, NO [OVERQUOTA]
 };
 
 struct Error {

@@ -3,6 +3,7 @@
 // return an Error, which main() prints as "mailctl: <message>" with exit status 1.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,11 @@ struct Invocation {
   const Config& config;
   std::vector<std::string> operands;         // the words after NOUN VERB
   std::optional<std::string> password_file;  // --password-file FILE
+  // The command's own options (ctl/main.cpp's table lists which): "--json" -> {"json", ""},
+  // "--sender X" or "--sender=X" -> {"sender", "X"}.
+  std::map<std::string, std::string> options;
+
+  bool has(const std::string& option) const { return options.count(option) != 0; }
 };
 
 using Handler = Result<void> (*)(const Invocation&);
@@ -32,11 +38,24 @@ Result<void> alias_add(const Invocation& inv);
 Result<void> alias_list(const Invocation& inv);
 Result<void> alias_remove(const Invocation& inv);
 
+// commands_senders.cpp
+Result<void> sender_allow(const Invocation& inv);
+Result<void> sender_deny(const Invocation& inv);
+Result<void> sender_list(const Invocation& inv);
+
 // commands_store.cpp
 Result<void> store_check(const Invocation& inv);
+Result<void> quota_set(const Invocation& inv);
+Result<void> quota_show(const Invocation& inv);
 
 // commands_queue.cpp
 Result<void> queue_list(const Invocation& inv);
+Result<void> queue_show(const Invocation& inv);
+Result<void> queue_flush(const Invocation& inv);
+Result<void> queue_retry(const Invocation& inv);
+Result<void> queue_delete(const Invocation& inv);
+Result<void> queue_hold(const Invocation& inv);
+Result<void> queue_release(const Invocation& inv);
 
 // commands_sending.cpp
 Result<void> suppression_list(const Invocation& inv);

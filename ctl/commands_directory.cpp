@@ -13,17 +13,20 @@
 #include "auth/directory.h"
 #include "ctl/commands.h"
 #include "ctl/password_input.h"
-#include "store/mail_store.h"
+#include "store/open_store.h"
 
 namespace mail::ctl {
 namespace {
 
 Result<std::unique_ptr<auth::Directory>> open_directory(const Invocation& inv) {
-  return auth::open_lmdb_directory(inv.config.directory_dir());
+  // New passwords get SCRAM keys with the configured iteration count.
+  auth::DirectoryOptions options;
+  options.scram_iterations = static_cast<uint32_t>(inv.config.auth.scram_iterations);
+  return auth::open_lmdb_directory(inv.config.directory_dir(), options);
 }
 
 Result<std::unique_ptr<store::MailStore>> open_store(const Invocation& inv) {
-  return store::open_lmdb_store(inv.config.store_dir());
+  return store::open_store(inv.config);
 }
 
 void print_sorted(std::vector<std::string> items) {

@@ -4,8 +4,10 @@
 // Arguments are untrusted: operand counts are checked here, contents by the libraries.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +27,8 @@ struct Command {
   size_t min_operands;
   size_t max_operands;
   bool reads_password;  // accepts --password-file
+  // The command's own options, space-separated: "json" is a flag, "sender=" takes a value.
+  std::string_view options = "";
 };
 
 constexpr std::array kCommands{
@@ -38,14 +42,43 @@ constexpr std::array kCommands{
     Command{"alias", "add", alias_add, "ALIAS TARGET", 2, 2, false},
     Command{"alias", "list", alias_list, "", 0, 0, false},
     Command{"alias", "remove", alias_remove, "ALIAS [TARGET]", 1, 2, false},
+    Command{"sender", "allow", sender_allow, "ACCOUNT ADDRESS", 2, 2, false},
+    Command{"sender", "deny", sender_deny, "ACCOUNT ADDRESS", 2, 2, false},
+    Command{"sender", "list", sender_list, "[ACCOUNT]", 0, 1, false},
     Command{"store", "check", store_check, "", 0, 0, false},
-    Command{"queue", "list", queue_list, "", 0, 0, false},
+    Command{"quota", "set", quota_set, "ACCOUNT [--storage N[K|M|G|T]|none] [--messages N|none]", 1,
+            1, false, "storage= messages="},
+    Command{"quota", "show", quota_show, "[ACCOUNT]", 0, 1, false},
+    Command{"queue", "list", queue_list,
+            "[--json] [--sender ADDR] [--recipient ADDR] [--domain DOMAIN] "
+            "[--state pending|delivered|failed] [--held]",
+            0, 0, false, "json sender= recipient= domain= state= held"},
+    Command{"queue", "show", queue_show, "[--json] ID", 1, 1, false, "json"},
+    Command{"queue", "flush", queue_flush, "", 0, 0, false},
+    Command{"queue", "retry", queue_retry, "ID", 1, 1, false},
+    Command{"queue", "delete", queue_delete, "ID", 1, 1, false},
+    Command{"queue", "hold", queue_hold, "ID", 1, 1, false},
+    Command{"queue", "release", queue_release, "ID", 1, 1, false},
     Command{"suppression", "list", suppression_list, "", 0, 0, false},
     Command{"suppression", "remove", suppression_remove, "ADDRESS", 1, 1, false},
     Command{"limit", "set", limit_set, "USER HOURLY DAILY", 3, 3, false},
     Command{"limit", "list", limit_list, "", 0, 0, false},
     Command{"limit", "remove", limit_remove, "USER", 1, 1, false},
 };
+
+// Whether `spec` (Command::options) has the flag `name` ("json") or the valued "name=".
+std::optional<bool> option_takes_value(std::string_view spec, std::string_view name) {
+  size_t pos = 0;
+  while (pos < spec.size()) {
+    size_t end = spec.find(' ', pos);
+    if (end == std::string_view::npos) end = spec.size();
+    std::string_view word = spec.substr(pos, end - pos);
+    if (word == name) return false;
+    if (word.size() == name.size() + 1 && word.back() == '=' && word.starts_with(name)) return true;
+    pos = end + 1;
+  }
+  return std::nullopt;
+}
 
 std::string command_synopsis(const Command& c) {
   std::string s = std::string(c.noun) + " " + std::string(c.verb);
@@ -75,8 +108,26 @@ int run(int argc, char** argv) {
   std::string usage = usage_text();
   CommandLine cl = parse_command_line(argc, argv, "mailctl", usage);
 
+  // The command comes first (its first two words), so that its options are known.
+  const Command* command = nullptr;
+  {
+    std::vector<std::string> leading;
+    for (size_t i = 0; i < cl.args.size(); ++i) {
+      if (cl.args[i] == "--password-file")
+        ++i;  // and its file
+      else if (cl.args[i] == "--")
+        break;
+      else if (cl.args[i].empty() || cl.args[i][0] != '-')
+        leading.push_back(cl.args[i]);
+    }
+    if (leading.size() >= 2)
+      for (const auto& c : kCommands)
+        if (c.noun == leading[0] && c.verb == leading[1]) command = &c;
+  }
+
   std::vector<std::string> words;
   std::optional<std::string> password_file;
+  std::map<std::string, std::string> options;
   bool options_done = false;
   for (size_t i = 0; i < cl.args.size(); ++i) {
     const std::string& arg = cl.args[i];
@@ -90,16 +141,31 @@ int run(int argc, char** argv) {
     } else if (arg.rfind("--password-file=", 0) == 0) {
       password_file = arg.substr(16);
     } else {
-      usage_error("unknown option " + arg, nullptr);
+        if (i + 1 >= cl.args.size()) usage_error(name + " needs a value", nullptr);
+        options[name] = cl.args[++i];
+      }
+    } else {
+      std::string name = arg.substr(2), value;
+      auto eq = name.find('=');
+      if (eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name.resize(eq);
+      }
+      auto takes = command && arg.starts_with("--") ? option_takes_value(command->options, name)
+                                                    : std::nullopt;
+      if (!takes) usage_error("unknown option " + arg, command);
+      if (*takes && eq == std::string::npos) {
+        if (i + 1 >= cl.args.size()) usage_error("--" + name + " needs a value", command);
+        value = cl.args[++i];
+      } else if (!*takes && eq != std::string::npos) {
+        usage_error("--" + name + " takes no value", command);
+      }
+      options[name] = value;
     }
   }
   if (words.size() < 2) usage_error(words.empty() ? "" : "missing command", nullptr);
-
-  const Command* command = nullptr;
-  for (const auto& c : kCommands) {
-    if (c.noun == words[0] && c.verb == words[1]) command = &c;
-  }
-  if (!command) usage_error("unknown command " + words[0] + " " + words[1], nullptr);
+  if (!command || command->noun != words[0] || command->verb != words[1])
+    usage_error("unknown command " + words[0] + " " + words[1] + " (options go after it)", nullptr);
   size_t count = words.size() - 2;
   if (count < command->min_operands || count > command->max_operands) {
     usage_error("wrong number of arguments", command);
@@ -108,8 +174,8 @@ int run(int argc, char** argv) {
     usage_error("--password-file is for user add and user passwd", command);
   }
 
-  Invocation inv{cl.config, std::vector<std::string>(words.begin() + 2, words.end()),
-                 password_file};
+  Invocation inv{cl.config, std::vector<std::string>(words.begin() + 2, words.end()), password_file,
+                 std::move(options)};
   auto result = command->handler(inv);
   std::fflush(stdout);
   if (!result) {

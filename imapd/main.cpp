@@ -9,14 +9,14 @@
 #include "common/log.h"
 #include "common/net/daemon.h"
 #include "imapd/session.h"
-#include "store/mail_store.h"
+#include "store/open_store.h"
 
 int main(int argc, char** argv) {
   using namespace mail;
   auto cli = parse_command_line(argc, argv, "imapd", "");
   const Config& config = cli.config;
   log::init("imapd", config.log.level);
-  auto store = net::open_or_exit(store::open_lmdb_store(config.store_dir()), "imapd", "store");
+  auto store = net::open_or_exit(store::open_store(config), "imapd", "store");
   auto directory =
       net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "imapd", "directory");
   auto tls = net::load_tls_or_exit(config.tls, "imapd");

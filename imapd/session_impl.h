@@ -1,85 +1,80 @@
-// The Session class shared by session.cpp (dialogue, state gate, mailbox refresh) and the
-// command handlers in commands/*.cpp, one file per command family. Internal to imapd.
+// Session: one IMAP connection's dialogue, as the command handlers (imapd/commands/) see
+// it: the state with its account and mailbox view, the response writer, the store and
+// directory, and the few I/O steps a handler may take (stream a literal's octets, read a
+// SASL response line, run a blocking call on the worker pool). Internal to imapd.
 #pragma once
 
+#include <optional>
 #include <string>
-#include <vector>
+#include <string_view>
 
 #include "common/net/offload.h"
 #include "imapd/protocol/command.h"
-#include "imapd/protocol/response.h"
+#include "imapd/protocol/receiver.h"
+#include "imapd/protocol/response_writer.h"
 #include "imapd/session.h"
+#include "imapd/session_state.h"
 
 namespace mail::imapd {
 
-enum class State : unsigned {
-  NotAuthenticated = 1u << 0,
-  Authenticated = 1u << 1,
-  Selected = 1u << 2,
-  Logout = 1u << 3,
-};
+// Queued output past which the session writes to the socket before producing more (a
+// slow reader then slows the session down instead of growing its buffer). Replaced by
+// net::Connection's configured cap when that exists.
+inline constexpr size_t kOutputFlushThreshold = 256 * 1024;
+// Message bodies one FETCH batch may read from the store at once (a larger body is read
+// alone): with kOutputFlushThreshold, the most a FETCH holds besides one body.
+inline constexpr size_t kFetchBatchOctets = 256 * 1024;
+// Input buffer capacity kept between commands (more is given back after a large one).
+inline constexpr size_t kInputCapacityKept = 32 * 1024;
 
-struct SelectedMailbox {
-  store::MailboxInfo info;
-  bool read_only = false;
-  std::vector<store::MessageInfo> messages;  // message sequence number n is messages[n - 1]
-};
-
-class Session {
+class Session final : private imap::ResponseSink {
  public:
   Session(ImapContext& ctx, std::shared_ptr<net::Connection> conn);
   net::awaitable<void> run();
 
-  using Handler = net::awaitable<void> (Session::*)(const imap::Command&);
+  // --- what handlers use ---
+  ImapContext& context() { return ctx_; }
+  const ImapdConfig& config() const { return ctx_.config.imapd; }
+  net::Connection& connection() { return *conn_; }
+  imap::ResponseWriter& out() { return out_; }
 
-  // Command handlers (RFC 9051 section 6); each names its section in its file.
-  net::awaitable<void> capability(const imap::Command&);
-  net::awaitable<void> noop(const imap::Command&);
-  net::awaitable<void> logout(const imap::Command&);
-  net::awaitable<void> id(const imap::Command&);
-  net::awaitable<void> starttls(const imap::Command&);
-  net::awaitable<void> login(const imap::Command&);
-  net::awaitable<void> authenticate(const imap::Command&);
-  net::awaitable<void> select(const imap::Command&);
-  net::awaitable<void> list(const imap::Command&);
-  net::awaitable<void> status(const imap::Command&);
-  net::awaitable<void> namespace_(const imap::Command&);
-  net::awaitable<void> create(const imap::Command&);
-  net::awaitable<void> append(const imap::Command&);
-  net::awaitable<void> fetch(const imap::Command&);
-  net::awaitable<void> store(const imap::Command&);
-  net::awaitable<void> expunge(const imap::Command&);
-  net::awaitable<void> close(const imap::Command&);
-  net::awaitable<void> unselect(const imap::Command&);
+  const SessionState& state() const { return state_; }
+  // The only way to change state; logs the transition and why.
+  void change_state(SessionState next, std::string_view why);
+  // REQUIRES: Authenticated or Selected.
+  const std::string& account() const;
+  // REQUIRES: Selected.
+  MailboxView& view() { return std::get<Selected>(state_).view; }
+  bool is_selected() const { return std::holds_alternative<Selected>(state_); }
 
- private:
-  // Reads one whole command: its lines and literals (sending "+" for synchronizing ones).
-  enum class ReadOutcome { Command, Skipped, Closed };
-  net::awaitable<ReadOutcome> read_command(std::string& wire);
-  net::awaitable<void> dispatch(const std::string& wire);
-
-  // Replies.
-  void untagged(std::string_view text) { conn_->send("* " + std::string(text) + "\r\n"); }
-  void ok(const imap::Command& c, std::string_view text, std::string_view code = {});
-  void no(const imap::Command& c, std::string_view text, std::string_view code = {});
+  // Tagged completions. bad() counts toward imapd.max_bad_commands (then BYE).
+  void completed(const imap::Command& c);  // "tag OK [UID ]NAME completed"
+  void no(const imap::Command& c, std::string_view code, std::string_view text);
   void bad(std::string_view tag, std::string_view text);
-  void bye(std::string_view text);
+  // "* BYE text" and the Logout state: the session ends after this command.
+  void bye(std::string_view text, std::string_view code = {});
 
-  // Capabilities for the current state (RFC 9051 section 7.2.2).
-  std::string capabilities() const;
+  // The capabilities for the current state (RFC 9051 section 7.2.2), as atoms.
+  void write_capabilities(imap::ResponseWriter& w) const;
   bool plaintext_auth_allowed() const;
-  net::awaitable<void> finish_login(const imap::Command& c, Result<std::string> account);
+  // Seconds the client may be silent now (shorter before login).
+  std::chrono::seconds read_timeout() const;
 
-  // Brings the selected mailbox's view up to date and reports the differences: new
-  // messages (EXISTS), flag changes (FETCH) and, when allowed, expunges (RFC 9051 section
-  // 7.5.1 forbids EXPUNGE responses during FETCH, STORE and SEARCH).
+  // Brings the selected mailbox's view up to date and announces the changes (RFC 9051
+  // section 7.5.1: EXPUNGE only when allow_expunge).
   net::awaitable<void> refresh(bool allow_expunge);
-  void deselect();
+  // Sends `bytes` (a literal's octets, announced by ResponseWriter::literal_header) in
+  // pieces, writing to the socket whenever kOutputFlushThreshold is queued. False when
+  // the client is gone or too slow.
+  net::awaitable<bool> send_octets(std::string_view bytes);
+  // Writes queued output to the socket if more than kOutputFlushThreshold waits.
+  net::awaitable<bool> drain();
+  // A line from the client inside a command (a SASL response), bounded by
+  // imapd.max_line_length and read_timeout(). nullopt (and Logout) when the client is
+  // gone, silent or sends a longer line.
+  net::awaitable<std::optional<std::string>> read_response_line();
 
-  // Sequence set -> indexes into selected_->messages (ascending). False for a message
-  // sequence number beyond the mailbox (BAD); UIDs that do not exist are ignored.
-  bool resolve_set(const imap::SequenceSet& set, bool uid, std::vector<size_t>& out) const;
-
+  // Runs f() on the worker pool.
   // REQUIRES: co_await blocking(...) in one expression (see net::offload), with a lambda
   // that captures by reference only: g++ 12 destroys a coroutine temporary's captured
   // copies twice.
@@ -88,18 +83,25 @@ class Session {
     return net::offload(ctx_.workers, std::forward<F>(f));
   }
 
+ private:
+  void write(std::string_view bytes) override { conn_->send(bytes); }
+
+  // Reads one whole command through the receiver within its deadline; nullopt when
+  // there is none to run (refused as too big, or the session is ending).
+  net::awaitable<std::optional<std::string>> receive_command();
+  net::awaitable<void> dispatch(std::string wire);
+  void refuse(const imap::TooBig& refusal);
+  imap::ReceiverLimits receiver_limits() const;
+  // Counts a command made before login; BYE at imapd.max_commands_before_login.
+  void count_command_before_login();
+
   ImapContext& ctx_;
   std::shared_ptr<net::Connection> conn_;
-  State state_ = State::NotAuthenticated;
-  std::string account_;
-  std::optional<SelectedMailbox> selected_;
+  imap::ResponseWriter out_;
+  imap::CommandReceiver receiver_;
+  SessionState state_ = NotAuthenticated{};
   int bad_commands_ = 0;
+  int commands_before_login_ = 0;
 };
-
-// "(\Seen \Flagged $Junk)" for a message's flags.
-std::string format_message_flags(const store::Flags& flags);
-// Flag names from the client into store flags; false (with the bad name) for an unknown
-// system flag.
-bool parse_flags(const std::vector<std::string>& names, store::Flags& out, std::string& bad_name);
 
 }  // namespace mail::imapd

@@ -4,25 +4,30 @@
 //
 // SECURITY: passwords are accepted only over TLS (or on loopback when
 // pop3d.allow_plaintext_auth_on_loopback is set). Every input is bounded (see Pop3dConfig).
+#include "auth/authenticator.h"
 #include "auth/directory.h"
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/net/daemon.h"
 #include "pop3d/session.h"
-#include "store/mail_store.h"
+#include "store/open_store.h"
 
 int main(int argc, char** argv) {
   using namespace mail;
   auto cli = parse_command_line(argc, argv, "pop3d", "");
   const Config& config = cli.config;
   log::init("pop3d", config.log.level);
-  auto store = net::open_or_exit(store::open_lmdb_store(config.store_dir()), "pop3d", "store");
+  auto store = net::open_or_exit(store::open_store(config), "pop3d", "store");
   auto directory =
       net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "pop3d", "directory");
   auto tls = net::load_tls_or_exit(config.tls, "pop3d");
 
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
-  pop3d::Pop3Context context{config, *directory, *store, runtime.workers(), tls.get()};
+  // After the Runtime: its password pool must stop before the event loops are destroyed.
+  auto authenticator =
+      net::open_or_exit(auth::Authenticator::open(*directory, config), "pop3d", "login throttle");
+  pop3d::Pop3Context context{config,    *directory,    *store, runtime.workers(),
+                             tls.get(), *authenticator};
   net::Server server(runtime, "pop3d", config.pop3d.max_connections, tls);
 
   // RFC 3206 4: SYS/TEMP tells the client to try again later.

@@ -1,14 +1,19 @@
 // The POP3 dialogue (RFC 1939), one coroutine per connection. Each command is checked
 // against the session state first (a refusal is a counted error), then acted on. Input is
 // untrusted: lines are bounded by pop3d.max_line_length, every read by pop3d.idle_timeout,
-// protocol errors by pop3d.max_bad_commands. Deletions reach the store only after QUIT
-// (the UPDATE state); a dropped connection deletes nothing.
+// protocol errors by pop3d.max_bad_commands; before login, the whole AUTHORIZATION state by
+// pop3d.login_timeout, its commands by pop3d.max_login_commands and failed logins by
+// pop3d.max_login_failures. Passwords and SASL go through auth::Authenticator (throttled,
+// argon2id off the loops). Deletions reach the store only after QUIT (the UPDATE state); a
+// dropped connection deletes nothing.
 #include "pop3d/session.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "common/log.h"
 #include "common/net/offload.h"
+#include "pop3d/login.h"
 #include "pop3d/maildrop.h"
 #include "pop3d/protocol/command.h"
 #include "pop3d/protocol/multiline.h"
@@ -81,8 +86,13 @@ class Session {
     reply(ok("POP3 server ready"));
     std::string line;
     while (!closing_) {
-      ReadStatus status = co_await conn_->read_line(line, seconds(limits_.idle_timeout));
+      ReadStatus status = co_await conn_->read_line(line, read_timeout());
       if (status == ReadStatus::Closed) break;
+      if (status == ReadStatus::Timeout && state_ == State::Authorization) {
+        log::info("login_timeout").kv("session", conn_->id());
+        reply(err("[SYS/TEMP] Login timeout"));
+        break;
+      }
       if (status == ReadStatus::Timeout) {
         // RFC 1939 3: an idle session is closed without entering UPDATE.
         log::info("autologout").kv("session", conn_->id());
@@ -104,6 +114,15 @@ class Session {
 
  private:
   void reply(const Reply& r) { conn_->send(r.to_wire()); }
+
+  // Before login the whole AUTHORIZATION state has pop3d.login_timeout; after it, each
+  // command pop3d.idle_timeout.
+  seconds read_timeout() const {
+    const seconds idle(limits_.idle_timeout);
+    if (state_ != State::Authorization) return idle;
+    auto left = std::chrono::ceil<seconds>(login_deadline_ - std::chrono::steady_clock::now());
+    return std::clamp(left, seconds(0), idle);
+  }
 
   // A protocol error: counted, and too many end the session (a client stuck in a loop or
   // guessing passwords gets cut off).
@@ -132,6 +151,7 @@ class Session {
         return true;
       case Verb::User:
       case Verb::Pass:
+      case Verb::Auth:
       case Verb::Stls:
         return state == State::Authorization;
       default:
@@ -147,6 +167,13 @@ class Session {
     }
     const Command& cmd = std::get<Command>(parsed);
     log::debug("command").kv("session", conn_->id()).kv("verb", verb_name(cmd.verb));
+    // A client that never logs in (or keeps failing) cannot hold the slot with chatter.
+    if (state_ == State::Authorization && ++login_commands_ > limits_.max_login_commands) {
+      log::info("too_many_login_commands").kv("session", conn_->id());
+      reply(err("Too many commands without login"));
+      closing_ = true;
+      co_return;
+    }
     if (!allowed(state_, cmd.verb)) {
       error(err("command not valid in this state"));
       co_return;
@@ -160,6 +187,9 @@ class Session {
         break;
       case Verb::Pass:
         co_await pass(cmd);
+        break;
+      case Verb::Auth:
+        co_await authenticate(cmd);
         break;
       case Verb::Stls:
         co_await stls();
@@ -215,6 +245,9 @@ class Session {
   void capa() {
     std::string out = "+OK Capability list follows\r\nTOP\r\nUIDL\r\n";
     if (state_ == State::Authorization && plaintext_allowed()) out += "USER\r\n";
+    // RFC 5034 6: SASL, only where passwords may be sent (as USER).
+    if (state_ == State::Authorization && plaintext_allowed())
+      out += sasl_capability(ctx_.authenticator.mechanisms(client_info(*conn_))) + "\r\n";
     out += "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n";
     if (tls_offered()) out += "STLS\r\n";
     out += "IMPLEMENTATION mailsuite\r\n.\r\n";
@@ -229,48 +262,77 @@ class Session {
     reply(ok("send PASS"));
   }
 
-  // RFC 1939 7 (PASS). The argon2 check and the maildrop listing run on the worker pool.
+  // RFC 1939 7 (PASS), through the throttled Authenticator.
   net::awaitable<void> pass(const Command& cmd) {
     if (!plaintext_allowed())
       co_return error(err("[AUTH] Plaintext authentication requires TLS, use STLS"));
     if (user_.empty()) co_return error(err("USER first"));
     const std::string login = std::exchange(user_, {});
-    auto account = co_await net::offload(
-        ctx_.workers, [&] { return ctx_.directory.authenticate(login, cmd.argument); });
-    if (!account) {
-      log::info("login_failed")
-          .kv("session", conn_->id())
-          .kv("user", login)
-          .kv("reason", account.error().message);
-      net::asio::steady_timer delay(co_await net::asio::this_coro::executor);
-      delay.expires_after(ctx_.auth_failure_delay);
-      co_await delay.async_wait(net::use_nothrow);
-      if (account.error().kind == ErrorKind::Denied)
-        co_return error(err("[AUTH] Authentication failed"));
-      co_return error(err("[SYS/TEMP] Authentication unavailable, try again later"));
+    const auth::ClientInfo client = client_info(*conn_);
+    auto result = co_await ctx_.authenticator.login(client, login, cmd.argument);
+    co_await finish_login(result);
+  }
+
+  // RFC 5034 4 (AUTH): a SASL exchange; a bare AUTH lists the mechanisms.
+  net::awaitable<void> authenticate(const Command& cmd) {
+    if (!plaintext_allowed()) co_return error(err("[AUTH] Authentication requires TLS, use STLS"));
+    const auth::ClientInfo client = client_info(*conn_);
+    if (cmd.argument.empty()) {
+      std::string out = ok("Supported mechanisms follow").to_wire();
+      for (const auto& m : ctx_.authenticator.mechanisms(client)) out += m + "\r\n";
+      conn_->send(out + ".\r\n");
+      co_return;
     }
-    if (!ctx_.locks.try_lock(*account)) {
-      log::info("maildrop_in_use").kv("session", conn_->id()).kv("user", *account);
+    Pop3SaslChannel channel(*conn_, login_deadline_);
+    std::optional<std::string_view> initial;
+    if (cmd.initial_response) initial = *cmd.initial_response;
+    auto result = co_await ctx_.authenticator.authenticate(client, cmd.argument, initial, channel);
+    co_await finish_login(result);
+  }
+
+  // Maps the outcome to the reply; on success opens the maildrop (RFC 1939 4: lock it,
+  // number its messages) and enters TRANSACTION.
+  net::awaitable<void> finish_login(const auth::LoginResult& result) {
+    using auth::LoginStatus;
+    if (result.status == LoginStatus::ConnectionLost) {
+      closing_ = true;
+      co_return;
+    }
+    if (result.status == LoginStatus::Malformed) co_return error(err(login_failure_text(result)));
+    if (result.status != LoginStatus::Success) {
+      reply(err(login_failure_text(result)));
+      const bool failed =
+          result.status == LoginStatus::Denied || result.status == LoginStatus::AuthzDenied;
+      if (failed && ++login_failures_ >= limits_.max_login_failures) {
+        log::info("too_many_login_failures").kv("session", conn_->id());
+        reply(err("Too many failed logins"));
+        closing_ = true;
+      }
+      co_return;
+    }
+    const std::string& account = result.account;
+    if (!ctx_.locks.try_lock(account)) {
+      log::info("maildrop_in_use").kv("session", conn_->id()).kv("user", account);
       co_return reply(err("[IN-USE] Maildrop already locked by another session"));
     }
     auto drop = co_await net::offload(ctx_.workers, [&]() -> Result<Maildrop> {
-      auto box = ctx_.store.mailbox(*account, "INBOX");
+      auto box = ctx_.store.mailbox(account, "INBOX");
       if (!box) return box.error();
       auto messages = ctx_.store.messages(box->id);
       if (!messages) return messages.error();
       return Maildrop(box->id, box->uid_validity, *messages);
     });
     if (!drop) {
-      ctx_.locks.unlock(*account);
+      ctx_.locks.unlock(account);
       log::error("maildrop_failed")
           .kv("session", conn_->id())
-          .kv("user", *account)
+          .kv("user", account)
           .kv("error", drop.error().message);
       co_return reply(err(drop.error().kind == ErrorKind::NotFound
                               ? "[SYS/PERM] No mailbox for this account"
                               : "[SYS/TEMP] Maildrop unavailable"));
     }
-    account_ = *account;
+    account_ = account;
     drop_ = std::move(*drop);
     set_state(State::Transaction);
     log::info("login")
@@ -394,6 +456,10 @@ class Session {
   std::string account_;  // the logged-in account (its maildrop lock is held)
   Maildrop drop_;
   int errors_ = 0;
+  int login_commands_ = 0;  // commands received in AUTHORIZATION
+  int login_failures_ = 0;  // Denied logins in this session
+  std::chrono::steady_clock::time_point login_deadline_ =
+      std::chrono::steady_clock::now() + seconds(limits_.login_timeout);
   int retrieved_ = 0;
   int deleted_ = 0;
   bool closing_ = false;

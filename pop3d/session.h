@@ -1,5 +1,5 @@
-// The POP3 server session (RFC 1939, CAPA RFC 2449, STLS RFC 2595): one coroutine per
-// connection, from greeting through AUTHORIZATION and TRANSACTION to UPDATE.
+// The POP3 server session (RFC 1939, CAPA RFC 2449, STLS RFC 2595, AUTH RFC 5034): one
+// coroutine per connection, from greeting through AUTHORIZATION and TRANSACTION to UPDATE.
 #pragma once
 
 #include <chrono>
@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "auth/authenticator.h"
 #include "auth/directory.h"
 #include "common/config.h"
 #include "common/net/connection.h"
@@ -33,11 +34,11 @@ struct Pop3Context {
   const Config& config;
   auth::Directory& directory;
   store::MailStore& store;
-  net::asio::thread_pool& workers;  // runs argon2 and LMDB calls off the event loop
+  net::asio::thread_pool& workers;  // runs LMDB calls off the event loop
   net::TlsContexts* tls;            // null when no certificate is configured
+  // Checks every USER/PASS and AUTH: throttling, argon2id on its own pool, SASL.
+  auth::Authenticator& authenticator;
   MaildropLocks locks{};
-  // Pause before answering a failed login, to slow password guessing.
-  std::chrono::milliseconds auth_failure_delay{1000};
 };
 
 net::awaitable<void> run_session(Pop3Context& context, std::shared_ptr<net::Connection> connection);

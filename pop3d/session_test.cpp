@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "auth/sasl/scram_test_client.h"
+#include "common/base64.h"
+
 namespace mail::pop3d {
 namespace {
 
@@ -61,7 +64,7 @@ class Pop3SessionTest : public ::testing::Test {
     char tmpl[] = "/tmp/pop3d_session_test.XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    auto d = auth::open_lmdb_directory(dir_ / "directory");
+    auto d = auth::open_lmdb_directory(dir_ / "directory", auth::DirectoryOptions{4096});
     ASSERT_TRUE(d) << d.error().message;
     directory_ = std::move(*d);
     auto s = store::open_lmdb_store(dir_ / "store", store::StoreOptions{size_t{64} << 20});
@@ -89,8 +92,15 @@ class Pop3SessionTest : public ::testing::Test {
 
   // Starts accepting sessions; returns the port.
   uint16_t start() {
-    context_.reset(new Pop3Context{config_, *directory_, *store_, workers_, nullptr});
-    context_->auth_failure_delay = std::chrono::milliseconds(10);
+    auth::AuthenticatorOptions options;
+    options.throttle = throttle_;
+    options.scram_iterations = 4096;
+    auto throttle = auth::LoginThrottle::open(dir_ / "throttle", options.throttle);
+    EXPECT_TRUE(throttle.ok());
+    authenticator_ =
+        std::make_unique<auth::Authenticator>(*directory_, std::move(*throttle), options);
+    context_.reset(
+        new Pop3Context{config_, *directory_, *store_, workers_, nullptr, *authenticator_});
     acceptor_.emplace(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     asio::co_spawn(io_, accept_loop(), asio::detached);
     thread_ = std::thread([this] { io_.run(); });
@@ -133,6 +143,14 @@ class Pop3SessionTest : public ::testing::Test {
   Config config_;
   asio::io_context io_;
   asio::thread_pool workers_{2};
+  auth::ThrottlePolicy throttle_{std::chrono::milliseconds(1),
+                                 std::chrono::milliseconds(4),
+                                 100,
+                                 100,
+                                 std::chrono::seconds(60),
+                                 std::chrono::seconds(60),
+                                 size_t{1} << 20};
+  std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<Pop3Context> context_;
   std::optional<tcp::acceptor> acceptor_;
   std::thread thread_;
@@ -144,8 +162,8 @@ TEST_F(Pop3SessionTest, FullTransactionAndUpdate) {
   EXPECT_EQ(c.cmd("STAT"), "-ERR command not valid in this state");
   EXPECT_EQ(c.cmd("CAPA"), "+OK Capability list follows");
   EXPECT_EQ(c.body(),
-            "TOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nIMPLEMENTATION "
-            "mailsuite\r\n");
+            "TOP\r\nUIDL\r\nUSER\r\nSASL SCRAM-SHA-256 PLAIN LOGIN\r\nRESP-CODES\r\n"
+            "AUTH-RESP-CODE\r\nPIPELINING\r\nIMPLEMENTATION mailsuite\r\n");
   EXPECT_EQ(c.cmd("PASS secret"), "-ERR USER first");
   EXPECT_EQ(c.cmd("user alice@example.test"), "+OK send PASS");
   const uint64_t total = kMessage1.size() + kMessage2.size();
@@ -212,17 +230,99 @@ TEST_F(Pop3SessionTest, SecondSessionIsRefusedWhileLocked) {
   EXPECT_EQ(b.cmd("PASS secret"), "-ERR [IN-USE] Maildrop already locked by another session");
 }
 
-TEST_F(Pop3SessionTest, WrongPasswordAndTooManyErrors) {
+TEST_F(Pop3SessionTest, FailedLoginsEndTheSessionAtTheLimit) {
+  config_.pop3d.max_login_failures = 2;
   Client c(start());
   ASSERT_EQ(c.line(), "+OK POP3 server ready");
   c.cmd("USER alice@example.test");
   EXPECT_EQ(c.cmd("PASS wrong"), "-ERR [AUTH] Authentication failed");
   c.cmd("USER nobody@example.test");
   EXPECT_EQ(c.cmd("PASS secret"), "-ERR [AUTH] Authentication failed");
+  EXPECT_EQ(c.line(), "-ERR Too many failed logins");
+  EXPECT_EQ(c.line(), "<closed>");
+}
+
+TEST_F(Pop3SessionTest, TooManyErrors) {
+  Client c(start());
+  ASSERT_EQ(c.line(), "+OK POP3 server ready");
   EXPECT_EQ(c.cmd("XYZZY"), "-ERR unknown command");
   EXPECT_EQ(c.cmd("RETR 1"), "-ERR command not valid in this state");
+  EXPECT_EQ(c.cmd("PASS x"), "-ERR USER first");
+  EXPECT_EQ(c.cmd("AUTH PLAIN !!!!"), "-ERR Malformed SASL message");
   EXPECT_EQ(c.line(), "-ERR too many errors");
   EXPECT_EQ(c.line(), "<closed>");
+}
+
+TEST_F(Pop3SessionTest, AuthPlainLoginAndCancel) {
+  Client c(start());
+  ASSERT_EQ(c.line(), "+OK POP3 server ready");
+  EXPECT_EQ(c.cmd("AUTH"), "+OK Supported mechanisms follow");
+  EXPECT_EQ(c.body(), "SCRAM-SHA-256\r\nPLAIN\r\nLOGIN\r\n");
+  EXPECT_EQ(c.cmd("AUTH CRAM-MD5"), "-ERR Unsupported authentication mechanism");
+  EXPECT_EQ(c.cmd("AUTH SCRAM-SHA-256-PLUS"), "-ERR Unsupported authentication mechanism");
+  EXPECT_EQ(c.cmd("AUTH LOGIN"), "+ VXNlcm5hbWU6");  // "Username:"
+  EXPECT_EQ(c.cmd("*"), "-ERR Authentication cancelled");
+  EXPECT_EQ(c.cmd("AUTH PLAIN"), "+ ");
+  // "\0alice@example.test\0wrong"
+  EXPECT_EQ(c.cmd("AGFsaWNlQGV4YW1wbGUudGVzdAB3cm9uZw=="), "-ERR [AUTH] Authentication failed");
+  // Initial response "\0alice@example.test\0secret" (RFC 5034 4).
+  EXPECT_EQ(c.cmd("AUTH PLAIN AGFsaWNlQGV4YW1wbGUudGVzdABzZWNyZXQ=").substr(0, 28),
+            "+OK maildrop has 2 messages ");
+  EXPECT_EQ(c.cmd("AUTH PLAIN"), "-ERR command not valid in this state");
+  EXPECT_EQ(c.cmd("QUIT"), "+OK POP3 server signing off");
+}
+
+TEST_F(Pop3SessionTest, AuthLoginMechanism) {
+  Client c(start());
+  ASSERT_EQ(c.line(), "+OK POP3 server ready");
+  EXPECT_EQ(c.cmd("AUTH LOGIN YWxpY2VAZXhhbXBsZS50ZXN0"), "+ UGFzc3dvcmQ6");  // "Password:"
+  EXPECT_EQ(c.cmd("c2VjcmV0").substr(0, 3), "+OK");
+}
+
+TEST_F(Pop3SessionTest, AuthScramSha256) {
+  Client c(start());
+  ASSERT_EQ(c.line(), "+OK POP3 server ready");
+  auth::sasl::ScramTestClient scram;
+  scram.bare = "n=alice@example.test,r=Ae5yLr0t2fcOl0T8";
+  scram.password = "secret";
+  const std::string server_first = c.cmd("AUTH SCRAM-SHA-256 " + base64_encode(scram.first()));
+  ASSERT_EQ(server_first.substr(0, 2), "+ ");
+  const std::string final_msg = scram.final(*base64_decode(server_first.substr(2)));
+  const std::string server_final = c.cmd(base64_encode(final_msg));
+  ASSERT_EQ(server_final.substr(0, 2), "+ ");
+  EXPECT_EQ(*base64_decode(server_final.substr(2)), scram.expected_server_signature);
+  EXPECT_EQ(c.cmd("").substr(0, 3), "+OK");
+  EXPECT_EQ(c.cmd("STAT").substr(0, 5), "+OK 2");
+}
+
+TEST_F(Pop3SessionTest, ThrottledAccountGetsLoginDelay) {
+  throttle_.account_failure_limit = 2;
+  config_.pop3d.max_login_failures = 10;
+  Client c(start());
+  ASSERT_EQ(c.line(), "+OK POP3 server ready");
+  for (int i = 0; i < 2; ++i) {
+    c.cmd("USER alice@example.test");
+    EXPECT_EQ(c.cmd("PASS wrong"), "-ERR [AUTH] Authentication failed");
+  }
+  c.cmd("USER alice@example.test");
+  EXPECT_EQ(c.cmd("PASS secret").substr(0, 18), "-ERR [LOGIN-DELAY]");
+}
+
+TEST_F(Pop3SessionTest, LoginTimeoutAndCommandLimitBeforeLogin) {
+  config_.pop3d.login_timeout = 1;
+  config_.pop3d.max_login_commands = 3;
+  Client c(start());
+  ASSERT_EQ(c.line(), "+OK POP3 server ready");
+  EXPECT_EQ(c.line(), "-ERR [SYS/TEMP] Login timeout");
+  EXPECT_EQ(c.line(), "<closed>");
+  Client d(acceptor_->local_endpoint().port());
+  ASSERT_EQ(d.line(), "+OK POP3 server ready");
+  EXPECT_EQ(d.cmd("NOOP"), "-ERR command not valid in this state");
+  EXPECT_EQ(d.cmd("CAPA"), "+OK Capability list follows");
+  d.body();
+  EXPECT_EQ(d.cmd("USER alice@example.test"), "+OK send PASS");
+  EXPECT_EQ(d.cmd("CAPA"), "-ERR Too many commands without login");
+  EXPECT_EQ(d.line(), "<closed>");
 }
 
 TEST_F(Pop3SessionTest, PlaintextRefusedWithoutTls) {

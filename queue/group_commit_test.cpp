@@ -55,13 +55,28 @@ class CountingSpool : public Spool {
     gated_ = false;
     cv_.notify_all();
   }
-  Result<std::vector<Envelope>> due(int64_t now, size_t limit) override {
-    return inner_.due(now, limit);
+  Result<std::vector<Claim>> claim(int64_t now, int64_t lease, size_t limit,
+                                   std::string_view owner) override {
+    return inner_.claim(now, lease, limit, owner);
+  }
+  Result<size_t> expire_claims(std::string_view owner, int64_t now) override {
+    return inner_.expire_claims(owner, now);
+  }
+  Result<std::vector<Result<Completed>>> complete(std::span<const Completion> batch,
+                                                  int64_t now) override {
+    return inner_.complete(batch, now);
+  }
+  Result<std::vector<Result<void>>> renew(std::span<const ClaimRef> claims,
+                                          int64_t until) override {
+    return inner_.renew(claims, until);
   }
   Result<std::vector<Envelope>> list() override { return inner_.list(); }
   Result<Envelope> envelope(std::string_view id) override { return inner_.envelope(id); }
   Result<std::string> content(std::string_view id) override { return inner_.content(id); }
-  Result<void> update(const Envelope& e) override { return inner_.update(e); }
+  Result<void> hold(std::string_view id) override { return inner_.hold(id); }
+  Result<void> release(std::string_view id) override { return inner_.release(id); }
+  Result<void> retry(std::string_view id, int64_t now) override { return inner_.retry(id, now); }
+  Result<size_t> flush(int64_t now) override { return inner_.flush(now); }
   Result<void> remove(std::string_view id) override { return inner_.remove(id); }
 
   std::atomic<int> calls{0};

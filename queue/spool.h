@@ -1,9 +1,19 @@
-// The queue's narrow interface: smtpd enqueues, queued claims and completes, mailctl
-// inspects. LMDB (queue/lmdb_spool.cpp) is the embedded backend.
+// The queue's narrow interface: smtpd enqueues, queued claims messages, delivers them and
+// completes each recipient, mailctl inspects and administers. queue::open_spool() picks the
+// backend from the config; LMDB (queue/lmdb/) is the embedded one.
 //
 // enqueue() is durable when it returns: the record and the content are committed and
 // fsync'd, and only then may smtpd answer 250. A batch of messages shares one commit
 // (group commit, see group_commit.h).
+//
+// Delivery workers share one queue through claims with a lease: claim() hands a message
+// with its due recipients to one worker until the lease ends; complete() records what
+// happened to each recipient (delivered, deferred to its own next attempt, failed) and
+// ends the claim. A worker that dies simply lets its lease run out, after which another
+// claim() takes the message again (Claim::reclaimed). A long delivery renews its lease.
+//
+// Trusts its callers (smtpd, queued, mailctl in the same trust domain); backends check
+// the stored bytes they read.
 #pragma once
 
 #include <cstdint>
@@ -16,9 +26,11 @@
 
 #include "common/result.h"
 
-namespace mail::queue {
+namespace mail {
+struct Config;
+}
 
-constexpr uint32_t kSchemaVersion = 1;
+namespace mail::queue {
 
 // RFC 3461 NOTIFY, as bits; 0 means the client gave none (then FAILURE and DELAY apply).
 enum DsnNotify : uint8_t {
@@ -26,6 +38,17 @@ enum DsnNotify : uint8_t {
   kNotifySuccess = 1u << 1,
   kNotifyFailure = 1u << 2,
   kNotifyDelay = 1u << 3,
+};
+
+// Why a recipient failed or was deferred, for logs, reports and bounces.
+enum class BounceClass : uint8_t {
+  None,     // no failure recorded
+  Hard,     // the address does not exist or cannot take mail (5.1.x, 5.2.1, 5.4.x)
+  Soft,     // temporary trouble: busy, mailbox full, greylisting (4.x.x)
+  Policy,   // refused by the receiver's policy (5.7.x other than spam)
+  Spam,     // refused as spam or for reputation
+  Tls,      // TLS was required and could not be had
+  Expired,  // still pending when the queue lifetime ran out (the DSN says 4.4.7)
 };
 
 struct Recipient {
@@ -36,6 +59,11 @@ struct Recipient {
   std::string last_reply;  // the last delivery result, for logs, mailctl and bounces
   uint8_t dsn_notify = 0;  // DsnNotify bits from RCPT ... NOTIFY=
   std::string orcpt;       // RFC 3461 ORCPT, xtext-decoded: "rfc822;user@example.org"
+  // When this recipient is next due (Pending only). 0 at enqueue: Envelope::next_attempt.
+  int64_t next_attempt = 0;
+  int64_t first_failure = 0;       // time of the first failed or deferred attempt; 0 none
+  bool delay_notice_sent = false;  // RFC 3464 "delayed" DSN already sent
+  BounceClass bounce_class = BounceClass::None;  // class of the last failure
 };
 
 enum class DsnRet : uint8_t { Unspecified, Full, Headers };            // RFC 3461 MAIL ... RET=
@@ -45,16 +73,22 @@ struct Envelope {
   std::string id;      // assigned by enqueue()
   std::string sender;  // MAIL FROM reverse-path; empty for the null sender <>
   std::vector<Recipient> recipients;
-  int64_t arrival = 0;       // seconds since the epoch
-  int64_t next_attempt = 0;  // seconds since the epoch; due when <= now
-  std::string session_id;    // smtpd session that accepted it, for following it in logs
-  std::string client;        // authenticated user, or empty
+  int64_t arrival = 0;  // seconds since the epoch
+  // Given to enqueue(): when the first attempt is due. Read back: the earliest
+  // next_attempt of the pending recipients (0 when none is pending).
+  int64_t next_attempt = 0;
+  std::string session_id;  // smtpd session that accepted it, for following it in logs
+  std::string client;      // authenticated user, or empty
   DsnRet dsn_ret = DsnRet::Unspecified;
   std::string dsn_envid;  // RFC 3461 ENVID, xtext-decoded
   BodyType body = BodyType::SevenBit;
   bool smtputf8 = false;  // RFC 6531: MAIL ... SMTPUTF8 was given
+  bool held = false;      // `mailctl queue hold`: never claimed until released
+  uint64_t size = 0;      // octets of the content; set by enqueue()
 
   bool pending() const;  // any recipient still Pending
+  // The earliest next_attempt of the pending recipients; 0 when none is pending.
+  int64_t earliest_attempt() const;
 };
 
 struct NewMessage {
@@ -62,8 +96,38 @@ struct NewMessage {
   std::string content;
 };
 
-struct SpoolOptions {
-  size_t map_size = size_t{8} << 30;
+// A message handed to one delivery worker until lease_until.
+struct Claim {
+  Envelope envelope;                 // as stored when claimed
+  std::vector<uint32_t> recipients;  // indexes of the recipients that were due
+  uint64_t token = 0;                // proves the claim to complete() and renew()
+  int64_t lease_until = 0;           // seconds since the epoch
+  bool reclaimed = false;            // an earlier claim's lease ran out (its worker died)
+};
+
+struct ClaimRef {
+  std::string id;
+  uint64_t token = 0;
+};
+
+// What one attempt did for one recipient.
+struct Outcome {
+  enum class Kind : uint8_t { Delivered, Deferred, Failed };
+  uint32_t recipient = 0;  // index into Envelope::recipients
+  Kind kind = Kind::Delivered;
+  std::string reply;  // recorded as last_reply ("250 2.0.0 ...", "451 4.3.0 ...")
+  BounceClass bounce_class = BounceClass::None;  // for Deferred and Failed
+  int64_t next_attempt = 0;                      // Deferred: when to try again
+};
+
+struct Completion {
+  ClaimRef claim;
+  std::vector<Outcome> outcomes;  // recipients without an outcome stay as they were
+};
+
+struct Completed {
+  Envelope envelope;     // as stored after the completion (or as it was when removed)
+  bool removed = false;  // no recipient is pending: the message left the queue
 };
 
 class Spool {
@@ -71,20 +135,48 @@ class Spool {
   virtual ~Spool() = default;
 
   // Stores every message in one durable commit; returns their ids in order. A given id
-  // that already exists fails the batch (Exists), never replaces a message.
+  // that already exists fails the batch (Exists), never replaces a message. Sets
+  // Envelope::size, and each recipient's next_attempt to Envelope::next_attempt.
   virtual Result<std::vector<std::string>> enqueue(std::span<NewMessage> batch) = 0;
-  // Envelopes with a pending recipient and next_attempt <= now, oldest first.
-  virtual Result<std::vector<Envelope>> due(int64_t now, size_t limit) = 0;
+
+  // Claims up to `limit` messages that have a due recipient (Pending, next_attempt <=
+  // now), are not held and not under a live claim, earliest due first, until now + lease
+  // seconds, for the worker named `owner`. One transaction.
+  virtual Result<std::vector<Claim>> claim(int64_t now, int64_t lease, size_t limit,
+                                           std::string_view owner = {}) = 0;
+  // Ends the leases of every claim `owner` holds, as if they had run out at `now`: a
+  // restarted worker takes back at once what its previous run held when it died. Returns
+  // how many. Several workers on one queue need distinct names (queued.worker_name).
+  virtual Result<size_t> expire_claims(std::string_view owner, int64_t now) = 0;
+  // Records the outcomes and ends the claims, in one transaction: attempts, last reply,
+  // state, next attempt, first failure time and bounce class per recipient. Outcomes for
+  // recipients no longer Pending are ignored. A message with no recipient pending leaves
+  // the queue. The outer error means nothing was recorded; an inner one concerns its
+  // claim only: NotFound (the message was deleted meanwhile) or Denied (the claim was
+  // lost: its lease ran out and another worker claimed the message).
+  virtual Result<std::vector<Result<Completed>>> complete(std::span<const Completion> batch,
+                                                          int64_t now) = 0;
+  // Extends live claims until `until`; inner errors as for complete().
+  virtual Result<std::vector<Result<void>>> renew(std::span<const ClaimRef> claims,
+                                                  int64_t until) = 0;
+
   virtual Result<std::vector<Envelope>> list() = 0;
   virtual Result<Envelope> envelope(std::string_view id) = 0;
   virtual Result<std::string> content(std::string_view id) = 0;
-  // Replaces the stored envelope (recipient states, attempts, next_attempt).
-  virtual Result<void> update(const Envelope& envelope) = 0;
+
+  // Administration (mailctl). A held message is never claimed; release() makes it
+  // claimable again at its recipients' own next attempts.
+  virtual Result<void> hold(std::string_view id) = 0;
+  virtual Result<void> release(std::string_view id) = 0;
+  // Makes every pending recipient of the message due at `now`.
+  virtual Result<void> retry(std::string_view id, int64_t now) = 0;
+  // retry() for every message that is not held; returns how many were changed.
+  virtual Result<size_t> flush(int64_t now) = 0;
   virtual Result<void> remove(std::string_view id) = 0;
 };
 
-Result<std::unique_ptr<Spool>> open_lmdb_spool(const std::filesystem::path& dir,
-                                               const SpoolOptions& options = {});
+// Opens the spool of the configured backend (queue.backend) under config.queue_dir().
+Result<std::unique_ptr<Spool>> open_spool(const Config& config);
 
 // A new queue id: unique, sortable by time, safe in logs (upper-case hex).
 std::string new_queue_id();

@@ -1,16 +1,9 @@
-// queued: the delivery scheduler. Learns of new mail from smtpd's datagram on its control
-// socket (and, as a safety net, by scanning the spool every queued.scan_interval
-// seconds), delivers local recipients into the store and removes a message from the queue
-// once no recipient is pending. Relay to other domains and bounces come with the relay
-// issue; the loop below is where they plug in.
-//
-// SECURITY: the control socket lives in the data directory (mode 0700); a datagram only
-// wakes the scheduler, its content is ignored.
-#include <sys/stat.h>
-
+// queued: the delivery daemon. Wires the scheduler (scheduler.h) to the spool, the local
+// delivery agent and the wake-up socket; the relay agent and the bounce generator are added
+// here the same way. Also forgets the store's idempotency keys once no queued message can
+// need them any more.
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 
 #include "auth/directory.h"
 #include "common/cli.h"
@@ -19,161 +12,83 @@
 #include "common/net/offload.h"
 #include "queue/spool.h"
 #include "queued/local_delivery.h"
-#include "store/mail_store.h"
+#include "queued/scheduler.h"
+#include "queued/wakeup_socket.h"
+#include "store/open_store.h"
 
 namespace mail::queued {
 namespace {
 
-namespace asio = boost::asio;
-using net::awaitable;
-using net::use_nothrow;
+namespace asio = net::asio;
 
-class Scheduler {
- public:
-  Scheduler(net::Runtime& runtime, const Config& config, queue::Spool& spool,
-            auth::Directory& directory, store::MailStore& store)
-      : runtime_(runtime),
-        config_(config),
-        spool_(spool),
-        directory_(directory),
-        store_(store),
-        wake_(runtime.main_context()),
-        socket_(runtime.main_context()) {}
-
-  Result<void> bind_control_socket() {
-    auto path = config_.queued_socket();
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-    boost::system::error_code bec;
-    socket_.open(asio::local::datagram_protocol(), bec);
-    if (!bec) socket_.bind(asio::local::datagram_protocol::endpoint(path.string()), bec);
-    if (bec)
-      return make_error(ErrorKind::Temporary, "bind " + path.string() + ": " + bec.message());
-    ::chmod(path.c_str(), 0600);
-    return {};
+// Every hour: idempotency keys older than the queue lifetime (and a day's margin) belong
+// to messages that have left the queue for good.
+net::awaitable<void> prune_delivery_keys(net::Runtime& runtime, store::MailStore& store,
+                                         Clock& clock, int64_t lifetime, const bool& stopping) {
+  asio::steady_timer timer(runtime.main_context());
+  while (!stopping) {
+    timer.expires_after(std::chrono::hours(1));
+    co_await timer.async_wait(net::use_nothrow);
+    if (stopping) break;
+    const int64_t before = clock.now() - lifetime - 86400;
+    auto pruned =
+        co_await net::offload(runtime.workers(), [&] { return store.prune_delivery_keys(before); });
+    if (!pruned)
+      log::error("prune_delivery_keys_failed").kv("error", pruned.error().message);
+    else if (*pruned > 0)
+      log::info("pruned_delivery_keys").kv("count", static_cast<uint64_t>(*pruned));
   }
-
-  void start() {
-    asio::co_spawn(runtime_.main_context(), listen(), asio::detached);
-    asio::co_spawn(runtime_.main_context(), run(), asio::detached);
-    runtime_.add_busy_check([this] { return busy_.load(); });
-  }
-
-  void stop() {
-    stopping_ = true;
-    boost::system::error_code ec;
-    socket_.close(ec);
-    wake_.cancel();
-  }
-
- private:
-  awaitable<void> listen() {
-    char byte[64];
-    for (;;) {
-      auto [ec, n] = co_await socket_.async_receive(asio::buffer(byte), use_nothrow);
-      if (ec) co_return;
-      poke();
-    }
-  }
-
-  void poke() {
-    dirty_ = true;
-    wake_.cancel();
-  }
-
-  awaitable<void> run() {
-    dirty_ = true;  // deliver whatever waited while we were down
-    while (!stopping_) {
-      if (!dirty_) {
-        wake_.expires_after(std::chrono::seconds(config_.queued.scan_interval));
-        co_await wake_.async_wait(use_nothrow);
-        if (stopping_) break;
-      }
-      dirty_ = false;
-      busy_ = true;
-      co_await net::offload(runtime_.workers(), [this] { return pass(); });
-      busy_ = false;
-    }
-  }
-
-  // One pass over everything due. Runs on the worker pool. Stops early when a whole batch
-  // could not be saved (a full disk, say), so a failing queue is not spun on.
-  int pass() {
-    int64_t now = std::time(nullptr);
-    int handled = 0;
-    for (;;) {
-      auto due = spool_.due(now, kBatch);
-      if (!due) {
-        log::error("queue_scan_failed").kv("error", due.error().message);
-        return handled;
-      }
-      int saved = 0;
-      for (const auto& envelope : *due) saved += handle(envelope, now) ? 1 : 0;
-      handled += saved;
-      if (due->size() < kBatch || saved == 0) return handled;
-    }
-  }
-
-  // Delivers one message; true when its new state was saved in the queue.
-  bool handle(const queue::Envelope& envelope, int64_t now) {
-    auto content = spool_.content(envelope.id);
-    if (!content) {
-      log::error("queue_read_failed")
-          .kv("queue_id", envelope.id)
-          .kv("error", content.error().message);
-      return false;
-    }
-    auto updated =
-        deliver_locally(envelope, *content, directory_, store_,
-                        DeliveryPolicy{now, config_.queued.retry_delay, config_.server.postmaster});
-    Result<void> saved = updated.pending() ? spool_.update(updated) : spool_.remove(envelope.id);
-    if (!saved) {
-      log::error("queue_update_failed")
-          .kv("queue_id", envelope.id)
-          .kv("error", saved.error().message);
-      return false;
-    }
-    if (!updated.pending()) log::info("removed").kv("queue_id", envelope.id);
-    return true;
-  }
-
-  static constexpr size_t kBatch = 256;
-
-  net::Runtime& runtime_;
-  const Config& config_;
-  queue::Spool& spool_;
-  auth::Directory& directory_;
-  store::MailStore& store_;
-  asio::steady_timer wake_;
-  asio::local::datagram_protocol::socket socket_;
-  bool dirty_ = false;
-  std::atomic<bool> busy_{false};
-  bool stopping_ = false;
-};
+}
 
 }  // namespace
 }  // namespace mail::queued
 
 int main(int argc, char** argv) {
   using namespace mail;
+  using namespace mail::queued;
   auto cli = parse_command_line(argc, argv, "queued", "");
   const Config& config = cli.config;
   log::init("queued", config.log.level);
-  auto spool = net::open_or_exit(queue::open_lmdb_spool(config.queue_dir()), "queued", "queue");
-  auto store = net::open_or_exit(store::open_lmdb_store(config.store_dir()), "queued", "store");
+  auto spool = net::open_or_exit(queue::open_spool(config), "queued", "queue");
+  auto store = net::open_or_exit(store::open_store(config), "queued", "store");
   auto directory =
       net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "queued", "directory");
 
   net::Runtime runtime(1, config.server.worker_threads);
-  queued::Scheduler scheduler(runtime, config, *spool, *directory, *store);
-  if (auto r = scheduler.bind_control_socket(); !r) {
+  SystemClock clock;
+  DirectoryRouter router(*directory);
+  const QueuedConfig& q = config.queued;
+  RetryPolicy retry{q.retry_delay, q.max_retry_delay, q.queue_lifetime};
+  SchedulerLimits limits{static_cast<size_t>(q.batch_size), q.claim_lease,
+                         std::chrono::seconds(q.scan_interval), q.worker_name};
+  Scheduler scheduler(runtime.main_context(), runtime.workers(), *spool, router, clock, retry,
+                      limits);
+  LocalDeliveryLimits local_limits;
+  local_limits.postmaster = config.server.postmaster;
+  LocalDelivery local(runtime.workers(), *spool, *directory, *store, clock, local_limits);
+  scheduler.add_agent("local", local, static_cast<size_t>(q.local_concurrency));
+
+  WakeupSocket wakeup(runtime.main_context(), config.queued_socket());
+  if (auto r = wakeup.bind(); !r) {
     std::fprintf(stderr, "queued: %s\n", r.error().message.c_str());
     return 1;
   }
+  wakeup.start([&] { scheduler.poke(); });
   scheduler.start();
-  runtime.on_shutdown([&] { scheduler.stop(); });
+  bool stopping = false;
+  asio::co_spawn(runtime.main_context(),
+                 prune_delivery_keys(runtime, *store, clock, q.queue_lifetime, stopping),
+                 asio::detached);
+  runtime.add_busy_check([&] { return scheduler.busy(); });
+  runtime.on_shutdown([&] {
+    stopping = true;
+    wakeup.close();
+    scheduler.stop();
+  });
   log::info("started").kv("data_dir", config.server.data_dir.string());
   runtime.run(std::chrono::seconds(30));
+  // Blocking calls still on the pool (after a forced shutdown) use the objects below.
+  runtime.workers().join();
   log::info("stopped");
   return 0;
 }

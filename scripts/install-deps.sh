@@ -7,11 +7,16 @@ BUILD_PKGS=(
   cmake g++ make pkg-config ccache clang-format
   libboost1.81-dev liblmdb-dev lmdb-utils libssl-dev openssl
   libargon2-dev libtomlplusplus-dev libgtest-dev libgmock-dev libidn2-dev
+  libidn-dev
+  libargon2-dev libtomlplusplus-dev libgtest-dev libgmock-dev
+  libunbound-dev nlohmann-json3-dev
 )
 TEST_PKGS=(
   clang libclang-rt-14-dev
   python3 python3-pytest curl swaks isync fetchmail libnet-ssleay-perl libio-socket-ssl-perl
   libnet-dns-perl libio-socket-inet6-perl
+  gsasl
+  python3-dnslib
 )
 
 missing=()

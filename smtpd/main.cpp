@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   auto cli = parse_command_line(argc, argv, "smtpd", "");
   const Config& config = cli.config;
   log::init("smtpd", config.log.level);
-  auto spool = net::open_or_exit(queue::open_lmdb_spool(config.queue_dir()), "smtpd", "queue");
+  auto spool = net::open_or_exit(queue::open_spool(config), "smtpd", "queue");
   auto directory =
       net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "smtpd", "directory");
   auto tls = net::load_tls_or_exit(config.tls, "smtpd");

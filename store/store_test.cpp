@@ -277,7 +277,7 @@ TEST_F(StoreTest, WrongSchemaVersionIsRefused) {
     ASSERT_TRUE(txn.ok());
     auto meta = txn->open_db("meta", false);
     ASSERT_TRUE(meta.ok());
-    ASSERT_TRUE(txn->put(*meta, "schema_version", Encoder().u32(2).bytes()).ok());
+    ASSERT_TRUE(txn->put(*meta, "schema_version", Encoder().u32(3).bytes()).ok());
     ASSERT_TRUE(txn->commit().ok());
   }
   auto s = open_lmdb_store(dir_);

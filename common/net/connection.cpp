@@ -152,6 +152,18 @@ std::string Connection::tls_cipher() const {
   return name ? name : "";
 }
 
+std::optional<std::string> Connection::tls_channel_binding() const {
+  if (!tls_) return std::nullopt;
+  SSL* ssl = const_cast<ssl::stream<tcp::socket>&>(*tls_).native_handle();
+  if (SSL_version(ssl) != TLS1_3_VERSION) return std::nullopt;
+  static constexpr char kLabel[] = "EXPORTER-Channel-Binding";
+  std::string out(32, '\0');
+  if (SSL_export_keying_material(ssl, reinterpret_cast<unsigned char*>(out.data()), out.size(),
+                                 kLabel, sizeof kLabel - 1, nullptr, 0, 1) != 1)
+    return std::nullopt;
+  return out;
+}
+
 void Connection::shut_down(std::string goodbye) {
   if (closed_ || shutting_down_) return;
   shutting_down_ = true;

@@ -52,6 +52,10 @@ class Connection {
   bool is_tls() const { return tls_.has_value(); }
   std::string tls_version() const;  // "TLSv1.3", or "" without TLS
   std::string tls_cipher() const;
+  // RFC 9266 tls-exporter channel binding: 32 octets exported with the label
+  // "EXPORTER-Channel-Binding" and an empty context, on TLS 1.3 only (RFC 9266 section 3
+  // forbids it on TLS 1.2 without extended master secret); nullopt otherwise.
+  std::optional<std::string> tls_channel_binding() const;
 
   // Ends the connection (safe to call on the connection's executor only).
   void close();

@@ -1,45 +1,53 @@
-// APPEND (RFC 9051 section 6.3.12, APPENDUID from RFC 4315): a message from the client, already
-// read as a literal bounded by imapd.max_literal_size, stored in one transaction.
+// APPEND (RFC 9051 section 6.3.12, APPENDUID from RFC 4315 section 3): a message from the
+// client, already received as a literal within imapd.max_literal_size (the receiver
+// refused anything larger with NO [TOOBIG] or BYE), stored in one transaction.
 #include <ctime>
 
 #include "common/log.h"
+#include "imapd/commands/handlers.h"
+#include "imapd/message_flags.h"
 #include "imapd/session_impl.h"
 
-namespace mail::imapd {
+namespace mail::imapd::commands {
 
-net::awaitable<void> Session::append(const imap::Command& c) {
+net::awaitable<void> append(Session& s, const imap::Command& c) {
   const auto& args = std::get<imap::AppendArgs>(c.args);
   store::Flags flags;
   std::string bad_name;
-  if (!parse_flags(args.flags, flags, bad_name)) {
-    bad(c.tag, "Invalid flag " + bad_name);
+  if (!to_store_flags(args.flags, flags, bad_name)) {
+    s.bad(c.tag, "Invalid flag " + bad_name);
     co_return;
   }
   if (args.message.empty()) {
-    no(c, "Empty message", "CANNOT");
+    s.no(c, "CANNOT", "Empty message");
     co_return;
   }
   const int64_t date = args.date_time ? args.date_time->unix_seconds : std::time(nullptr);
-  store::Delivery destination{account_, args.mailbox, flags, {}};
-  auto delivered = co_await blocking(
-      [&] { return ctx_.store.deliver(std::span(&destination, 1), args.message, date); });
+  store::Delivery destination{s.account(), args.mailbox, flags, {}};
+  auto& store = s.context().store;
+  auto delivered = co_await s.blocking(
+      [&] { return store.deliver(std::span(&destination, 1), args.message, date); });
   if (!delivered) {
     if (delivered.error().kind == ErrorKind::NotFound) {
-      no(c, "Mailbox does not exist", "TRYCREATE");
+      s.no(c, "TRYCREATE", "Mailbox does not exist");
     } else {
-      no(c, "Cannot append", "SERVERBUG");
+      s.no(c, "SERVERBUG", "Cannot append");
     }
     co_return;
   }
-  log::info("append")
-      .kv("session", conn_->id())
-      .kv("user", account_)
-      .kv("uid", delivered->front().uid);
-  if (selected_ && selected_->info.id == delivered->front().mailbox_id) co_await refresh(false);
+  const store::Delivered& d = delivered->front();
+  log::info("append").kv("session", s.connection().id()).kv("user", s.account()).kv("uid", d.uid);
+  // The new message is announced (EXISTS) when it went to the selected mailbox.
+  if (s.is_selected() && s.view().mailbox_id() == d.mailbox_id) co_await s.refresh(false);
   // RFC 4315 section 3: the new message's UID, so clients need not search for it.
-  const auto& d = delivered->front();
-  ok(c, "APPEND completed",
-     "APPENDUID " + std::to_string(d.uid_validity) + " " + std::to_string(d.uid));
+  s.out()
+      .tagged(c.tag)
+      .status(imap::Status::Ok)
+      .begin_code("APPENDUID")
+      .number(d.uid_validity)
+      .number(d.uid)
+      .end_code()
+      .text("APPEND completed");
 }
 
-}  // namespace mail::imapd
+}  // namespace mail::imapd::commands

@@ -1,12 +1,17 @@
 // FETCH and UID FETCH (RFC 9051 section 6.4.5, RFC 3501 section 6.4.5). Bodies are read
-// from the store in batches on the worker pool and streamed out: the output is flushed
-// as it grows, so a large mailbox never sits in memory twice.
+// from the store in batches of at most kFetchBatchOctets (a larger body alone) on the
+// worker pool, and each message's response is streamed: literal octets go to the socket
+// in pieces as the output drains, so a FETCH holds at most one batch of bodies and
+// kOutputFlushThreshold of output whatever it asks for (items were deduplicated by the
+// parser: "RFC822 RFC822 ..." is one copy).
 #include <algorithm>
 
+#include "imapd/commands/handlers.h"
+#include "imapd/message_flags.h"
 #include "imapd/message_sections.h"
 #include "imapd/session_impl.h"
 
-namespace mail::imapd {
+namespace mail::imapd::commands {
 namespace {
 
 using imap::FetchAttr;
@@ -40,7 +45,7 @@ bool supported(const FetchItem& item) {
     case FetchAttr::Binary:
     case FetchAttr::BinarySize:
     case FetchAttr::ModSeq:
-      return false;  // come with the full IMAP issue (stored MIME structure)
+      return false;  // come with the MIME library (stored structure) and CONDSTORE
     default:
       return true;
   }
@@ -53,53 +58,132 @@ bool is_multipart(std::string_view header) {
   return content_type.find("multipart/") != std::string::npos;
 }
 
-// The bytes a BODY[section] names, or nullopt for NIL (a part we cannot address yet).
-std::optional<std::string> section_bytes(const Section& s, std::string_view message,
-                                         uint32_t header_size) {
-  std::string_view header = header_section(message, header_size);
+// The octets an item names: a view into the message, or text made from it (HEADER.FIELDS),
+// or nothing (NIL: a part that cannot be addressed yet).
+struct ItemData {
+  std::optional<std::string_view> bytes;
+  std::string made;
+};
+
+ItemData section_data(const FetchItem& item, std::string_view message, uint32_t header_size) {
+  const std::string_view header = header_section(message, header_size);
+  const std::string_view text = text_section(message, header_size);
+  ItemData d;
+  switch (item.attr) {
+    case FetchAttr::Rfc822:
+      d.bytes = message;
+      return d;
+    case FetchAttr::Rfc822Header:
+      d.bytes = header;
+      return d;
+    case FetchAttr::Rfc822Text:
+      d.bytes = text;
+      return d;
+    default:
+      break;
+  }
+  const Section& s = item.section;
   if (!s.part.empty()) {
     // Part 1 of a message that is not multipart is its body (RFC 9051 section 6.4.5);
     // deeper parts need the stored MIME structure.
     if (s.part.size() == 1 && s.part[0] == 1 && s.text == Section::Text::None &&
         !is_multipart(header))
-      return std::string(text_section(message, header_size));
-    return std::nullopt;
+      d.bytes = text;
+    return d;
   }
   switch (s.text) {
     case Section::Text::None:
-      return std::string(message);
+      d.bytes = message;
+      break;
     case Section::Text::Header:
-      return std::string(header);
+      d.bytes = header;
+      break;
     case Section::Text::HeaderFields:
-      return header_fields(header, s.fields, false);
     case Section::Text::HeaderFieldsNot:
-      return header_fields(header, s.fields, true);
+      d.made = header_fields(header, s.fields, s.text == Section::Text::HeaderFieldsNot);
+      d.bytes = d.made;
+      break;
     case Section::Text::Text:
-      return std::string(text_section(message, header_size));
+      d.bytes = text;
+      break;
     case Section::Text::Mime:
-      return std::nullopt;
+      break;
   }
-  return std::nullopt;
+  if (d.bytes && item.partial)
+    d.bytes = partial(*d.bytes, item.partial->offset, item.partial->length);
+  return d;
 }
 
-void append_literal(std::string& out, std::string_view data) {
-  out += "{" + std::to_string(data.size()) + "}\r\n";
-  out.append(data);
+// Writes "* n FETCH (...)" for one message, streaming each literal's octets.
+// `message` is empty when no item needs the content.
+net::awaitable<bool> write_message(Session& s, uint32_t seq, const store::MessageInfo& m,
+                                   std::string_view message, const std::vector<FetchItem>& items,
+                                   bool add_flags) {
+  auto& out = s.out();
+  out.untagged().number(seq).atom("FETCH").open();
+  for (const auto& item : items) {
+    out.fetch_item_name(item);
+    switch (item.attr) {
+      case FetchAttr::Flags:
+        write_flags(out, m.flags);
+        break;
+      case FetchAttr::Uid:
+        out.number(m.uid);
+        break;
+      case FetchAttr::InternalDate:
+        out.string(internal_date(m.internal_date));
+        break;
+      case FetchAttr::Rfc822Size:
+        out.number(m.size);
+        break;
+      default: {
+        ItemData d = section_data(item, message, m.header_size);
+        if (!d.bytes) {
+          out.nil();
+          break;
+        }
+        out.literal_header(d.bytes->size());
+        if (!co_await s.send_octets(*d.bytes)) co_return false;
+        break;
+      }
+    }
+  }
+  // A \Seen set by this FETCH is reported even when FLAGS was not asked for.
+  if (add_flags) {
+    out.atom("FLAGS");
+    write_flags(out, m.flags);
+  }
+  out.close().end();
+  co_return co_await s.drain();
+}
+
+// Consecutive messages (by index into seqs) whose bodies together stay within
+// kFetchBatchOctets; at least one.
+size_t batch_end(const MailboxView& view, const std::vector<uint32_t>& seqs, size_t start) {
+  uint64_t octets = 0;
+  size_t end = start;
+  while (end < seqs.size()) {
+    octets += view.message(seqs[end]).size;
+    if (end > start && octets > kFetchBatchOctets) break;
+    ++end;
+  }
+  return end;
 }
 
 }  // namespace
 
-net::awaitable<void> Session::fetch(const imap::Command& c) {
-  auto args = std::get<imap::FetchArgs>(c.args);
+net::awaitable<void> fetch(Session& s, const imap::Command& c) {
+  imap::FetchArgs args = std::get<imap::FetchArgs>(c.args);
   for (const auto& item : args.items) {
     if (!supported(item)) {
-      bad(c.tag, "FETCH item " + imap::fetch_item_name(item) + " not supported yet");
+      s.bad(c.tag, "FETCH item not supported yet");
       co_return;
     }
   }
-  std::vector<size_t> indexes;
-  if (!resolve_set(args.set, c.uid, indexes)) {
-    bad(c.tag, "Invalid message sequence number");
+  MailboxView& view = s.view();
+  auto seqs = view.resolve(args.set, c.uid);
+  if (!seqs) {
+    s.bad(c.tag, "Invalid message sequence number");
     co_return;
   }
   // UID FETCH always reports the UID (RFC 9051 section 6.4.9).
@@ -107,117 +191,61 @@ net::awaitable<void> Session::fetch(const imap::Command& c) {
                             [](const FetchItem& i) { return i.attr == FetchAttr::Uid; }))
     args.items.insert(args.items.begin(), FetchItem{FetchAttr::Uid, false, {}, std::nullopt});
   const bool content = std::any_of(args.items.begin(), args.items.end(), needs_content);
-  bool mark_seen =
-      !selected_->read_only && std::any_of(args.items.begin(), args.items.end(), sets_seen);
-  std::vector<bool> flags_changed(indexes.size(), false);
-
-  auto& messages = selected_->messages;
-  const uint64_t mailbox_id = selected_->info.id;
-  if (mark_seen) {
-    std::vector<uint32_t> unseen;
-    for (size_t i = 0; i < indexes.size(); ++i) {
-      if (!(messages[indexes[i]].flags.system & store::kSeen)) {
-        unseen.push_back(messages[indexes[i]].uid);
-        flags_changed[i] = true;
-      }
-    }
-    if (!unseen.empty()) {
-      store::Flags seen{store::kSeen, {}};
-      auto updated = co_await blocking(
-          [&] { return ctx_.store.store_flags(mailbox_id, unseen, store::FlagOp::Add, seen); });
-      if (updated) {
-        for (const auto& u : *updated) {
-          auto it = std::lower_bound(
-              messages.begin(), messages.end(), u.uid,
-              [](const store::MessageInfo& m, uint32_t uid) { return m.uid < uid; });
-          if (it != messages.end() && it->uid == u.uid) *it = u;
-        }
-      }
-    }
-  }
   const bool has_flags = std::any_of(args.items.begin(), args.items.end(),
                                      [](const FetchItem& i) { return i.attr == FetchAttr::Flags; });
+  auto& store = s.context().store;
+  const uint64_t mailbox_id = view.mailbox_id();
 
-  constexpr size_t kBatch = 64;
-  for (size_t start = 0; start < indexes.size(); start += kBatch) {
-    size_t end = std::min(indexes.size(), start + kBatch);
-    std::vector<std::optional<std::string>> bodies(end - start);
+  // Mark \Seen first, in one transaction, so the responses carry the new flags.
+  std::vector<uint32_t> newly_seen;  // UIDs, ascending
+  if (!view.read_only() && std::any_of(args.items.begin(), args.items.end(), sets_seen)) {
+    for (uint32_t seq : *seqs)
+      if (!(view.message(seq).flags.system & store::kSeen)) newly_seen.push_back(view.uid(seq));
+    if (!newly_seen.empty()) {
+      const store::Flags seen{store::kSeen, {}};
+      auto updated = co_await s.blocking(
+          [&] { return store.store_flags(mailbox_id, newly_seen, store::FlagOp::Add, seen); });
+      if (updated)
+        for (const auto& u : *updated) view.update(u);
+    }
+  }
+
+  for (size_t start = 0; start < seqs->size();) {
+    const size_t end = content ? batch_end(view, *seqs, start) : seqs->size();
+    std::vector<std::optional<std::string>> bodies;
     if (content) {
       std::vector<uint32_t> uids;
-      for (size_t i = start; i < end; ++i) uids.push_back(messages[indexes[i]].uid);
-      bodies = co_await blocking([&] {
-        std::vector<std::optional<std::string>> out;
+      for (size_t i = start; i < end; ++i) uids.push_back(view.uid((*seqs)[i]));
+      bodies = co_await s.blocking([&] {
+        std::vector<std::optional<std::string>> loaded;
         for (uint32_t uid : uids) {
-          auto bytes = ctx_.store.message_bytes(mailbox_id, uid);
-          out.push_back(bytes ? std::optional<std::string>(std::move(*bytes)) : std::nullopt);
+          auto bytes = store.message_bytes(mailbox_id, uid);
+          loaded.push_back(bytes ? std::optional<std::string>(std::move(*bytes)) : std::nullopt);
         }
-        return out;
+        return loaded;
       });
     }
     for (size_t i = start; i < end; ++i) {
-      const store::MessageInfo& m = messages[indexes[i]];
-      const std::optional<std::string>& body = bodies[i - start];
-      if (content && !body) continue;  // expunged by another session meanwhile
-      std::string out = "* " + std::to_string(indexes[i] + 1) + " FETCH (";
-      bool first = true;
-      auto item_sep = [&] {
-        if (!first) out += ' ';
-        first = false;
-      };
-      for (const auto& item : args.items) {
-        item_sep();
-        switch (item.attr) {
-          case FetchAttr::Flags:
-            out += "FLAGS " + format_message_flags(m.flags);
-            break;
-          case FetchAttr::Uid:
-            out += "UID " + std::to_string(m.uid);
-            break;
-          case FetchAttr::InternalDate:
-            out += "INTERNALDATE \"" + internal_date(m.internal_date) + "\"";
-            break;
-          case FetchAttr::Rfc822Size:
-            out += "RFC822.SIZE " + std::to_string(m.size);
-            break;
-          case FetchAttr::Rfc822:
-            out += "RFC822 ";
-            append_literal(out, *body);
-            break;
-          case FetchAttr::Rfc822Header:
-            out += "RFC822.HEADER ";
-            append_literal(out, header_section(*body, m.header_size));
-            break;
-          case FetchAttr::Rfc822Text:
-            out += "RFC822.TEXT ";
-            append_literal(out, text_section(*body, m.header_size));
-            break;
-          case FetchAttr::BodySection: {
-            out += imap::fetch_item_name(item) + " ";
-            auto bytes = section_bytes(item.section, *body, m.header_size);
-            if (!bytes) {
-              out += "NIL";
-            } else if (item.partial) {
-              append_literal(out, partial(*bytes, item.partial->offset, item.partial->length));
-            } else {
-              append_literal(out, *bytes);
-            }
-            break;
-          }
-          default:
-            break;
-        }
+      const uint32_t seq = (*seqs)[i];
+      const store::MessageInfo& m = view.message(seq);
+      std::string_view message;
+      if (content) {
+        const auto& body = bodies[i - start];
+        if (!body) continue;  // expunged by another session meanwhile
+        message = *body;
       }
-      if (flags_changed[i] && !has_flags) {
-        item_sep();
-        out += "FLAGS " + format_message_flags(m.flags);
+      const bool add_flags =
+          !has_flags && std::binary_search(newly_seen.begin(), newly_seen.end(), m.uid);
+      if (!co_await write_message(s, seq, m, message, args.items, add_flags)) {
+        s.change_state(Logout{}, "client not reading");
+        co_return;
       }
-      out += ")\r\n";
-      conn_->send(out);
     }
-    if (!co_await conn_->flush()) co_return;
+    start = end;
   }
-  co_await refresh(false);
-  ok(c, std::string(c.uid ? "UID " : "") + "FETCH completed");
+  // No EXPUNGE during FETCH (RFC 9051 section 7.5.1); UID FETCH may have them.
+  co_await s.refresh(c.uid);
+  s.completed(c);
 }
 
-}  // namespace mail::imapd
+}  // namespace mail::imapd::commands

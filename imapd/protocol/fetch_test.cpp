@@ -2,14 +2,15 @@
 // modifiers, and the response names fetch_item_name gives them.
 #include <gtest/gtest.h>
 
+#include "imapd/protocol/arguments.h"
 #include "imapd/protocol/parser.h"
-#include "imapd/protocol/response.h"
+#include "imapd/protocol/response_writer.h"
 
 namespace mail::imap {
 namespace {
 
 FetchArgs fetch(std::string_view wire) {
-  ParseResult r = parse_command(wire);
+  ParseResult r = parse_command(wire, args::fetch);
   if (auto* e = std::get_if<ParseError>(&r)) {
     ADD_FAILURE() << e->message << " for: " << wire;
     return {};
@@ -85,7 +86,10 @@ TEST(Fetch, SingleItems) {
     FetchArgs a = fetch(wire);
     ASSERT_EQ(a.items.size(), 1u);
     EXPECT_EQ(a.items[0], c.item);
-    EXPECT_EQ(fetch_item_name(a.items[0]), c.response_name);
+    StringSink sink;
+    ResponseWriter w(sink);
+    w.fetch_item_name(a.items[0]).flush();
+    EXPECT_EQ(sink.data, c.response_name);
   }
 }
 
@@ -108,7 +112,8 @@ TEST(Fetch, MacrosAndLists) {
 }
 
 TEST(Fetch, UidFetchAndModifiers) {
-  ParseResult r = parse_command("a UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345 VANISHED)\r\n");
+  ParseResult r =
+      parse_command("a UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345 VANISHED)\r\n", args::fetch);
   Command c = std::get<Command>(r);
   EXPECT_TRUE(c.uid);
   EXPECT_EQ(c.name, "FETCH");
@@ -151,10 +156,28 @@ TEST(Fetch, Errors) {
   };
   for (std::string_view wire : bad) {
     SCOPED_TRACE(std::string(wire));
-    ParseResult r = parse_command(wire);
+    ParseResult r = parse_command(wire, args::fetch);
     ASSERT_TRUE(std::holds_alternative<ParseError>(r));
     EXPECT_EQ(std::get<ParseError>(r).tag, "a");
   }
+}
+
+// Issue 14 finding 5: "RFC822" 9,000 times asked for 9,000 copies of each message.
+TEST(Fetch, DuplicateItemsAreAnsweredOnce) {
+  std::string many = "a FETCH 1:64 (";
+  for (int i = 0; i < 9000; ++i) many += i ? " RFC822" : "RFC822";
+  many += ")\r\n";
+  EXPECT_EQ(fetch(many).items, std::vector<FetchItem>{simple(FetchAttr::Rfc822)});
+  // BODY[] and BODY.PEEK[] give the same data item; the non-PEEK one wins (it sets \Seen).
+  using T = Section::Text;
+  EXPECT_EQ(fetch("a FETCH 1 (BODY.PEEK[] FLAGS BODY[] flags)\r\n").items,
+            (std::vector<FetchItem>{section(FetchAttr::BodySection, false, {}, T::None),
+                                    simple(FetchAttr::Flags)}));
+  // Different partials or fields are different items.
+  EXPECT_EQ(fetch("a FETCH 1 (BODY[]<0.10> BODY[]<0.20> BODY[]<0.10>)\r\n").items.size(), 2u);
+  EXPECT_EQ(fetch("a FETCH 1 (BODY[HEADER.FIELDS (A)] BODY[HEADER.FIELDS (B)] BODY[HEADER])\r\n")
+                .items.size(),
+            3u);
 }
 
 }  // namespace

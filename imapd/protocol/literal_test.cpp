@@ -12,6 +12,7 @@ struct Case {
   uint64_t size;
   bool non_sync;
   bool binary;
+  bool too_large = false;
 };
 
 TEST(LiteralAtEnd, Table) {
@@ -21,8 +22,10 @@ TEST(LiteralAtEnd, Table) {
       {"A1 APPEND INBOX ~{120}", true, 120, false, true},
       {"A1 APPEND INBOX ~{0+}", true, 0, true, true},
       {"A1 LOGIN fred {18446744073709551615}", true, 18446744073709551615ull, false, false},
-      {"A1 LOGIN fred {18446744073709551616}", false, 0, false, false},   // overflow
-      {"A1 LOGIN fred {123456789012345678901}", false, 0, false, false},  // 21 digits
+      // Overflow is reported, never wrapped (issue: {18446744073709551616} read as 0).
+      {"A1 LOGIN fred {18446744073709551616}", true, UINT64_MAX, false, false, true},
+      {"A1 LOGIN fred {123456789012345678901+}", true, UINT64_MAX, true, false, true},
+      {"A1 LOGIN fred {00000000000000000000000000005}", true, 5, false, false},
       {"A1 LOGIN fred {}", false, 0, false, false},
       {"A1 LOGIN fred {+}", false, 0, false, false},
       {"A1 LOGIN fred {5", false, 0, false, false},
@@ -43,6 +46,7 @@ TEST(LiteralAtEnd, Table) {
     EXPECT_EQ(m->size, c.size);
     EXPECT_EQ(m->non_synchronizing, c.non_sync);
     EXPECT_EQ(m->binary, c.binary);
+    EXPECT_EQ(m->too_large, c.too_large);
   }
 }
 

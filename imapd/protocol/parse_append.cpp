@@ -3,9 +3,11 @@
 #include <array>
 #include <string_view>
 
+#include "imapd/protocol/arguments.h"
 #include "imapd/protocol/parser_internal.h"
 
-namespace mail::imap::detail {
+namespace mail::imap {
+namespace detail {
 namespace {
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
@@ -77,8 +79,10 @@ std::optional<DateTime> read_date_time(Reader& r) {
   return DateTime{std::move(*text), *seconds};
 }
 
+}  // namespace detail
+
 // append = "APPEND" SP mailbox [SP flag-list] [SP date-time] SP (literal / literal8)
-bool parse_append(Reader& r, Command& cmd) {
+bool args::append(Reader& r, Command& cmd) {
   AppendArgs a;
   if (!r.sp()) return false;
   auto name = r.mailbox();
@@ -90,7 +94,7 @@ bool parse_append(Reader& r, Command& cmd) {
     a.flags = std::move(*flags);
   }
   if (r.peek() == '"') {
-    auto dt = read_date_time(r);
+    auto dt = detail::read_date_time(r);
     if (!dt || !r.sp()) return false;
     a.date_time = std::move(*dt);
   }
@@ -102,4 +106,4 @@ bool parse_append(Reader& r, Command& cmd) {
   return true;
 }
 
-}  // namespace mail::imap::detail
+}  // namespace mail::imap

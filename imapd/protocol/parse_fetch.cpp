@@ -1,11 +1,15 @@
 // FETCH and STORE argument grammar: fetch attributes with sections and partials (RFC 9051
 // section 6.4.5, RFC 3516 BINARY, RFC 7162 CONDSTORE/QRESYNC modifiers) and store-att-flags
 // (RFC 9051 section 6.4.6). Input: untrusted bytes via Reader.
+#include <string>
 #include <string_view>
+#include <unordered_map>
 
+#include "imapd/protocol/arguments.h"
 #include "imapd/protocol/parser_internal.h"
 
-namespace mail::imap::detail {
+namespace mail::imap {
+namespace detail {
 namespace {
 
 bool is_digit(char c) {
@@ -148,11 +152,55 @@ bool read_fetch_modifiers(Reader& r, FetchArgs& a, bool uid) {
   return true;
 }
 
+// A key naming what an item answers with, PEEK aside: BODY[] and BODY.PEEK[] give the
+// same "BODY[]" data item.
+std::string item_key(const FetchItem& item) {
+  std::string key;
+  key += static_cast<char>('A' + static_cast<int>(item.attr));
+  key += static_cast<char>('0' + static_cast<int>(item.section.text));
+  for (uint32_t n : item.section.part) key += std::to_string(n) + '.';
+  for (const auto& field : item.section.fields) {
+    key += std::to_string(field.size()) + ':';
+    key += field;
+  }
+  if (item.partial)
+    key += '<' + std::to_string(item.partial->offset) + '.' + std::to_string(item.partial->length) +
+           '>';
+  return key;
+}
+
+// Keeps the first of each item named more than once ("RFC822 RFC822 ..." asks for one
+// copy of the message, not thousands); a non-PEEK twin wins over PEEK (it sets \Seen).
+// Linear in the number of items.
+void remove_duplicate_items(std::vector<FetchItem>& items) {
+  std::unordered_map<std::string, size_t> seen;
+  std::vector<FetchItem> kept;
+  kept.reserve(items.size());
+  for (auto& item : items) {
+    auto [it, inserted] = seen.try_emplace(item_key(item), kept.size());
+    if (inserted) {
+      kept.push_back(std::move(item));
+    } else {
+      kept[it->second].peek = kept[it->second].peek && item.peek;
+    }
+  }
+  items = std::move(kept);
+}
+
 }  // namespace
+}  // namespace detail
+
+namespace args {
+
+using detail::remove_duplicate_items;
+
+using detail::read_fetch_att;
+using detail::read_fetch_modifiers;
+using detail::read_sequence_set;
 
 // fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att /
 //         "(" fetch-att *(SP fetch-att) ")") [fetch-modifiers]
-bool parse_fetch(Reader& r, Command& cmd) {
+bool fetch(Reader& r, Command& cmd) {
   FetchArgs a;
   if (!r.sp()) return false;
   auto set = read_sequence_set(r);
@@ -168,6 +216,7 @@ bool parse_fetch(Reader& r, Command& cmd) {
     return false;
   }
   if (r.consume(' ') && !read_fetch_modifiers(r, a, cmd.uid)) return false;
+  remove_duplicate_items(a.items);
   cmd.args = std::move(a);
   return true;
 }
@@ -175,7 +224,7 @@ bool parse_fetch(Reader& r, Command& cmd) {
 // store = "STORE" SP sequence-set [SP "(" "UNCHANGEDSINCE" SP mod-sequence-valzer ")"]
 //         SP store-att-flags
 // store-att-flags = (["+" / "-"] "FLAGS" [".SILENT"]) SP (flag-list / (flag *(SP flag)))
-bool parse_store(Reader& r, Command& cmd) {
+bool store(Reader& r, Command& cmd) {
   StoreArgs a;
   if (!r.sp()) return false;
   auto set = read_sequence_set(r);
@@ -217,4 +266,5 @@ bool parse_store(Reader& r, Command& cmd) {
   return true;
 }
 
-}  // namespace mail::imap::detail
+}  // namespace args
+}  // namespace mail::imap

@@ -1,7 +1,10 @@
-// parse_command: turns one fully assembled IMAP command (every line with its CRLF and every
-// literal's octets, exactly as received) into a Command, or a ParseError to answer with BAD.
-// Input: untrusted bytes of any length and content. Never throws on bad input, never reads
-// out of bounds, and limits list nesting to kMaxListDepth.
+// The command parser (RFC 9051 section 9, RFC 3501 section 9), in two steps so that the
+// session's one command table decides between them: parse_command_head reads the tag
+// and the command name; the table names the argument parser (arguments.h) for that
+// command, which parse_command_arguments runs up to the end of the command.
+// Input: one whole command as CommandReceiver assembles it (every line with its CRLF and
+// every literal's octets), untrusted. Never throws on bad input, never reads out of
+// bounds, and limits list nesting to kMaxListDepth.
 #pragma once
 
 #include <string>
@@ -9,19 +12,34 @@
 #include <variant>
 
 #include "imapd/protocol/command.h"
+#include "imapd/protocol/reader.h"
 
 namespace mail::imap {
-
-// Parenthesised lists nested deeper than this are a parse error (bounds recursion).
-inline constexpr int kMaxListDepth = 64;
 
 struct ParseError {
   std::string tag;  // "*" when the command had no usable tag
   std::string message;
 };
 
+// Reads the arguments of one command into cmd.args; false (with r.error()) on bad syntax.
+// Each starts by reading the SP after the command name, if it takes arguments.
+using ArgParser = bool (*)(Reader& r, Command& cmd);
+
+// tag SP [ "UID" SP ] name: "UID FETCH" has name "FETCH" and uid = true.
+struct CommandHead {
+  std::string tag;
+  std::string name;  // upper-cased
+  bool uid = false;
+};
+
+using HeadResult = std::variant<CommandHead, ParseError>;
 using ParseResult = std::variant<Command, ParseError>;
 
-ParseResult parse_command(std::string_view wire);
+// Reads the head; `r` is left just after the command name.
+HeadResult parse_command_head(Reader& r);
+// Reads the rest with `parse` and requires the end of the command (an optional CRLF).
+ParseResult parse_command_arguments(Reader& r, CommandHead head, ArgParser parse);
+// Both steps over a whole command (tests, fuzzing).
+ParseResult parse_command(std::string_view wire, ArgParser parse);
 
 }  // namespace mail::imap

@@ -11,9 +11,11 @@
 #include <string_view>
 
 #include "imapd/protocol/command.h"
-#include "imapd/protocol/parser.h"
 
 namespace mail::imap {
+
+// Parenthesised lists nested deeper than this are a parse error (bounds recursion).
+inline constexpr int kMaxListDepth = 64;
 
 bool is_atom_char(unsigned char c);     // ATOM-CHAR
 bool is_astring_char(unsigned char c);  // ASTRING-CHAR = ATOM-CHAR / "]"

@@ -11,7 +11,7 @@
 namespace mail::pop3 {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Verb>, 13> kVerbs = {{
+constexpr std::array<std::pair<std::string_view, Verb>, 14> kVerbs = {{
     {"CAPA", Verb::Capa},
     {"USER", Verb::User},
     {"PASS", Verb::Pass},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<std::string_view, Verb>, 13> kVerbs = {{
     {"RSET", Verb::Rset},
     {"NOOP", Verb::Noop},
     {"TOP", Verb::Top},
+    {"AUTH", Verb::Auth},
 }};
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -145,6 +146,13 @@ std::variant<Command, ParseError> parse_command(std::string_view line) {
       cmd.lines = *lines;
       return cmd;
     }
+    case Verb::Auth:
+      // RFC 5034 4: AUTH mechanism [initial-response]. A bare AUTH (no mechanism) asks for
+      // the list of mechanisms, as many clients from before CAPA still do.
+      if (args.size() > 2) return err("too many arguments");
+      if (!args.empty()) cmd.argument = std::string(args[0]);
+      if (args.size() == 2) cmd.initial_response = std::string(args[1]);
+      return cmd;
     case Verb::Pass:
       break;  // handled above
   }

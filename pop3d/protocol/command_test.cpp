@@ -15,6 +15,7 @@ std::string describe(const std::variant<Command, ParseError>& result) {
   if (!c.argument.empty()) out += " [" + c.argument + "]";
   if (c.number) out += " " + std::to_string(c.number);
   if (c.verb == Verb::Top) out += " " + std::to_string(c.lines);
+  if (c.initial_response) out += " {" + *c.initial_response + "}";
   return out;
 }
 
@@ -38,6 +39,11 @@ TEST(Pop3Command, Table) {
       {"USER", "ERR missing user name"},
       {"USER a b", "ERR too many arguments"},
       {"PASS secret", "PASS [secret]"},
+      {"AUTH", "AUTH"},
+      {"AUTH PLAIN", "AUTH [PLAIN]"},
+      {"auth scram-sha-256 biws", "AUTH [scram-sha-256] {biws}"},
+      {"AUTH PLAIN =", "AUTH [PLAIN] {=}"},
+      {"AUTH PLAIN a b", "ERR too many arguments"},
       {"PASS two words ", "PASS [two words ]"},
       {"PASS", "ERR missing password"},
       {"PASS ", "ERR missing password"},
@@ -63,7 +69,6 @@ TEST(Pop3Command, Table) {
       {"TOP 1 x", "ERR invalid line count"},
       {"TOP 1 2 3", "ERR too many arguments"},
       {"APOP bob 0123", "ERR unknown command"},
-      {"AUTH", "ERR unknown command"},
       {"", "ERR unknown command"},
       {"RETRX 1", "ERR unknown command"},
       {" RETR 1", "ERR unknown command"},

@@ -1,12 +1,11 @@
-// The LMDB store's message operations: delivery, listing, fetching bytes, flag changes
-// and expunge. Layout: see lmdb_store.cpp. Caller input (UIDs, flags, message bytes) is
-// untrusted only in the sense that missing UIDs are skipped and unknown flag bits dropped.
+// The LMDB store's message operations: listing, fetching bytes, flag changes (with
+// UNCHANGEDSINCE), expunge, COPY and MOVE. Layout: see lmdb_store.cpp. Caller input (UIDs,
+// flags) is untrusted only in the sense that missing UIDs are skipped and unknown flag bits
+// dropped.
 #include <algorithm>
-#include <map>
 #include <set>
 
 #include "store/lmdb/lmdb_store.h"
-#include "store/message_parse.h"
 
 namespace mail::store::detail {
 namespace {
@@ -40,127 +39,18 @@ Flags apply(const Flags& cur, FlagOp op, const Flags& change) {
   return out;
 }
 
-bool seen(const Flags& f) {
-  return (f.system & kSeen) != 0;
-}
-
 }  // namespace
-
-Result<std::vector<Delivered>> LmdbStore::deliver(std::span<const Delivery> to,
-                                                  std::string_view message, int64_t internal_date) {
-  IncomingMessage one{message, internal_date, std::vector<Delivery>(to.begin(), to.end())};
-  STORE_ASSIGN(auto results, deliver_batch(std::span<const IncomingMessage>(&one, 1)));
-  return std::move(results.front());
-}
-
-Result<std::vector<Result<std::vector<Delivered>>>> LmdbStore::deliver_batch(
-    std::span<const IncomingMessage> batch) {
-  STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
-  std::vector<Result<std::vector<Delivered>>> out;
-  for (const IncomingMessage& message : batch) {
-    auto delivered = deliver_in(txn, message);
-    // A missing destination or bad input fails only this message (deliver_in wrote nothing
-    // for it); anything else (I/O, a full map, corruption) fails the batch.
-    if (!delivered && delivered.error().kind != ErrorKind::NotFound &&
-        delivered.error().kind != ErrorKind::Invalid)
-      return delivered.error();
-    out.push_back(std::move(delivered));
-  }
-  STORE_TRY(txn.commit());
-  return out;
-}
-
-Result<std::vector<Delivered>> LmdbStore::deliver_in(lmdb::Txn& txn,
-                                                     const IncomingMessage& message) {
-  if (message.to.empty()) return make_error(ErrorKind::Invalid, "deliver: no destinations");
-
-  // Resolve every destination before writing anything, so a missing one leaves no trace.
-  // A destination whose key is already recorded was delivered before: skip it.
-  std::map<uint64_t, MailboxRecord> boxes;
-  std::vector<std::optional<uint64_t>> box_of;  // nullopt: duplicate
-  size_t fresh = 0;
-  for (const Delivery& d : message.to) {
-    if (!d.key.empty()) {
-      STORE_ASSIGN(std::optional<std::string_view> seen_key, txn.get(db_.delivery_keys, d.key));
-      if (seen_key) {
-        box_of.push_back(std::nullopt);
-        continue;
-      }
-    }
-    STORE_ASSIGN(std::optional<uint64_t> id, find_mailbox_id(txn, d.account, d.mailbox));
-    if (!id)
-      return make_error(ErrorKind::NotFound, "no mailbox " + d.mailbox + " for " + d.account);
-    if (!boxes.contains(*id)) {
-      STORE_ASSIGN(MailboxRecord rec, require_mailbox(txn, *id));
-      boxes.emplace(*id, std::move(rec));
-    }
-    box_of.push_back(*id);
-    ++fresh;
-  }
-
-  std::vector<Delivered> out;
-  MessageInfo msg;
-  if (fresh > 0) {
-    STORE_ASSIGN(uint64_t body_id, take_counter(txn, kNextBodyKey));
-    std::string bkey = u64_key(body_id);
-    STORE_TRY(txn.put(db_.bodies, bkey, message.bytes));
-    STORE_TRY(txn.put(db_.body_refs, bkey, encode_u64(fresh)));
-    msg.internal_date = message.internal_date;
-    msg.size = message.bytes.size();
-    msg.body_id = body_id;
-    msg.header_size = header_size(message.bytes);
-  }
-  for (size_t i = 0; i < message.to.size(); ++i) {
-    const Delivery& d = message.to[i];
-    if (!box_of[i]) {
-      out.push_back(Delivered{d.account, d.mailbox, 0, 0, 0, true});
-      continue;
-    }
-    MailboxRecord& box = boxes.at(*box_of[i]);
-    MailboxInfo& info = box.info;
-    if (info.uid_next == UINT32_MAX)  // RFC 9051 §2.3.1.1: UIDs are 32-bit; the mailbox is full
-      return make_error(ErrorKind::Temporary, "mailbox " + info.name + ": UIDs exhausted");
-    msg.uid = info.uid_next++;
-    msg.modseq = ++info.highest_modseq;
-    msg.flags = clean(d.flags);
-    STORE_TRY(txn.put(db_.messages, message_key(info.id, msg.uid), encode_message(msg)));
-    if (!d.key.empty())
-      STORE_TRY(txn.put(db_.delivery_keys, d.key,
-                        encode_u64(static_cast<uint64_t>(message.internal_date))));
-    info.messages++;
-    if (!seen(msg.flags)) info.unseen++;
-    info.size += msg.size;
-    out.push_back(Delivered{box.account, info.name, info.id, info.uid_validity, msg.uid});
-  }
-  for (const auto& [id, box] : boxes) STORE_TRY(save_mailbox(txn, box));
-  return out;
-}
-
-Result<size_t> LmdbStore::prune_delivery_keys(int64_t before) {
-  STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
-  STORE_ASSIGN(lmdb::Cursor cur, lmdb::Cursor::open(txn, db_.delivery_keys));
-  std::vector<std::string> old;
-  for (bool ok = cur.first(); ok; ok = cur.next()) {
-    auto when = read_u64(cur.value());
-    if (!when || static_cast<int64_t>(*when) < before) old.emplace_back(cur.key());
-  }
-  for (const auto& key : old) STORE_TRY(txn.del(db_.delivery_keys, key));
-  STORE_TRY(txn.commit());
-  return old.size();
-}
 
 Result<std::vector<MessageInfo>> LmdbStore::messages(uint64_t mailbox_id) {
   STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, false));
-  STORE_TRY(require_mailbox(txn, mailbox_id));
+  STORE_TRY(require_mailbox(txn, db_, mailbox_id));
   STORE_ASSIGN(lmdb::Cursor cur, lmdb::Cursor::open(txn, db_.messages));
   std::string prefix = message_prefix(mailbox_id);
   std::vector<MessageInfo> out;
   for (bool ok = cur.seek(prefix); ok && cur.key().starts_with(prefix); ok = cur.next()) {
     auto uid = message_key_uid(cur.key());
     auto msg = uid ? decode_message(*uid, cur.value()) : std::nullopt;
-    if (!msg)
-      return make_error(ErrorKind::Corrupt,
-                        "message of mailbox " + std::to_string(mailbox_id) + ": bad record");
+    if (!msg) return corrupt("message of mailbox " + std::to_string(mailbox_id) + ": bad record");
     out.push_back(std::move(*msg));
   }
   return out;
@@ -168,76 +58,150 @@ Result<std::vector<MessageInfo>> LmdbStore::messages(uint64_t mailbox_id) {
 
 Result<std::string> LmdbStore::message_bytes(uint64_t mailbox_id, uint32_t uid) {
   STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, false));
-  STORE_ASSIGN(std::optional<MessageInfo> msg, load_message(txn, mailbox_id, uid));
+  STORE_ASSIGN(std::optional<MessageInfo> msg, load_message(txn, db_, mailbox_id, uid));
   if (!msg)
     return make_error(ErrorKind::NotFound,
                       "no message " + std::to_string(mailbox_id) + "/" + std::to_string(uid));
   STORE_ASSIGN(std::optional<std::string_view> body, txn.get(db_.bodies, u64_key(msg->body_id)));
-  if (!body)
-    return make_error(ErrorKind::Corrupt, "body " + std::to_string(msg->body_id) + " missing");
+  if (!body) return corrupt("body " + std::to_string(msg->body_id) + " missing");
   return std::string(*body);
+}
+
+Result<FlagResult> LmdbStore::change_flags(Writer& w, uint64_t mailbox_id,
+                                           std::span<const uint32_t> uids, FlagOp op,
+                                           const Flags& flags,
+                                           std::optional<uint64_t> unchanged_since) {
+  Flags change = clean(flags);
+  STORE_ASSIGN(MailboxRecord * box, w.mailbox(mailbox_id));
+  FlagResult out;
+  for (uint32_t uid : std::set<uint32_t>(uids.begin(), uids.end())) {
+    STORE_ASSIGN(std::optional<MessageInfo> msg, load_message(w.txn(), db_, mailbox_id, uid));
+    if (!msg) continue;
+    if (unchanged_since && msg->modseq > *unchanged_since) {
+      out.modified.push_back(uid);
+      continue;
+    }
+    STORE_TRY(w.set_flags(*box, *msg, apply(msg->flags, op, change)));
+    out.messages.push_back(std::move(*msg));
+  }
+  return out;
 }
 
 Result<std::vector<MessageInfo>> LmdbStore::store_flags(uint64_t mailbox_id,
                                                         std::span<const uint32_t> uids, FlagOp op,
                                                         const Flags& flags) {
-  Flags change = clean(flags);
+  STORE_ASSIGN(FlagResult result, store_flags_if(mailbox_id, uids, op, flags, std::nullopt));
+  return std::move(result.messages);
+}
+
+Result<FlagResult> LmdbStore::store_flags_if(uint64_t mailbox_id, std::span<const uint32_t> uids,
+                                             FlagOp op, const Flags& flags,
+                                             std::optional<uint64_t> unchanged_since) {
   STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
-  STORE_ASSIGN(MailboxRecord box, require_mailbox(txn, mailbox_id));
-  MailboxInfo& info = box.info;
-  std::set<uint32_t> wanted(uids.begin(), uids.end());
-  std::vector<MessageInfo> out;
-  bool changed_any = false;
-  for (uint32_t uid : wanted) {
-    auto loaded = load_message(txn, mailbox_id, uid);
-    if (!loaded) return loaded.error();
-    std::optional<MessageInfo>& msg = *loaded;
-    if (!msg) continue;
-    Flags next = apply(msg->flags, op, change);
-    if (next != msg->flags) {
-      // RFC 7162 §3.1: every change gets a MODSEQ above all earlier ones in the mailbox.
-      if (seen(msg->flags) && !seen(next)) info.unseen++;
-      if (!seen(msg->flags) && seen(next) && info.unseen > 0) info.unseen--;
-      msg->flags = std::move(next);
-      msg->modseq = ++info.highest_modseq;
-      STORE_TRY(txn.put(db_.messages, message_key(mailbox_id, uid), encode_message(*msg)));
-      changed_any = true;
-    }
-    out.push_back(std::move(*msg));
+  Writer w(txn, db_);
+  STORE_ASSIGN(FlagResult result, change_flags(w, mailbox_id, uids, op, flags, unchanged_since));
+  if (!w.dirty()) return result;  // read-only in effect: the transaction aborts
+  STORE_TRY(commit(w, txn));
+  return result;
+}
+
+Result<std::vector<uint32_t>> LmdbStore::remove_uids(Writer& w, uint64_t mailbox_id,
+                                                     std::span<const uint32_t> uids,
+                                                     bool only_deleted) {
+  STORE_ASSIGN(MailboxRecord * box, w.mailbox(mailbox_id));
+  std::vector<uint32_t> removed;
+  for (uint32_t uid : std::set<uint32_t>(uids.begin(), uids.end())) {
+    STORE_ASSIGN(std::optional<MessageInfo> msg, load_message(w.txn(), db_, mailbox_id, uid));
+    if (!msg || (only_deleted && !(msg->flags.system & kDeleted))) continue;
+    STORE_TRY(w.remove_message(*box, *msg, true));
+    removed.push_back(uid);
   }
-  if (!changed_any) return out;  // read-only in effect: the transaction aborts
-  STORE_TRY(save_mailbox(txn, box));
-  STORE_TRY(txn.commit());
-  return out;
+  return removed;
 }
 
 Result<std::vector<uint32_t>> LmdbStore::expunge(uint64_t mailbox_id,
                                                  std::span<const uint32_t> uids) {
   STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
-  STORE_ASSIGN(MailboxRecord box, require_mailbox(txn, mailbox_id));
-  MailboxInfo& info = box.info;
-  std::set<uint32_t> wanted(uids.begin(), uids.end());
-  std::vector<uint32_t> removed;
-  for (uint32_t uid : wanted) {
-    auto loaded = load_message(txn, mailbox_id, uid);
-    if (!loaded) return loaded.error();
-    std::optional<MessageInfo>& msg = *loaded;
-    if (!msg) continue;
-    STORE_TRY(txn.del(db_.messages, message_key(mailbox_id, uid)));
-    STORE_TRY(release_body(txn, msg->body_id));
-    // Saturating: a damaged counter must not wrap; check() reports it instead.
-    if (info.messages > 0) info.messages--;
-    if (!seen(msg->flags) && info.unseen > 0) info.unseen--;
-    info.size -= std::min(info.size, msg->size);
-    // RFC 7162 §3.2.5.1: remember the MODSEQ of each expunge for VANISHED (EARLIER).
-    uint64_t modseq = ++info.highest_modseq;
-    STORE_TRY(txn.put(db_.expunged, expunged_key(mailbox_id, modseq), encode_u32(uid)));
-    removed.push_back(uid);
-  }
+  Writer w(txn, db_);
+  STORE_ASSIGN(std::vector<uint32_t> removed, remove_uids(w, mailbox_id, uids, false));
   if (removed.empty()) return removed;
-  STORE_TRY(save_mailbox(txn, box));
-  STORE_TRY(txn.commit());
+  STORE_TRY(commit(w, txn));
   return removed;
+}
+
+Result<std::vector<uint32_t>> LmdbStore::expunge_deleted(
+    uint64_t mailbox_id, std::optional<std::span<const UidRange>> within) {
+  STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
+  Writer w(txn, db_);
+  STORE_TRY(w.mailbox(mailbox_id));  // NotFound before anything else
+  std::vector<UidRange> ranges;
+  if (within)
+    ranges.assign(within->begin(), within->end());
+  else
+    ranges.push_back(UidRange{});
+  std::vector<uint32_t> uids;
+  {
+    STORE_ASSIGN(lmdb::Cursor cur, lmdb::Cursor::open(txn, db_.deleted));
+    std::string prefix = message_prefix(mailbox_id);
+    for (const UidRange& r : ranges) {
+      for (bool ok = cur.seek(message_key(mailbox_id, r.first));
+           ok && cur.key().starts_with(prefix); ok = cur.next()) {
+        auto uid = message_key_uid(cur.key());
+        if (!uid) return corrupt("deleted index of mailbox " + std::to_string(mailbox_id));
+        if (*uid > r.last) break;
+        uids.push_back(*uid);
+      }
+    }
+  }
+  STORE_ASSIGN(std::vector<uint32_t> removed, remove_uids(w, mailbox_id, uids, true));
+  if (removed.empty()) return removed;
+  STORE_TRY(commit(w, txn));
+  return removed;
+}
+
+Result<CopyResult> LmdbStore::copy(uint64_t from_mailbox, std::span<const uint32_t> uids,
+                                   uint64_t to_mailbox) {
+  return transfer(from_mailbox, uids, to_mailbox, false);
+}
+
+Result<CopyResult> LmdbStore::move(uint64_t from_mailbox, std::span<const uint32_t> uids,
+                                   uint64_t to_mailbox) {
+  return transfer(from_mailbox, uids, to_mailbox, true);
+}
+
+Result<CopyResult> LmdbStore::transfer(uint64_t from, std::span<const uint32_t> uids, uint64_t to,
+                                       bool move) {
+  STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
+  Writer w(txn, db_);
+  STORE_ASSIGN(MailboxRecord * source, w.mailbox(from));
+  STORE_ASSIGN(MailboxRecord * target, w.mailbox(to));
+  std::vector<MessageInfo> msgs;
+  uint64_t octets = 0;
+  for (uint32_t uid : std::set<uint32_t>(uids.begin(), uids.end())) {
+    STORE_ASSIGN(std::optional<MessageInfo> msg, load_message(txn, db_, from, uid));
+    if (!msg) continue;
+    octets += msg->size;
+    msgs.push_back(std::move(*msg));
+  }
+  // A move within one account does not change its usage (RFC 9208 5: only COPY, APPEND
+  // and delivery can exceed a quota).
+  if (!move || source->account != target->account)
+    STORE_TRY(w.check_quota(target->account, msgs.size(), octets));
+  CopyResult out;
+  out.uid_validity = target->info.uid_validity;
+  for (const MessageInfo& msg : msgs) {
+    if (move) {
+      STORE_TRY(w.remove_message(*source, msg, false));  // the body reference moves along
+    } else {
+      STORE_TRY(w.ref_body(msg.body_id));
+    }
+    STORE_ASSIGN(uint32_t uid, w.add_message(*target, msg));
+    out.source_uids.push_back(msg.uid);
+    out.destination_uids.push_back(uid);
+  }
+  if (msgs.empty()) return out;
+  STORE_TRY(commit(w, txn));
+  return out;
 }
 
 }  // namespace mail::store::detail

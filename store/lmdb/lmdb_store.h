@@ -1,5 +1,6 @@
 // The LMDB implementation of MailStore (private to store/; others use mail_store.h and
-// open_lmdb_store). The on-disk layout is described at the top of lmdb_store.cpp.
+// open_store). The on-disk layout is described at the top of lmdb_store.cpp; the tables
+// and shared reads are in tables.h, every message change goes through writer.h.
 // Trusts its callers for account spelling (lower-cased addresses); trusts nothing read
 // from the database file.
 #pragma once
@@ -9,31 +10,12 @@
 #include <string>
 #include <string_view>
 
-#include "common/lmdb.h"
-#include "store/lmdb/records.h"
+#include "store/lmdb/tables.h"
+#include "store/lmdb/writer.h"
 #include "store/mail_store.h"
-
-// Early return of the error of a Result (used throughout the backend, never in headers
-// meant for other folders).
-#define STORE_CONCAT_INNER(a, b) a##b
-#define STORE_CONCAT(a, b) STORE_CONCAT_INNER(a, b)
-#define STORE_TRY(expr)                                     \
-  do {                                                      \
-    auto store_try_result = (expr);                         \
-    if (!store_try_result) return store_try_result.error(); \
-  } while (0)
-#define STORE_ASSIGN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                      \
-  if (!tmp) return tmp.error();           \
-  lhs = std::move(*tmp)
-#define STORE_ASSIGN(lhs, expr) STORE_ASSIGN_IMPL(STORE_CONCAT(store_assign_, __LINE__), lhs, expr)
+#include "store/notify.h"
 
 namespace mail::store::detail {
-
-struct Dbs {
-  MDB_dbi meta = 0, accounts = 0, names = 0, mailboxes = 0, messages = 0, bodies = 0, body_refs = 0,
-          expunged = 0, delivery_keys = 0;
-};
 
 class LmdbStore final : public MailStore {
  public:
@@ -43,6 +25,8 @@ class LmdbStore final : public MailStore {
   Result<void> create_account(std::string_view account) override;
   Result<void> delete_account(std::string_view account) override;
   Result<std::vector<std::string>> list_accounts() override;
+  Result<void> set_quota(std::string_view account, const QuotaLimits& limits) override;
+  Result<Quota> quota(std::string_view account) override;
 
   Result<std::vector<Delivered>> deliver(std::span<const Delivery> to, std::string_view message,
                                          int64_t internal_date) override;
@@ -51,48 +35,71 @@ class LmdbStore final : public MailStore {
   Result<size_t> prune_delivery_keys(int64_t before) override;
 
   Result<std::vector<MailboxInfo>> list_mailboxes(std::string_view account) override;
+  Result<std::vector<ListEntry>> list(std::string_view account) override;
   Result<MailboxInfo> mailbox(std::string_view account, std::string_view name) override;
+  Result<MailboxInfo> mailbox_by_id(uint64_t mailbox_id) override;
   Result<MailboxInfo> create_mailbox(std::string_view account, std::string_view name,
                                      SpecialUse use = SpecialUse::None) override;
+  Result<void> delete_mailbox(std::string_view account, std::string_view name) override;
+  Result<void> rename_mailbox(std::string_view account, std::string_view from,
+                              std::string_view to) override;
+  Result<void> subscribe(std::string_view account, std::string_view name) override;
+  Result<void> unsubscribe(std::string_view account, std::string_view name) override;
 
+  Result<void> read(uint64_t mailbox_id, const ViewFunction& fn) override;
+  Result<Changes> changes_since(uint64_t mailbox_id, uint64_t modseq) override;
   Result<std::vector<MessageInfo>> messages(uint64_t mailbox_id) override;
   Result<std::string> message_bytes(uint64_t mailbox_id, uint32_t uid) override;
 
   Result<std::vector<MessageInfo>> store_flags(uint64_t mailbox_id, std::span<const uint32_t> uids,
                                                FlagOp op, const Flags& flags) override;
+  Result<FlagResult> store_flags_if(uint64_t mailbox_id, std::span<const uint32_t> uids, FlagOp op,
+                                    const Flags& flags,
+                                    std::optional<uint64_t> unchanged_since) override;
   Result<std::vector<uint32_t>> expunge(uint64_t mailbox_id,
                                         std::span<const uint32_t> uids) override;
+  Result<std::vector<uint32_t>> expunge_deleted(
+      uint64_t mailbox_id, std::optional<std::span<const UidRange>> within) override;
+  Result<CopyResult> copy(uint64_t from_mailbox, std::span<const uint32_t> uids,
+                          uint64_t to_mailbox) override;
+  Result<CopyResult> move(uint64_t from_mailbox, std::span<const uint32_t> uids,
+                          uint64_t to_mailbox) override;
 
   Result<std::vector<std::string>> check() override;
 
  private:
-  LmdbStore(std::unique_ptr<lmdb::Env> env, Dbs dbs) : env_(std::move(env)), db_(dbs) {}
+  LmdbStore(std::unique_ptr<lmdb::Env> env, Dbs dbs, const StoreOptions& options);
 
-  // Helpers working inside a caller's transaction.
-  Result<bool> account_exists(lmdb::Txn& txn, std::string_view account);
-  Result<std::optional<uint64_t>> find_mailbox_id(lmdb::Txn& txn, std::string_view account,
-                                                  std::string_view name);
-  Result<std::optional<MailboxRecord>> load_mailbox(lmdb::Txn& txn, uint64_t id);
-  Result<MailboxRecord> require_mailbox(lmdb::Txn& txn, uint64_t id);
-  Result<void> save_mailbox(lmdb::Txn& txn, const MailboxRecord& rec);
-  Result<std::optional<MessageInfo>> load_message(lmdb::Txn& txn, uint64_t mailbox_id,
-                                                  uint32_t uid);
-  Result<MailboxInfo> insert_mailbox(lmdb::Txn& txn, std::string_view account,
-                                     std::string_view name, SpecialUse use, bool subscribed);
-  // Returns the counter's current value and stores value + 1.
-  Result<uint64_t> take_counter(lmdb::Txn& txn, std::string_view key);
-  Result<uint32_t> new_uid_validity(lmdb::Txn& txn);
-  // Stores one message of a delivery inside `txn`. NotFound when a destination is missing
-  // (checked before anything is written for this message).
-  Result<std::vector<Delivered>> deliver_in(lmdb::Txn& txn, const IncomingMessage& message);
-  // Drops one reference to a body; deletes the body when none remain.
-  Result<void> release_body(lmdb::Txn& txn, uint64_t body_id);
+  // Flushes the writer, commits and announces the changed mailboxes.
+  Result<void> commit(Writer& w, lmdb::Txn& txn);
+  // Stores one message of a delivery. NotFound / OverQuota / Invalid are found before
+  // anything of this message is written; `wrote` tells whether writing had begun (then
+  // any error must fail the whole transaction).
+  Result<std::vector<Delivered>> deliver_in(Writer& w, const IncomingMessage& message,
+                                            std::string_view summary, bool& wrote);
+  // Copies (and with `move`, removes) messages inside one transaction.
+  Result<CopyResult> transfer(uint64_t from, std::span<const uint32_t> uids, uint64_t to,
+                              bool move);
+  Result<FlagResult> change_flags(Writer& w, uint64_t mailbox_id, std::span<const uint32_t> uids,
+                                  FlagOp op, const Flags& flags,
+                                  std::optional<uint64_t> unchanged_since);
+  Result<std::vector<uint32_t>> remove_uids(Writer& w, uint64_t mailbox_id,
+                                            std::span<const uint32_t> uids, bool only_deleted);
+  // Creates `name` and its missing parents inside `w`; Exists when `name` exists.
+  Result<MailboxRecord*> create_with_parents(Writer& w, std::string_view account,
+                                             std::string_view name, SpecialUse use);
+  Result<void> rename_inbox(Writer& w, std::string_view account, std::string_view to);
 
   std::unique_ptr<lmdb::Env> env_;
   const Dbs db_;  // opened once at start-up; immutable, so safe to share between threads
+  const StoreOptions options_;
+  std::unique_ptr<ChangeNotifier> notifier_;
 };
 
-// "INBOX" in any case is the canonical "INBOX" (RFC 9051 §5.1); other names are exact.
-std::string canonical_name(std::string_view name);
+// Runs the schema-1 to schema-2 migration, or finishes one left part-way (lmdb_migrate.cpp).
+Result<void> migrate_to_v2(lmdb::Env& env, const Dbs& db, const StoreOptions& options);
+
+// Mailbox names: levels separated by '/', none empty, no NUL, at most 1024 octets.
+bool valid_mailbox_name(std::string_view name);
 
 }  // namespace mail::store::detail

@@ -83,7 +83,7 @@ def pick_ports(names=PORT_NAMES):
 
 
 def config_text(data_dir, cert_dir, ports, extra="", sections=None):
-    """The test config. `extra` is appended after [queued]; `sections` maps a section name
+    """The test config. `extra` is appended at the end; `sections` maps a section name
     ("smtpd", "imapd", ...) to key lines added to that section (a key given there replaces
     the same key of the base text, since TOML forbids a key twice)."""
     text = _base_config_text(data_dir, cert_dir, ports, extra)
@@ -134,6 +134,14 @@ allow_plaintext_auth_on_loopback = true
 
 [queued]
 scan_interval = 30
+
+[auth]
+# Short login penalties: tests that fail logins on purpose must not slow the rest of the
+# suite (test_throttle.py runs its own suite with longer ones). Fewer SCRAM iterations
+# keep the test clients quick (4096 is RFC 7677's minimum).
+failure_delay_ms = 20
+max_failure_delay_ms = 100
+scram_iterations = 4096
 {extra}"""
 
 

@@ -1,0 +1,39 @@
+// The command handlers, one declaration per command; the definitions live in the file of
+// their command family in this folder, each naming its RFC section. Only the command
+// table (command_table.cpp) refers to them.
+#pragma once
+
+#include "imapd/commands/command_table.h"
+
+namespace mail::imapd::commands {
+
+// any_state.cpp: RFC 9051 section 6.1, RFC 2971.
+net::awaitable<void> capability(Session& s, const imap::Command& c);
+net::awaitable<void> noop(Session& s, const imap::Command& c);  // NOOP and CHECK
+net::awaitable<void> logout(Session& s, const imap::Command& c);
+net::awaitable<void> id(Session& s, const imap::Command& c);
+// login.cpp: RFC 9051 section 6.2, RFC 4616, RFC 4959.
+net::awaitable<void> starttls(Session& s, const imap::Command& c);
+net::awaitable<void> login(Session& s, const imap::Command& c);
+net::awaitable<void> authenticate(Session& s, const imap::Command& c);
+// select.cpp: RFC 9051 sections 6.3.2, 6.3.3, 6.4.2, RFC 3691.
+net::awaitable<void> select(Session& s, const imap::Command& c);  // SELECT and EXAMINE
+net::awaitable<void> close(Session& s, const imap::Command& c);
+net::awaitable<void> unselect(Session& s, const imap::Command& c);
+// list.cpp: RFC 9051 sections 6.3.9, 6.3.10, RFC 3501 6.3.9.
+net::awaitable<void> list(Session& s, const imap::Command& c);  // LIST and LSUB
+net::awaitable<void> namespace_(Session& s, const imap::Command& c);
+// status.cpp: RFC 9051 section 6.3.11.
+net::awaitable<void> status(Session& s, const imap::Command& c);
+// create.cpp: RFC 9051 section 6.3.4.
+net::awaitable<void> create(Session& s, const imap::Command& c);
+// append.cpp: RFC 9051 section 6.3.12, RFC 4315.
+net::awaitable<void> append(Session& s, const imap::Command& c);
+// fetch.cpp: RFC 9051 section 6.4.5.
+net::awaitable<void> fetch(Session& s, const imap::Command& c);
+// store.cpp: RFC 9051 section 6.4.6.
+net::awaitable<void> store(Session& s, const imap::Command& c);
+// expunge.cpp: RFC 9051 section 6.4.3, RFC 4315 section 2.1.
+net::awaitable<void> expunge(Session& s, const imap::Command& c);
+
+}  // namespace mail::imapd::commands

@@ -1,0 +1,52 @@
+// STORE and UID STORE through a real session.
+#include <gtest/gtest.h>
+
+#include "imapd/commands/testing/session_harness.h"
+
+namespace mail::imapd::testing {
+namespace {
+
+TEST(Store, AddRemoveReplaceSilent) {
+  SessionHarness h;
+  h.deliver(make_message("a"));
+  h.deliver(make_message("b"));
+  TestClient c = h.login();
+  c.transact("ok", "SELECT INBOX");
+  auto r = c.transact("ok", "STORE 1:2 +FLAGS (\\Flagged $Work)");
+  ASSERT_EQ(r.untagged.size(), 2u);
+  EXPECT_EQ(r.untagged[0], "* 1 FETCH (FLAGS (\\Flagged $Work))");
+  r = c.transact("ok", "UID STORE 2 -FLAGS (\\Flagged)");
+  ASSERT_EQ(r.untagged.size(), 1u);
+  EXPECT_EQ(r.untagged[0], "* 2 FETCH (UID 2 FLAGS ($Work))");
+  r = c.transact("ok", "STORE 1 FLAGS.SILENT (\\Seen)");
+  EXPECT_TRUE(r.untagged.empty());
+  r = c.transact("ok", "FETCH 1:2 FLAGS");
+  EXPECT_EQ(r.untagged[0], "* 1 FETCH (FLAGS (\\Seen))");
+  EXPECT_EQ(r.untagged[1], "* 2 FETCH (FLAGS ($Work))");
+}
+
+TEST(Store, Errors) {
+  SessionHarness h;
+  h.deliver(make_message("a"));
+  TestClient c = h.login();
+  c.transact("ok", "SELECT INBOX");
+  c.transact("bad", "STORE 1 +FLAGS (\\Bogus)");
+  c.transact("bad", "STORE 2 +FLAGS (\\Seen)");
+  c.transact("ok", "UID STORE 2 +FLAGS (\\Seen)");  // no such UID: nothing to do
+}
+
+TEST(Store, OtherSessionsSeeFlagChanges) {
+  SessionHarness h;
+  h.deliver(make_message("a"));
+  TestClient a = h.login();
+  TestClient b = h.login();
+  a.transact("ok", "SELECT INBOX");
+  b.transact("ok", "SELECT INBOX");
+  a.transact("ok", "STORE 1 +FLAGS.SILENT (\\Answered)");
+  auto r = b.transact("ok", "NOOP");
+  ASSERT_EQ(r.untagged.size(), 1u);
+  EXPECT_EQ(r.untagged[0], "* 1 FETCH (FLAGS (\\Answered))");
+}
+
+}  // namespace
+}  // namespace mail::imapd::testing

@@ -1,0 +1,29 @@
+// The LMDB spool: the embedded backend behind queue/spool.h. queue::open_spool() calls
+// open_lmdb_spool() when queue.backend is "lmdb"; tests call it directly.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+
+#include "common/result.h"
+#include "queue/spool.h"
+
+namespace mail::queue {
+
+// Environment schema versions (meta "schema_version"). Version 1 had no `claims`
+// database and wrote version-1 envelope records; opening it adds the database and
+// records version 2 (envelope records are read in either version and rewritten in the
+// current one when next changed). Newer versions are refused.
+constexpr uint32_t kLmdbSchemaVersion = 2;
+
+struct LmdbSpoolOptions {
+  size_t map_size = size_t{8} << 30;  // the most the spool may grow to (queue.max_size)
+};
+
+// Opens (creating when missing, migrating from version 1) the spool in `dir`. Corrupt
+// for an unknown schema version.
+Result<std::unique_ptr<Spool>> open_lmdb_spool(const std::filesystem::path& dir,
+                                               const LmdbSpoolOptions& options = {});
+
+}  // namespace mail::queue
