@@ -178,6 +178,8 @@ struct RelayConfig {
   int connection_cache_time = 2;   // seconds an idle connection waits for the next message
   int max_received_headers = 100;  // more: the message loops, bounce 5.4.6
   int bounce_size_limit = 50000;   // octets of the original a bounce returns in full
+  int delay_notice_after = 4 * 3600;  // seconds after arrival: a "delayed" DSN; 0 none
+  int concurrency = 50;               // relay batches in flight at once (each: one next hop)
   int user_hourly_limit = 0;       // messages per hour per authenticated user; 0 no limit
   int user_daily_limit = 0;        // messages per day per authenticated user; 0 no limit
   bool suppression = true;         // refuse suppressed (hard-bounced) recipients at RCPT

@@ -9,13 +9,13 @@
 #include <cstdint>
 #include <string_view>
 
+#include "queue/spool.h"
 #include "smtpd/protocol/reply.h"
 
 namespace mail::relay {
 
-// Mirrors queue::BounceClass of the queue's claim interface (queue/spool.h on the queue
-// branch), value for value, so the scheduler wiring converts with a cast.
-enum class BounceClass : uint8_t { None, Hard, Soft, Policy, Spam, Tls, Expired };
+// The queue records the class per recipient (queue/spool.h).
+using BounceClass = queue::BounceClass;
 
 const char* bounce_class_name(BounceClass c);
 

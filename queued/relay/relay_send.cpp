@@ -2,7 +2,7 @@
 // benchmark until the scheduler wiring lands. Reads a message on standard input, relays it
 // (routing, DNS, SMTP client) as queued would, and prints one JSON line per recipient.
 //
-//   relay_send --config FILE [--dns IP@PORT]... --from ADDR
+//   relay_send --config FILE [--dns IP@PORT]... [--dns-timeout S] --from ADDR
 //              (--to ADDR [--notify LIST] [--orcpt TYPE;ADDR])...
 //              [--ret FULL|HDRS] [--envid ID] [--body 7BIT|8BITMIME|BINARYMIME] [--smtputf8]
 //              [--id QUEUEID] [--dsn-dir DIR] [--suppress] [--copies N --batch B --parallel P]
@@ -29,7 +29,8 @@
 #include "queued/relay/dsn_builder.h"
 #include "queued/relay/relay_agent.h"
 #include "queued/relay/sending_policy.h"
-#include "queued/relay/unbound_resolver.h"
+#include "common/dns/resolver.h"
+#include "queued/relay/suite_resolver.h"
 
 namespace {
 
@@ -85,7 +86,7 @@ const char* verdict_name(Verdict v) {
 
 struct Options {
   std::vector<std::string> dns;
-  int dns_timeout = 10;
+  int dns_timeout = 0;  // 0: [dns] timeout
   queue::Envelope envelope;
   std::string dsn_dir;
   bool suppress = false;
@@ -209,14 +210,15 @@ int main(int argc, char** argv) {
   auto routes = Routes::from_config(config);
   if (!routes) usage(routes.error().message);
   asio::io_context io;
-  UnboundOptions dns_options;
-  dns_options.forwarders = o.dns;
-  dns_options.timeout = std::chrono::seconds(o.dns_timeout);
-  auto resolver = UnboundResolver::create(io.get_executor(), dns_options);
-  if (!resolver) usage(resolver.error().message);
+  DnsConfig dns_config = config.dns;
+  if (!o.dns.empty()) dns_config.resolvers = o.dns;
+  if (o.dns_timeout > 0) dns_config.timeout = o.dns_timeout;
+  auto suite_dns = dns::Resolver::create(io, dns_config);
+  if (!suite_dns) usage(suite_dns.error().message);
+  SuiteResolver resolver(**suite_dns);
   auto tls = net::make_client_tls_context(config.relay.tls_ca_file);
   if (!tls) usage(tls.error().message);
-  RelayAgent agent(io.get_executor(), config, *routes, **resolver, *tls);
+  RelayAgent agent(io.get_executor(), config, *routes, resolver, *tls);
 
   std::vector<queue::Envelope> envelopes;
   if (o.copies == 0) {

@@ -1,7 +1,6 @@
 // The DNS questions the relay asks: the MX records of a domain and the addresses (A and
-// AAAA) of a host. An interface so that routing is tested with a fake, and so that the
-// relay plugs into the suite's asynchronous resolver (common/dns, libunbound) with a thin
-// adapter; unbound_resolver.h is the stand-alone implementation used until then.
+// AAAA) of a host. An interface so that routing is tested with a fake; suite_resolver.h
+// answers it with the suite's resolver (common/dns, libunbound, the [dns] section).
 #pragma once
 
 #include <cstdint>
