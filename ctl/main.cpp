@@ -141,10 +141,6 @@ int run(int argc, char** argv) {
     } else if (arg.rfind("--password-file=", 0) == 0) {
       password_file = arg.substr(16);
     } else {
-        if (i + 1 >= cl.args.size()) usage_error(name + " needs a value", nullptr);
-        options[name] = cl.args[++i];
-      }
-    } else {
       std::string name = arg.substr(2), value;
       auto eq = name.find('=');
       if (eq != std::string::npos) {
