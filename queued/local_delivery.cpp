@@ -32,7 +32,7 @@ std::string return_path_header(std::string_view sender) {
 }
 
 Router::Route DirectoryRouter::route(const queue::Envelope&, const queue::Recipient& recipient) {
-  auto lookup = directory_.resolve(recipient.address);
+  auto lookup = auth::resolve_recipient(directory_, recipient.address, postmaster_);
   // A failed lookup goes to the local agent, which looks again and defers.
   if (lookup && lookup->kind == auth::RecipientKind::Foreign) return Route{"relay", ""};
   return Route{"local", ""};
@@ -70,7 +70,8 @@ std::vector<std::vector<AttemptResult>> LocalDelivery::deliver_now(
     Prepared p;
     p.job = j;
     for (uint32_t i : jobs[j].recipients) {
-      auto lookup = auth::resolve_recipient(directory_, e.recipients[i].address, limits_.postmaster);
+      auto lookup =
+          auth::resolve_recipient(directory_, e.recipients[i].address, limits_.postmaster);
       if (!lookup) {
         results[j].push_back(
             temporary(i, "451 4.3.0 directory unavailable: " + lookup.error().message));

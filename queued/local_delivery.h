@@ -55,11 +55,14 @@ std::string return_path_header(std::string_view sender);
 // Routes recipients of our domains to "local" and every other to "relay", by the directory.
 class DirectoryRouter final : public Router {
  public:
-  explicit DirectoryRouter(auth::Directory& directory) : directory_(directory) {}
+  // `postmaster`: [server] postmaster, for the RFC 5321 4.5.1 rule (auth::resolve_recipient).
+  explicit DirectoryRouter(auth::Directory& directory, std::string postmaster = {})
+      : directory_(directory), postmaster_(std::move(postmaster)) {}
   Route route(const queue::Envelope& envelope, const queue::Recipient& recipient) override;
 
  private:
   auth::Directory& directory_;
+  const std::string postmaster_;
 };
 
 }  // namespace mail::queued

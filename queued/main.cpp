@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "auth/directory.h"
+#include "auth/open_directory.h"
 #include "common/cli.h"
 #include "common/dns/resolver.h"
 #include "common/net/client.h"
@@ -57,8 +57,7 @@ int main(int argc, char** argv) {
   log::init("queued", config.log.level);
   auto spool = net::open_or_exit(queue::open_spool(config), "queued", "queue");
   auto store = net::open_or_exit(store::open_store(config), "queued", "store");
-  auto directory =
-      net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "queued", "directory");
+  auto directory = net::open_or_exit(auth::open_directory(config), "queued", "directory");
 
   auto routes = net::open_or_exit(relay::Routes::from_config(config), "queued", "relay routes");
   auto policy = net::open_or_exit(relay::open_sending_policy(config.sending_dir()), "queued",
@@ -70,7 +69,7 @@ int main(int argc, char** argv) {
   auto dns = net::open_or_exit(dns::Resolver::create(runtime.main_context(), config.dns), "queued",
                                "DNS resolver");
   SystemClock clock;
-  DirectoryRouter directory_router(*directory);
+  DirectoryRouter directory_router(*directory, config.server.postmaster);
   relay::SuiteResolver relay_dns(*dns);
   relay::RelayAgent relay_agent(runtime.main_context().get_executor(), config, routes, relay_dns,
                                 client_tls);
@@ -95,6 +94,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "queued: %s\n", r.error().message.c_str());
     return 1;
   }
+  net::drop_privileges_or_exit(config, "queued", nullptr);
   wakeup.start([&] { scheduler.poke(); });
   scheduler.start();
   bool stopping = false;
@@ -108,8 +108,9 @@ int main(int argc, char** argv) {
     scheduler.stop();
     relay_agent.close();
   });
+  net::start_reader_check(runtime, config);
   log::info("started").kv("data_dir", config.server.data_dir.string());
-  runtime.run(std::chrono::seconds(30));
+  runtime.run(std::chrono::seconds(config.queued.shutdown_grace));
   // Blocking calls still on the pool (after a forced shutdown) use the objects below.
   runtime.workers().join();
   log::info("stopped");

@@ -30,11 +30,25 @@ class RecordingSpool : public queue::Spool {
     }
     return ids;
   }
-  Result<std::vector<queue::Envelope>> due(int64_t, size_t) override { return unsupported(); }
+  // The session only enqueues.
+  Result<std::vector<queue::Claim>> claim(int64_t, int64_t, size_t, std::string_view) override {
+    return unsupported();
+  }
+  Result<size_t> expire_claims(std::string_view, int64_t) override { return unsupported(); }
+  Result<std::vector<Result<queue::Completed>>> complete(std::span<const queue::Completion>,
+                                                         int64_t) override {
+    return unsupported();
+  }
+  Result<std::vector<Result<void>>> renew(std::span<const queue::ClaimRef>, int64_t) override {
+    return unsupported();
+  }
   Result<std::vector<queue::Envelope>> list() override { return unsupported(); }
   Result<queue::Envelope> envelope(std::string_view) override { return unsupported(); }
   Result<std::string> content(std::string_view) override { return unsupported(); }
-  Result<void> update(const queue::Envelope&) override { return unsupported(); }
+  Result<void> hold(std::string_view) override { return unsupported(); }
+  Result<void> release(std::string_view) override { return unsupported(); }
+  Result<void> retry(std::string_view, int64_t) override { return unsupported(); }
+  Result<size_t> flush(int64_t) override { return unsupported(); }
   Result<void> remove(std::string_view) override { return unsupported(); }
 
   std::vector<queue::NewMessage> messages() {

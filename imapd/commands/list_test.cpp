@@ -10,8 +10,8 @@ namespace {
 
 TEST(List, EveryMailboxWithAttributes) {
   SessionHarness h;
+  // The store creates the missing parent Projects with its child.
   ASSERT_TRUE(h.store().create_mailbox(kUser, "Projects/2024"));
-  ASSERT_TRUE(h.store().create_mailbox(kUser, "Projects"));
   TestClient c = h.login();
   auto r = c.transact("ok", "LIST \"\" *");
   std::vector<std::string> lines = r.untagged;
@@ -31,9 +31,7 @@ TEST(List, EveryMailboxWithAttributes) {
 
 TEST(List, PatternsAndReference) {
   SessionHarness h;
-  ASSERT_TRUE(h.store().create_mailbox(kUser, "a/b/c"));
-  ASSERT_TRUE(h.store().create_mailbox(kUser, "a/b"));
-  ASSERT_TRUE(h.store().create_mailbox(kUser, "a"));
+  ASSERT_TRUE(h.store().create_mailbox(kUser, "a/b/c"));  // and its parents a, a/b
   TestClient c = h.login();
   auto r = c.transact("ok", "LIST a/ %");
   ASSERT_EQ(r.untagged.size(), 1u);
