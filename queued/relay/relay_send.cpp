@@ -1,5 +1,5 @@
-// relay_send: runs the relay agent once, outside queued, for the integration tests and the
-// benchmark until the scheduler wiring lands. Reads a message on standard input, relays it
+// relay_send: runs the relay agent once, outside queued (queued registers the same agent,
+// queued/relay_delivery.h), to try a route by hand or measure the agent alone. Reads a message on standard input, relays it
 // (routing, DNS, SMTP client) as queued would, and prints one JSON line per recipient.
 //
 //   relay_send --config FILE [--dns IP@PORT]... [--dns-timeout S] --from ADDR
