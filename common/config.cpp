@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -129,6 +130,197 @@ Setter resolvers(std::vector<std::string> DnsConfig::*field) {
 // LMDB map maxima: at least 1 MiB, at most 1 TiB (the map is virtual address space).
 constexpr int64_t kMinMapSize = int64_t{1} << 20;
 constexpr int64_t kMaxMapSize = int64_t{1} << 40;
+
+template <typename Section>
+Setter one_of(Section Config::*section, std::string Section::*field,
+              std::vector<std::string> allowed) {
+  return [=](const toml::node& n, Config& c, const std::filesystem::path&) -> std::string {
+    auto v = n.value<std::string>();
+    if (v && std::find(allowed.begin(), allowed.end(), *v) != allowed.end()) {
+      (c.*section).*field = *v;
+      return "";
+    }
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "\"" : ", \"") + a + "\"";
+    return "expected one of " + list;
+  };
+}
+
+bool ip_literal(const std::string& s, int family) {
+  unsigned char buf[16];
+  return ::inet_pton(family, s.c_str(), buf) == 1;
+}
+
+// A relay next hop: "host:port", "[host]:port" or "[IPv6]:port" (Postfix's forms; the
+// brackets only make an IPv6 address unambiguous here, no MX lookup is ever made).
+std::string check_host_port(const std::string& v) {
+  const auto colon = v.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == v.size())
+    return "expected \"host:port\", got \"" + v + "\"";
+  std::string host = v.substr(0, colon);
+  const std::string port = v.substr(colon + 1);
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port) == 0 || std::stoi(port) > 65535)
+    return "bad port in \"" + v + "\"";
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return "bad host in \"" + v + "\"";
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    return "an IPv6 address needs brackets: \"[" + host + "]:" + port + "\"";
+  }
+  if (host.size() > 253 ||
+      host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") !=
+          std::string::npos)
+    return "bad host in \"" + v + "\"";
+  return "";
+}
+
+Setter host_port(std::string RelayConfig::*field) {
+  return [=](const toml::node& n, Config& c, const std::filesystem::path&) -> std::string {
+    auto v = n.value<std::string>();
+    if (!v) return "expected \"host:port\" or \"\"";
+    if (!v->empty()) {
+      std::string problem = check_host_port(*v);
+      if (!problem.empty()) return problem;
+    }
+    c.relay.*field = *v;
+    return "";
+  };
+}
+
+Setter ip_address(std::string RelayConfig::*field, int family) {
+  return [=](const toml::node& n, Config& c, const std::filesystem::path&) -> std::string {
+    auto v = n.value<std::string>();
+    if (!v || (!v->empty() && !ip_literal(*v, family)))
+      return family == AF_INET ? "expected an IPv4 address or \"\""
+                               : "expected an IPv6 address or \"\"";
+    c.relay.*field = *v;
+    return "";
+  };
+}
+
+// A domain or address used as a table key: lower-cased; no white space or control
+// characters, at most 320 octets.
+std::string table_key(std::string_view key, std::string& problem) {
+  std::string out(key);
+  if (out.empty() || out.size() > 320) problem = "bad key \"" + out + "\"";
+  for (char& ch : out) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u <= 0x20 || u == 0x7f) problem = "bad key \"" + std::string(key) + "\"";
+    ch = static_cast<char>(std::tolower(u));
+  }
+  return out;
+}
+
+constexpr size_t kMaxTableEntries = 10000;
+
+// A table of domain -> string, each value checked by `check` ("" when fine).
+Setter string_table(std::map<std::string, std::string> RelayConfig::*field,
+                    std::function<std::string(const std::string&)> check) {
+  return [=](const toml::node& n, Config& c, const std::filesystem::path&) -> std::string {
+    const toml::table* t = n.as_table();
+    if (!t) return "expected a table of domain = \"value\"";
+    if (t->size() > kMaxTableEntries) return "more than 10000 entries";
+    std::map<std::string, std::string> out;
+    for (auto&& [k, v] : *t) {
+      std::string problem;
+      std::string key = table_key(k.str(), problem);
+      auto value = v.value<std::string>();
+      if (problem.empty() && !value) problem = "\"" + key + "\": expected a string";
+      if (problem.empty()) {
+        problem = check(*value);
+        if (!problem.empty()) problem = "\"" + key + "\": " + problem;
+      }
+      if (!problem.empty()) return problem;
+      out[key] = *value;
+    }
+    c.relay.*field = std::move(out);
+    return "";
+  };
+}
+
+std::string check_tls_policy(const std::string& v) {
+  if (v == "none" || v == "may" || v == "encrypt" || v == "verify") return "";
+  return "expected one of \"none\", \"may\", \"encrypt\", \"verify\"";
+}
+
+Setter sender_routes() {
+  return [](const toml::node& n, Config& c, const std::filesystem::path& base) -> std::string {
+    const toml::table* t = n.as_table();
+    if (!t) return "expected a table of sender = { relayhost = ..., source_address = ... }";
+    if (t->size() > kMaxTableEntries) return "more than 10000 entries";
+    std::map<std::string, SenderRoute> out;
+    for (auto&& [k, v] : *t) {
+      std::string problem;
+      const std::string key = table_key(k.str(), problem);
+      if (!problem.empty()) return problem;
+      const toml::table* entry = v.as_table();
+      if (!entry) return "\"" + key + "\": expected { relayhost = ..., source_address = ... }";
+      SenderRoute route;
+      for (auto&& [field, value] : *entry) {
+        const std::string name(field.str());
+        auto text = value.value<std::string>();
+        if (!text) return "\"" + key + "\"." + name + ": expected a string";
+        if (name == "relayhost") {
+          if (!text->empty()) problem = check_host_port(*text);
+          route.relayhost = *text;
+        } else if (name == "source_address") {
+          if (!text->empty() && !ip_literal(*text, AF_INET) && !ip_literal(*text, AF_INET6))
+            problem = "expected an IP address";
+          route.source_address = *text;
+        } else if (name == "user") {
+          route.user = *text;
+        } else if (name == "password_file") {
+          std::filesystem::path p(*text);
+          route.password_file = (p.empty() || p.is_absolute()) ? p : base / p;
+        } else {
+          problem = "unknown field (relayhost, source_address, user, password_file)";
+        }
+        if (!problem.empty()) return "\"" + key + "\"." + name + ": " + problem;
+      }
+      if (route.user.empty() != route.password_file.empty())
+        return "\"" + key + "\": user and password_file go together";
+      if (!route.user.empty() && route.relayhost.empty())
+        return "\"" + key + "\": user needs a relayhost";
+      out[key] = std::move(route);
+    }
+    c.relay.sender_routes = std::move(out);
+    return "";
+  };
+}
+
+Setter destination_limits() {
+  return [](const toml::node& n, Config& c, const std::filesystem::path&) -> std::string {
+    const toml::table* t = n.as_table();
+    if (!t) return "expected a table of domain = { concurrency = N, rate = N }";
+    if (t->size() > kMaxTableEntries) return "more than 10000 entries";
+    std::map<std::string, DestinationLimit> out;
+    for (auto&& [k, v] : *t) {
+      std::string problem;
+      const std::string key = table_key(k.str(), problem);
+      if (!problem.empty()) return problem;
+      const toml::table* entry = v.as_table();
+      if (!entry) return "\"" + key + "\": expected { concurrency = N, rate = N }";
+      DestinationLimit limit;
+      for (auto&& [field, value] : *entry) {
+        const std::string name(field.str());
+        auto number = value.value<int64_t>();
+        if (!value.is_integer() || !number || *number < 0 || *number > 1000000)
+          return "\"" + key + "\"." + name + ": expected an integer between 0 and 1000000";
+        if (name == "concurrency") {
+          limit.concurrency = static_cast<int>(*number);
+        } else if (name == "rate") {
+          limit.rate = static_cast<int>(*number);
+        } else {
+          return "\"" + key + "\"." + name + ": unknown field (concurrency, rate)";
+        }
+      }
+      out[key] = limit;
+    }
+    c.relay.destination_limits = std::move(out);
+    return "";
+  };
+}
 
 const std::vector<Key>& schema() {
   static const std::vector<Key> keys = {
@@ -297,6 +489,63 @@ const std::vector<Key>& schema() {
       {"dns", "resolvers", resolvers(&DnsConfig::resolvers)},
       {"dns", "timeout", integer(&Config::dns, &DnsConfig::timeout, 1, 300)},
       {"dns", "trust_anchor_file", path(&Config::dns, &DnsConfig::trust_anchor_file)},
+      {"relay", "helo_name", str(&Config::relay, &RelayConfig::helo_name)},
+      {"relay", "smtp_port", integer(&Config::relay, &RelayConfig::smtp_port, 1, 65535)},
+      {"relay", "smarthost", host_port(&RelayConfig::smarthost)},
+      {"relay", "smarthost_user", str(&Config::relay, &RelayConfig::smarthost_user)},
+      {"relay", "smarthost_password_file",
+       path(&Config::relay, &RelayConfig::smarthost_password_file)},
+      {"relay", "source_address", ip_address(&RelayConfig::source_address, AF_INET)},
+      {"relay", "source_address6", ip_address(&RelayConfig::source_address6, AF_INET6)},
+      {"relay", "address_families",
+       one_of(&Config::relay, &RelayConfig::address_families, {"both", "ipv4", "ipv6"})},
+      {"relay", "tls_policy",
+       one_of(&Config::relay, &RelayConfig::tls_policy, {"none", "may", "encrypt", "verify"})},
+      {"relay", "tls_ca_file", path(&Config::relay, &RelayConfig::tls_ca_file)},
+      {"relay", "tls_policies", string_table(&RelayConfig::tls_policies, check_tls_policy)},
+      {"relay", "transport", string_table(&RelayConfig::transport, check_host_port)},
+      {"relay", "sender_routes", sender_routes()},
+      {"relay", "destination_concurrency",
+       integer(&Config::relay, &RelayConfig::destination_concurrency, 1, 1000)},
+      {"relay", "destination_rate",
+       integer(&Config::relay, &RelayConfig::destination_rate, 0, 1000000)},
+      {"relay", "destination_limits", destination_limits()},
+      {"relay", "rate_max_wait", integer(&Config::relay, &RelayConfig::rate_max_wait, 0, 3600)},
+      {"relay", "connect_timeout", integer(&Config::relay, &RelayConfig::connect_timeout, 1, 3600)},
+      {"relay", "greeting_timeout",
+       integer(&Config::relay, &RelayConfig::greeting_timeout, 1, 3600)},
+      {"relay", "command_timeout", integer(&Config::relay, &RelayConfig::command_timeout, 1, 3600)},
+      {"relay", "mail_timeout", integer(&Config::relay, &RelayConfig::mail_timeout, 1, 3600)},
+      {"relay", "rcpt_timeout", integer(&Config::relay, &RelayConfig::rcpt_timeout, 1, 3600)},
+      {"relay", "data_init_timeout",
+       integer(&Config::relay, &RelayConfig::data_init_timeout, 1, 3600)},
+      {"relay", "data_block_timeout",
+       integer(&Config::relay, &RelayConfig::data_block_timeout, 1, 3600)},
+      {"relay", "data_done_timeout",
+       integer(&Config::relay, &RelayConfig::data_done_timeout, 1, 3600)},
+      {"relay", "tls_timeout", integer(&Config::relay, &RelayConfig::tls_timeout, 1, 3600)},
+      {"relay", "max_reply_lines",
+       integer(&Config::relay, &RelayConfig::max_reply_lines, 1, 10000)},
+      {"relay", "max_reply_line_length",
+       integer(&Config::relay, &RelayConfig::max_reply_line_length, 512, 65536)},
+      {"relay", "max_mx_hosts", integer(&Config::relay, &RelayConfig::max_mx_hosts, 1, 50)},
+      {"relay", "max_addresses", integer(&Config::relay, &RelayConfig::max_addresses, 1, 100)},
+      {"relay", "max_messages_per_connection",
+       integer(&Config::relay, &RelayConfig::max_messages_per_connection, 1, 100000)},
+      {"relay", "connection_cache_time",
+       integer(&Config::relay, &RelayConfig::connection_cache_time, 0, 300)},
+      {"relay", "max_received_headers",
+       integer(&Config::relay, &RelayConfig::max_received_headers, 1, 1000)},
+      {"relay", "bounce_size_limit",
+       integer(&Config::relay, &RelayConfig::bounce_size_limit, 0, 1 << 30)},
+      {"relay", "delay_notice_after",
+       integer(&Config::relay, &RelayConfig::delay_notice_after, 0, 86400 * 60)},
+      {"relay", "concurrency", integer(&Config::relay, &RelayConfig::concurrency, 1, 10000)},
+      {"relay", "user_hourly_limit",
+       integer(&Config::relay, &RelayConfig::user_hourly_limit, 0, 100000000)},
+      {"relay", "user_daily_limit",
+       integer(&Config::relay, &RelayConfig::user_daily_limit, 0, 100000000)},
+      {"relay", "suppression", boolean(&Config::relay, &RelayConfig::suppression)},
       {"queued", "shutdown_grace",
        integer(&Config::queued, &QueuedConfig::shutdown_grace, 0, 3600)},
   };
@@ -433,6 +682,13 @@ Result<Config> parse_table(const toml::table& root, std::string_view source_name
     return make_error(
         ErrorKind::Invalid,
         std::string(source_name) + ": queued.max_retry_delay must be at least queued.retry_delay");
+  if (config.relay.smarthost_user.empty() != config.relay.smarthost_password_file.empty())
+    return make_error(ErrorKind::Invalid,
+                      std::string(source_name) +
+                          ": relay.smarthost_user and relay.smarthost_password_file go together");
+  if (!config.relay.smarthost_user.empty() && config.relay.smarthost.empty())
+    return make_error(ErrorKind::Invalid,
+                      std::string(source_name) + ": relay.smarthost_user needs relay.smarthost");
   return config;
 }
 

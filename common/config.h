@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -162,6 +163,64 @@ struct DnsConfig {
   std::filesystem::path trust_anchor_file;
 };
 
+// A sender-dependent route (Postfix's sender_dependent_relayhost_maps and
+// smtp_bind_address): mail from this sender goes through `relayhost` and/or leaves from
+// `source_address`. Either may be empty.
+struct SenderRoute {
+  std::string relayhost;                // "host:port" or "[host]:port"; "" keeps the route
+  std::string source_address;           // IPv4 or IPv6 address to send from; "" the default
+  std::string user;                     // AUTH to the relayhost (over TLS only)
+  std::filesystem::path password_file;  // its password, first line of the file
+};
+
+// Per destination domain; 0 means the [relay] default.
+struct DestinationLimit {
+  int concurrency = 0;  // connections at once
+  int rate = 0;         // messages per minute
+};
+
+struct RelayConfig {
+  std::string helo_name;       // our EHLO name; "" means server.hostname
+  int smtp_port = 25;          // port of MX hosts (tests point it at a sink)
+  std::string smarthost;       // "host:port": all remote mail goes there; "" MX routing
+  std::string smarthost_user;  // AUTH PLAIN/LOGIN to the smarthost, over TLS only
+  std::filesystem::path smarthost_password_file;
+  std::string source_address;             // IPv4 address outgoing connections bind to; "" any
+  std::string source_address6;            // IPv6 address outgoing connections bind to; "" any
+  std::string address_families = "both";  // "both", "ipv4", "ipv6"
+  std::string tls_policy = "may";         // "none", "may" (opportunistic), "encrypt", "verify"
+  std::filesystem::path tls_ca_file;      // CA bundle for "verify"; "" the system's
+  std::map<std::string, std::string> tls_policies;   // destination domain -> policy
+  std::map<std::string, std::string> transport;      // domain -> "host:port"
+  std::map<std::string, SenderRoute> sender_routes;  // sender address or domain -> route
+  int destination_concurrency = 20;                  // connections at once per destination domain
+  int destination_rate = 0;  // messages per minute per destination domain; 0 no limit
+  std::map<std::string, DestinationLimit> destination_limits;  // per-domain overrides
+  int rate_max_wait = 60;            // seconds a message may wait for its rate slot
+  int connect_timeout = 30;          // seconds per TCP connect
+  int greeting_timeout = 300;        // RFC 5321 4.5.3.2.1
+  int command_timeout = 300;         // EHLO, HELO, STARTTLS, AUTH, RSET, QUIT
+  int mail_timeout = 300;            // RFC 5321 4.5.3.2.2
+  int rcpt_timeout = 300;            // RFC 5321 4.5.3.2.3
+  int data_init_timeout = 120;       // RFC 5321 4.5.3.2.4
+  int data_block_timeout = 180;      // RFC 5321 4.5.3.2.5
+  int data_done_timeout = 600;       // RFC 5321 4.5.3.2.6
+  int tls_timeout = 60;              // seconds for the TLS handshake
+  int max_reply_lines = 100;         // lines of one server reply
+  int max_reply_line_length = 2048;  // octets of one reply line (RFC 5321 4.5.3.1.5: 512)
+  int max_mx_hosts = 5;              // MX hosts tried per destination
+  int max_addresses = 10;            // addresses tried per destination
+  int max_messages_per_connection = 100;
+  int connection_cache_time = 2;   // seconds an idle connection waits for the next message
+  int max_received_headers = 100;  // more: the message loops, bounce 5.4.6
+  int bounce_size_limit = 50000;   // octets of the original a bounce returns in full
+  int delay_notice_after = 4 * 3600;  // seconds after arrival: a "delayed" DSN; 0 none
+  int concurrency = 50;               // relay batches in flight at once (each: one next hop)
+  int user_hourly_limit = 0;       // messages per hour per authenticated user; 0 no limit
+  int user_daily_limit = 0;        // messages per day per authenticated user; 0 no limit
+  bool suppression = true;         // refuse suppressed (hard-bounced) recipients at RCPT
+};
+
 struct Config {
   ServerConfig server;
   TlsConfig tls;
@@ -173,12 +232,15 @@ struct Config {
   QueuedConfig queued;
   AuthConfig auth;
   DnsConfig dns;
+  RelayConfig relay;
 
   std::filesystem::path store_dir() const { return server.data_dir / "store"; }
   std::filesystem::path queue_dir() const { return server.data_dir / "queue"; }
   std::filesystem::path directory_dir() const { return server.data_dir / "directory"; }
   // Login failure counters shared by smtpd, imapd and pop3d (no fsync).
   std::filesystem::path throttle_dir() const { return server.data_dir / "throttle"; }
+  // Suppression list and per-user sending counters (queued/relay/sending_policy.h).
+  std::filesystem::path sending_dir() const { return server.data_dir / "sending"; }
   // queued's control socket: smtpd sends a datagram here after each enqueue.
   std::filesystem::path queued_socket() const { return server.data_dir / "queued.sock"; }
 };

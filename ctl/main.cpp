@@ -61,6 +61,11 @@ constexpr std::array kCommands{
     Command{"queue", "release", queue_release, "ID", 1, 1, false},
     Command{"backup", "", backup, "DIR", 1, 1, false},
     Command{"restore", "", restore, "[--replace] DIR", 1, 1, false, "replace"},
+    Command{"suppression", "list", suppression_list, "", 0, 0, false},
+    Command{"suppression", "remove", suppression_remove, "ADDRESS", 1, 1, false},
+    Command{"limit", "set", limit_set, "USER HOURLY DAILY", 3, 3, false},
+    Command{"limit", "list", limit_list, "", 0, 0, false},
+    Command{"limit", "remove", limit_remove, "USER", 1, 1, false},
 };
 
 // Whether `spec` (Command::options) has the flag `name` ("json") or the valued "name=".

@@ -118,6 +118,7 @@ struct Outcome {
   std::string reply;  // recorded as last_reply ("250 2.0.0 ...", "451 4.3.0 ...")
   BounceClass bounce_class = BounceClass::None;  // for Deferred and Failed
   int64_t next_attempt = 0;                      // Deferred: when to try again
+  bool delay_notice_sent = false;  // Deferred: a "delayed" DSN went out (Recipient's flag)
 };
 
 struct Completion {

@@ -30,6 +30,7 @@ targets=(
   imap_receiver_fuzz
   dns_rdata_fuzz
   http_request_fuzz
+  relay_reply_fuzz
 )
 
 started=$SECONDS
