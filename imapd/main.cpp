@@ -8,6 +8,7 @@
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/net/daemon.h"
+#include "imapd/change_hub.h"
 #include "imapd/session.h"
 #include "store/open_store.h"
 
@@ -22,7 +23,15 @@ int main(int argc, char** argv) {
   auto tls = net::load_tls_or_exit(config.tls, "imapd");
 
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
-  imapd::ImapContext context{config, *directory, *store, tls.get(), runtime.workers()};
+  // One change-notice socket per process, fanned out to the IDLE sessions.
+  auto listener = store::ChangeListener::open(store::notify_dir(config));
+  if (!listener)
+    log::warn("change_notices_unavailable").kv("error", listener.error().message);
+  imapd::ChangeHub hub(runtime.main_context().get_executor(),
+                       listener ? std::move(*listener) : nullptr);
+  net::asio::co_spawn(runtime.main_context(), hub.run(), net::asio::detached);
+  runtime.on_shutdown([&hub] { hub.stop(); });
+  imapd::ImapContext context{config, *directory, *store, tls.get(), runtime.workers(), &hub};
   net::Server server(runtime, "imapd", config.imapd.max_connections, tls);
 
   const std::string busy = "* BYE Too many connections, try again later\r\n";
