@@ -100,6 +100,8 @@ struct ImapdConfig {
   int login_timeout = 60;  // seconds of silence before login (and per pre-login command)
   bool allow_plaintext_auth_on_loopback = false;  // LOGIN without TLS from 127.0.0.0/8, ::1
   std::string metrics_listen;                     // Prometheus endpoint; empty: off
+  int idle_refresh_interval = 60;  // seconds between IDLE's safety refreshes (notices wake it)
+  int idle_keepalive = 120;        // seconds between "* OK Still here" during IDLE
 };
 
 struct Pop3dConfig {

@@ -12,6 +12,7 @@
 #include "common/net/config_reload.h"
 #include "common/net/daemon.h"
 #include "common/net/metrics_server.h"
+#include "imapd/change_hub.h"
 #include "imapd/session.h"
 #include "store/open_store.h"
 
@@ -25,10 +26,18 @@ int main(int argc, char** argv) {
   auto tls = net::load_tls_or_exit(config.tls, "imapd");
 
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
+  // One change-notice socket per process, fanned out to the IDLE sessions.
+  auto listener = store::ChangeListener::open(store::notify_dir(config));
+  if (!listener)
+    log::warn("change_notices_unavailable").kv("error", listener.error().message);
+  imapd::ChangeHub hub(runtime.main_context().get_executor(),
+                       listener ? std::move(*listener) : nullptr);
+  net::asio::co_spawn(runtime.main_context(), hub.run(), net::asio::detached);
+  runtime.on_shutdown([&hub] { hub.stop(); });
   // SIGHUP: new sessions get a context built from the re-read configuration.
   net::ConfigReloader reloader(cli.config_path, config);
   net::LiveContext<imapd::ImapContext> live(reloader.current(), [&](const Config& c) {
-    return imapd::ImapContext{c, *directory, *store, tls.get(), runtime.workers()};
+    return imapd::ImapContext{c, *directory, *store, tls.get(), runtime.workers(), &hub};
   });
   reloader.on_change([&live](std::shared_ptr<const Config> c) { live.replace(std::move(c)); });
   net::reload_config_on_sighup(runtime, reloader);

@@ -41,6 +41,10 @@ constexpr std::array kRules = {
     CommandRule{"EXPUNGE", kSel, true, args::expunge, cmd::expunge},
     CommandRule{"FETCH", kSel, true, args::fetch, cmd::fetch},
     CommandRule{"STORE", kSel, true, args::store, cmd::store},
+    CommandRule{"COPY", kSel, true, args::copy, cmd::copy},
+    CommandRule{"MOVE", kSel, true, args::copy, cmd::move},
+    CommandRule{"IDLE", kAuth, false, args::none, cmd::idle},
+    CommandRule{"ENABLE", kAuth, false, args::enable, cmd::enable},
 };
 
 }  // namespace

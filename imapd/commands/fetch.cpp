@@ -1,9 +1,10 @@
-// FETCH and UID FETCH (RFC 9051 section 6.4.5, RFC 3501 section 6.4.5). Bodies are read
-// from the store in batches of at most kFetchBatchOctets (a larger body alone) on the
-// worker pool, and each message's response is streamed: literal octets go to the socket
-// in pieces as the output drains, so a FETCH holds at most one batch of bodies and
-// kOutputFlushThreshold of output whatever it asks for (items were deduplicated by the
-// parser: "RFC822 RFC822 ..." is one copy).
+// FETCH and UID FETCH (RFC 9051 section 6.4.5, RFC 3501 section 6.4.5) with CONDSTORE's
+// MODSEQ item and CHANGEDSINCE modifier and QRESYNC's VANISHED modifier (RFC 7162
+// sections 3.1.4 and 3.2.6). Messages are read through the session's MailboxView in
+// snapshots (zero-copy views of the store's mapped file, on the event loop); each snapshot
+// writes responses until kOutputFlushThreshold octets are queued, the output drains, and
+// the next one resumes at the next UID. So a FETCH holds at most the threshold plus one
+// message's response, whatever it asks for (items were deduplicated by the parser).
 #include <algorithm>
 
 #include "imapd/commands/handlers.h"
@@ -44,8 +45,7 @@ bool supported(const FetchItem& item) {
     case FetchAttr::BodyStructure:
     case FetchAttr::Binary:
     case FetchAttr::BinarySize:
-    case FetchAttr::ModSeq:
-      return false;  // come with the MIME library (stored structure) and CONDSTORE
+      return false;  // come with the stored MIME structure (imapfetch)
     default:
       return true;
   }
@@ -114,11 +114,11 @@ ItemData section_data(const FetchItem& item, std::string_view message, uint32_t 
   return d;
 }
 
-// Writes "* n FETCH (...)" for one message, streaming each literal's octets.
-// `message` is empty when no item needs the content.
-net::awaitable<bool> write_message(Session& s, uint32_t seq, const store::MessageInfo& m,
-                                   std::string_view message, const std::vector<FetchItem>& items,
-                                   bool add_flags) {
+// Writes "* n FETCH (...)" for one message into the output queue (inside a snapshot:
+// the literals' octets are copied from the store's mapped file).
+void write_message(Session& s, uint32_t seq, const store::MessageInfo& m,
+                   std::string_view message, const std::vector<FetchItem>& items,
+                   bool add_flags) {
   auto& out = s.out();
   out.untagged().number(seq).atom("FETCH").open();
   for (const auto& item : items) {
@@ -136,6 +136,9 @@ net::awaitable<bool> write_message(Session& s, uint32_t seq, const store::Messag
       case FetchAttr::Rfc822Size:
         out.number(m.size);
         break;
+      case FetchAttr::ModSeq:  // RFC 7162 section 3.1.4.1
+        out.open().number(m.modseq).close();
+        break;
       default: {
         ItemData d = section_data(item, message, m.header_size);
         if (!d.bytes) {
@@ -143,7 +146,7 @@ net::awaitable<bool> write_message(Session& s, uint32_t seq, const store::Messag
           break;
         }
         out.literal_header(d.bytes->size());
-        if (!co_await s.send_octets(*d.bytes)) co_return false;
+        s.connection().send(*d.bytes);
         break;
       }
     }
@@ -154,20 +157,21 @@ net::awaitable<bool> write_message(Session& s, uint32_t seq, const store::Messag
     write_flags(out, m.flags);
   }
   out.close().end();
-  co_return co_await s.drain();
 }
 
-// Consecutive messages (by index into seqs) whose bodies together stay within
-// kFetchBatchOctets; at least one.
-size_t batch_end(const MailboxView& view, const std::vector<uint32_t>& seqs, size_t start) {
-  uint64_t octets = 0;
-  size_t end = start;
-  while (end < seqs.size()) {
-    octets += view.message(seqs[end]).size;
-    if (end > start && octets > kFetchBatchOctets) break;
-    ++end;
+bool has(const std::vector<FetchItem>& items, FetchAttr attr) {
+  return std::any_of(items.begin(), items.end(),
+                     [attr](const FetchItem& i) { return i.attr == attr; });
+}
+
+// The ranges from `from` on.
+std::vector<store::UidRange> from_uid(const std::vector<store::UidRange>& ranges, uint32_t from) {
+  std::vector<store::UidRange> out;
+  for (const auto& r : ranges) {
+    if (r.last < from) continue;
+    out.push_back({std::max(r.first, from), r.last});
   }
-  return end;
+  return out;
 }
 
 }  // namespace
@@ -180,71 +184,122 @@ net::awaitable<void> fetch(Session& s, const imap::Command& c) {
       co_return;
     }
   }
+  // RFC 7162 section 3.2.6: VANISHED needs QRESYNC enabled.
+  if (args.vanished && !s.enabled(Extension::QResync)) {
+    s.bad(c.tag, "VANISHED needs ENABLE QRESYNC");
+    co_return;
+  }
+  // RFC 7162 section 3.1: MODSEQ and CHANGEDSINCE enable CONDSTORE; CHANGEDSINCE implies
+  // the MODSEQ item (section 3.1.4.1).
+  if (args.changed_since && !has(args.items, FetchAttr::ModSeq))
+    args.items.push_back(FetchItem{FetchAttr::ModSeq, false, {}, std::nullopt});
+  if (has(args.items, FetchAttr::ModSeq)) s.enable(Extension::CondStore);
+  // UID FETCH always reports the UID (RFC 9051 section 6.4.9).
+  if (c.uid && !has(args.items, FetchAttr::Uid))
+    args.items.insert(args.items.begin(), FetchItem{FetchAttr::Uid, false, {}, std::nullopt});
+  const bool content = std::any_of(args.items.begin(), args.items.end(), needs_content);
+  const bool has_flags = has(args.items, FetchAttr::Flags);
+  auto& store = s.context().store;
   MailboxView& view = s.view();
-  auto seqs = view.resolve(args.set, c.uid);
-  if (!seqs) {
+  const uint64_t mailbox_id = view.mailbox_id();
+
+  std::optional<std::vector<store::UidRange>> ranges;
+  std::vector<uint32_t> vanished;
+  auto resolved = s.read_view([&](MailboxView::Snapshot& snap) -> Result<void> {
+    auto r = snap.resolve(args.set, c.uid);
+    if (!r) return std::move(r.error());
+    ranges = std::move(*r);
+    if (args.vanished) {
+      // RFC 7162 section 3.2.6: the UIDs of the set expunged after CHANGEDSINCE.
+      auto changes = snap.store().changes_since(*args.changed_since);
+      if (!changes) return std::move(changes.error());
+      for (const auto& e : changes->expunged)
+        if (args.set.contains(e.uid, view.uid_next() - 1)) vanished.push_back(e.uid);
+    }
+    return {};
+  });
+  if (!resolved) {
+    s.no(c, "SERVERBUG", "Cannot read the mailbox");
+    co_return;
+  }
+  if (!ranges) {
     s.bad(c.tag, "Invalid message sequence number");
     co_return;
   }
-  // UID FETCH always reports the UID (RFC 9051 section 6.4.9).
-  if (c.uid && std::none_of(args.items.begin(), args.items.end(),
-                            [](const FetchItem& i) { return i.attr == FetchAttr::Uid; }))
-    args.items.insert(args.items.begin(), FetchItem{FetchAttr::Uid, false, {}, std::nullopt});
-  const bool content = std::any_of(args.items.begin(), args.items.end(), needs_content);
-  const bool has_flags = std::any_of(args.items.begin(), args.items.end(),
-                                     [](const FetchItem& i) { return i.attr == FetchAttr::Flags; });
-  auto& store = s.context().store;
-  const uint64_t mailbox_id = view.mailbox_id();
+  auto& out = s.out();
+  if (!vanished.empty())
+    out.untagged().atom("VANISHED").open().atom("EARLIER").close().sequence_set(vanished).end();
 
   // Mark \Seen first, in one transaction, so the responses carry the new flags.
   std::vector<uint32_t> newly_seen;  // UIDs, ascending
   if (!view.read_only() && std::any_of(args.items.begin(), args.items.end(), sets_seen)) {
-    for (uint32_t seq : *seqs)
-      if (!(view.message(seq).flags.system & store::kSeen)) newly_seen.push_back(view.uid(seq));
-    if (!newly_seen.empty()) {
+    auto known = from_uid(*ranges, 1);
+    for (auto& r : known) r.last = std::min(r.last, view.uid_next() - 1);
+    std::vector<uint32_t> unseen;
+    auto listed = s.read_view([&](MailboxView::Snapshot& snap) -> Result<void> {
+      auto u = snap.store().unseen_uids(known);
+      if (!u) return std::move(u.error());
+      unseen = std::move(*u);
+      return {};
+    });
+    if (listed && !unseen.empty()) {
       const store::Flags seen{store::kSeen, {}};
       auto updated = co_await s.blocking(
-          [&] { return store.store_flags(mailbox_id, newly_seen, store::FlagOp::Add, seen); });
+          [&] { return store.store_flags(mailbox_id, unseen, store::FlagOp::Add, seen); });
       if (updated)
-        for (const auto& u : *updated) view.update(u);
+        for (const auto& u : *updated) {
+          newly_seen.push_back(u.uid);
+          s.view().note_reported(u.uid, u.modseq);
+        }
     }
   }
 
-  for (size_t start = 0; start < seqs->size();) {
-    const size_t end = content ? batch_end(view, *seqs, start) : seqs->size();
-    std::vector<std::optional<std::string>> bodies;
-    if (content) {
-      std::vector<uint32_t> uids;
-      for (size_t i = start; i < end; ++i) uids.push_back(view.uid((*seqs)[i]));
-      bodies = co_await s.blocking([&] {
-        std::vector<std::optional<std::string>> loaded;
-        for (uint32_t uid : uids) {
-          auto bytes = store.message_bytes(mailbox_id, uid);
-          loaded.push_back(bytes ? std::optional<std::string>(std::move(*bytes)) : std::nullopt);
+  // The walk, in batches: each snapshot writes responses until kOutputFlushThreshold is
+  // queued, then the output drains and the next snapshot resumes at the next UID.
+  const unsigned parts = content ? store::kPartBody : store::kPartInfo;
+  bool expunged = false;
+  uint32_t from = 1;
+  for (;;) {
+    const std::vector<store::UidRange> rest = from_uid(*ranges, from);
+    bool more = false, wrote = false;
+    auto walked = s.read_view([&](MailboxView::Snapshot& snap) -> Result<void> {
+      return snap.for_each(rest, parts, [&](const MailboxView::Snapshot::Message& m) {
+        if (!m.message) {
+          expunged = true;  // expunged by another session, not yet announced
+          return true;
         }
-        return loaded;
+        const store::MessageInfo& info = m.message->info;
+        if (args.changed_since && info.modseq <= *args.changed_since) return true;
+        if (wrote && s.connection().pending_output() > kOutputFlushThreshold) {
+          from = m.uid;
+          more = true;
+          return false;
+        }
+        const bool add_flags =
+            !has_flags && std::binary_search(newly_seen.begin(), newly_seen.end(), info.uid);
+        write_message(s, m.seq, info, m.message->body, args.items, add_flags);
+        wrote = true;
+        return true;
       });
+    });
+    if (!walked) {
+      s.no(c, "SERVERBUG", "Cannot read the mailbox");
+      co_return;
     }
-    for (size_t i = start; i < end; ++i) {
-      const uint32_t seq = (*seqs)[i];
-      const store::MessageInfo& m = view.message(seq);
-      std::string_view message;
-      if (content) {
-        const auto& body = bodies[i - start];
-        if (!body) continue;  // expunged by another session meanwhile
-        message = *body;
-      }
-      const bool add_flags =
-          !has_flags && std::binary_search(newly_seen.begin(), newly_seen.end(), m.uid);
-      if (!co_await write_message(s, seq, m, message, args.items, add_flags)) {
-        s.change_state(Logout{}, "client not reading");
-        co_return;
-      }
+    if (!co_await s.drain()) {
+      s.change_state(Logout{}, "client not reading");
+      co_return;
     }
-    start = end;
+    if (!more) break;
   }
-  // No EXPUNGE during FETCH (RFC 9051 section 7.5.1); UID FETCH may have them.
-  co_await s.refresh(c.uid);
+  // No EXPUNGE during FETCH (RFC 9051 section 7.5.1), nor during UID FETCH here; with
+  // QRESYNC, VANISHED may come during UID FETCH (RFC 7162 section 3.2.10).
+  co_await s.refresh(c.uid && s.enabled(Extension::QResync));
+  if (expunged) {
+    // What Dovecot answers (and imaptest expects): RFC 5530 EXPUNGEISSUED.
+    s.no(c, "EXPUNGEISSUED", "Some of the requested messages no longer exist");
+    co_return;
+  }
   s.completed(c);
 }
 
