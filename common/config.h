@@ -52,6 +52,13 @@ struct SmtpdConfig {
   bool smtputf8 = true;     // offer SMTPUTF8 (RFC 6531)
   bool dsn = true;          // offer DSN (RFC 3461)
   bool chunking = true;     // offer CHUNKING and BINARYMIME (RFC 3030)
+  // Submission and SMTP AUTH (RFC 4954, RFC 6409).
+  bool auth_on_mx = false;                        // offer AUTH on the MX listener too (after TLS)
+  bool allow_plaintext_auth_on_loopback = false;  // AUTH without TLS from 127.0.0.0/8, ::1
+  int max_auth_failures = 3;             // failed AUTH in one session before 421 and disconnect
+  bool check_header_from = true;         // authenticated: From:/Sender: must be the user's too
+  int max_author_addresses = 10;         // From: plus Sender: addresses checked; more: refused
+  bool hide_authenticated_user = false;  // leave the user name out of the Received header
 };
 
 struct ImapdConfig {
@@ -68,6 +75,7 @@ struct ImapdConfig {
   int idle_timeout = 1800;             // seconds of silence before autologout (RFC 9051: >= 30 min)
   int login_timeout = 60;  // seconds of silence before login (and per pre-login command)
   bool allow_plaintext_auth_on_loopback = false;  // LOGIN without TLS from 127.0.0.0/8, ::1
+  int max_login_failures = 3;  // failed LOGIN/AUTHENTICATE in one session before BYE
 };
 
 struct Pop3dConfig {

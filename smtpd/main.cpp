@@ -4,7 +4,10 @@
 // sessions share fsyncs, and queued is nudged at once.
 //
 // SECURITY: relaying to other domains requires an authenticated session; no address range
-// is trusted. Every input is bounded (see SmtpdConfig).
+// is trusted. AUTH (through the shared, throttled auth::Authenticator) is offered only over
+// TLS, or from loopback with smtpd.allow_plaintext_auth_on_loopback. Every input is
+// bounded (see SmtpdConfig).
+#include "auth/authenticator.h"
 #include "auth/directory.h"
 #include "common/cli.h"
 #include "common/log.h"
@@ -27,16 +30,19 @@ int main(int argc, char** argv) {
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
   // After the runtime, so it is destroyed first: its last callbacks still find the loops.
   queue::GroupCommitter committer(*spool);
-  smtpd::SmtpContext context{config, *directory, committer, tls.get()};
+  // After the Runtime: its password pool must stop before the event loops are destroyed.
+  auto authenticator =
+      net::open_or_exit(auth::Authenticator::open(*directory, config), "smtpd", "login throttle");
+  smtpd::SmtpContext context{config, *directory, committer, tls.get(), *authenticator};
   net::Server server(runtime, "smtpd", config.smtpd.max_connections, tls);
 
   const std::string busy = "421 4.7.0 Too many connections, try again later\r\n";
   // RFC 5321 3.8: 421 before closing, so the client retries later.
   const std::string bye = smtp::replies::service_unavailable(config.server.hostname).to_wire();
   const size_t max_line = static_cast<size_t>(config.smtpd.max_line_length);
-  auto handler_for = [&context](smtpd::Port port) {
-    return [&context, policy = smtpd::port_policy(port)](std::shared_ptr<net::Connection> conn,
-                                                         const net::ListenerSpec&) {
+  auto handler_for = [&context, &config](smtpd::Port port) {
+    return [&context, policy = smtpd::port_policy(port, config.smtpd)](
+               std::shared_ptr<net::Connection> conn, const net::ListenerSpec&) {
       return smtpd::run_session(context, std::move(conn), policy);
     };
   };
