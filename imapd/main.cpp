@@ -2,8 +2,9 @@
 // (implicit TLS); one coroutine per connection over the shared mailbox store.
 //
 // SECURITY: passwords are accepted only over TLS, or from loopback when
-// imapd.allow_plaintext_auth_on_loopback is set (tests, the demo). Every input is bounded
-// (see ImapdConfig).
+// imapd.allow_plaintext_auth_on_loopback is set (tests, the demo), and checked by the
+// shared, throttled auth::Authenticator. Every input is bounded (see ImapdConfig).
+#include "auth/authenticator.h"
 #include "auth/directory.h"
 #include "common/cli.h"
 #include "common/log.h"
@@ -22,7 +23,11 @@ int main(int argc, char** argv) {
   auto tls = net::load_tls_or_exit(config.tls, "imapd");
 
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
-  imapd::ImapContext context{config, *directory, *store, tls.get(), runtime.workers()};
+  // After the Runtime: its password pool must stop before the event loops are destroyed.
+  auto authenticator =
+      net::open_or_exit(auth::Authenticator::open(*directory, config), "imapd", "login throttle");
+  imapd::ImapContext context{config,    *directory,        *store,
+                             tls.get(), runtime.workers(), *authenticator};
   net::Server server(runtime, "imapd", config.imapd.max_connections, tls);
 
   const std::string busy = "* BYE Too many connections, try again later\r\n";

@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "auth/authenticator.h"
 #include "auth/directory.h"
 #include "common/config.h"
 #include "common/net/connection.h"
@@ -18,6 +19,7 @@ struct ImapContext {
   store::MailStore& store;
   net::TlsContexts* tls;  // null when no certificate is configured
   net::asio::thread_pool& workers;
+  auth::Authenticator& authenticator;  // LOGIN, AUTHENTICATE (commands/login.cpp)
 };
 
 net::awaitable<void> run_session(ImapContext& context, std::shared_ptr<net::Connection> connection);

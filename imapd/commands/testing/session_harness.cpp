@@ -154,6 +154,7 @@ std::string TestClient::pending(std::chrono::milliseconds wait) {
 // --- SessionHarness ------------------------------------------------------------------
 
 struct SessionHarness::Context {
+  std::unique_ptr<auth::Authenticator> authenticator;
   ImapContext imap;
 };
 
@@ -167,6 +168,10 @@ SessionHarness::SessionHarness(void (*adjust)(Config&)) : acceptor_(io_) {
   config_.server.hostname = "test.example";
   config_.server.data_dir = dir_;
   config_.imapd.allow_plaintext_auth_on_loopback = true;
+  // Failed logins are part of many tests: short penalties, and quick SCRAM keys.
+  config_.auth.failure_delay_ms = 1;
+  config_.auth.max_failure_delay_ms = 2;
+  config_.auth.scram_iterations = 4096;
   if (adjust) adjust(config_);
   store::StoreOptions options;
   options.map_size = size_t{256} << 20;
@@ -178,7 +183,14 @@ SessionHarness::SessionHarness(void (*adjust)(Config&)) : acceptor_(io_) {
   if (!directory_->add_domain("example.test") || !directory_->add_account(kUser, kPassword) ||
       !store_->create_account(kUser))
     throw std::runtime_error("cannot create the test account");
-  context_ = std::make_unique<Context>(Context{{config_, *directory_, *store_, nullptr, workers_}});
+  auto throttle = auth::LoginThrottle::open(
+      dir_ / "throttle", auth::AuthenticatorOptions::from(config_.auth).throttle);
+  if (!throttle) throw std::runtime_error("cannot open the login throttle");
+  auto authenticator = std::make_unique<auth::Authenticator>(
+      *directory_, std::move(*throttle), auth::AuthenticatorOptions::from(config_.auth));
+  auth::Authenticator& login = *authenticator;
+  context_ = std::make_unique<Context>(
+      Context{std::move(authenticator), {config_, *directory_, *store_, nullptr, workers_, login}});
   net::tcp::endpoint endpoint(net::asio::ip::make_address("127.0.0.1"), 0);
   acceptor_.open(endpoint.protocol());
   acceptor_.bind(endpoint);
