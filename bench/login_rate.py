@@ -17,7 +17,7 @@ Usage (as root when the peers must be started): bench/login_rate.py
 Environment: MAIL_BUILD_DIR (default build-bench, else build), BENCH_CLIENTS (8),
 BENCH_SECONDS (8 per measurement), BENCH_REPEAT (2 rounds; each cell keeps its best round,
 since other load only slows a run), PEERS_DIR, PEERS_RUN, PEERS_POP3S_PORT (12995),
-PEERS_IMAPS_PORT (12993).
+PEERS_IMAPS_PORT (12993), BENCH_PORT_BASE (23000).
 Writes bench/results/login_rate-YYYY-MM-DD.md. Starts our pop3d/imapd on 23xxx ports
 from a temporary directory and stops them by PID; starts the peers only if they are not
 running, and then stops them at the end.
@@ -48,7 +48,8 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "2"))
 PEER = {"pop3s": int(os.environ.get("PEERS_POP3S_PORT", "12995")),
         "imaps": int(os.environ.get("PEERS_IMAPS_PORT", "12993")),
         "user": "alice@example.test", "password": "secret"}
-OURS_PORTS = {"pop3": 23110, "pop3s": 23995, "imap": 23143, "imaps": 23993}
+BASE = int(os.environ.get("BENCH_PORT_BASE", "23000"))  # another base when 23xxx is taken
+OURS_PORTS = {"pop3": BASE + 110, "pop3s": BASE + 995, "imap": BASE + 143, "imaps": BASE + 993}
 # One account per client: POP3 locks the maildrop (RFC 1939 4), so concurrent sessions
 # of one account would be refused with [IN-USE].
 USERS = [f"bench{i}@example.test" for i in range(CLIENTS)]

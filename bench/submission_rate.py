@@ -13,7 +13,7 @@ Also timed per system: the TLS handshake and the AUTH PLAIN exchange of each ses
 Usage (as root, so the peers can start): bench/submission_rate.py
 Environment: MAIL_BUILD_DIR (default build-bench, else build), BENCH_MESSAGES (1000),
 BENCH_SIZE (4096), BENCH_SESSIONS (10), BENCH_REPEAT (3 rounds; each system's best round
-is kept, since other load only slows a run), PEERS_DIR, PEERS_RUN, PEERS_SUBMS_PORT (12465).
+is kept, since other load only slows a run), PEERS_DIR, PEERS_RUN, PEERS_SUBMS_PORT (12465), BENCH_PORT_BASE (24000).
 Writes bench/results/submission_rate-YYYY-MM-DD.md. Starts our smtpd and queued on 24xxx
 ports from a temporary directory beside $PEERS_RUN (same file system: same fsync cost)
 and stops them by PID; starts the peers only if they are not running (then stops them).
@@ -46,8 +46,11 @@ SESSIONS = int(os.environ.get("BENCH_SESSIONS", "10"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 PEER_PORT = int(os.environ.get("PEERS_SUBMS_PORT", "12465"))
 PEER = {"user": "alice@example.test", "password": "secret", "rcpt": "bob@example.test"}
-OURS_PORTS = {"smtp": 24525, "submission": 24587, "submissions": 24465, "imap": 24143,
-              "imaps": 24993, "pop3": 24110, "pop3s": 24995}
+# Our listeners at BENCH_PORT_BASE + the usual port (24000: 24465...); another base when
+# those ports are taken.
+BASE = int(os.environ.get("BENCH_PORT_BASE", "24000"))
+OURS_PORTS = {"smtp": BASE + 525, "submission": BASE + 587, "submissions": BASE + 465,
+              "imap": BASE + 143, "imaps": BASE + 993, "pop3": BASE + 110, "pop3s": BASE + 995}
 OURS = {"user": "submitter@example.test", "password": "bench-pw", "rcpt": "sink@example.test"}
 
 
