@@ -18,6 +18,7 @@ TEST_PKGS=(
   gsasl
   python3-dnslib
   msmtp s-nail
+  testssl.sh python3-lmdb
 )
 
 missing=()
