@@ -71,14 +71,21 @@ struct SmtpdConfig {
   int command_timeout = 300;                          // seconds (RFC 5321 4.5.3.2.7)
   int data_timeout = 180;                             // seconds per DATA read (4.5.3.2.5)
   int max_commands_without_progress = 100;  // NOOP/RSET/VRFY/HELP/EHLO... before a message
-  int greeting_delay = 0;           // seconds of silence before the MX greeting (early talkers)
-  int shutdown_grace = 10;          // seconds a message in DATA/BDAT may take to finish on SIGTERM
-  bool smtputf8 = true;             // offer SMTPUTF8 (RFC 6531)
-  bool dsn = true;                  // offer DSN (RFC 3461)
-  bool chunking = true;             // offer CHUNKING and BINARYMIME (RFC 3030)
-  std::string metrics_listen;       // Prometheus endpoint (GET /metrics); empty: off
-  int max_connections_per_ip = 50;  // concurrent sessions from one client address
-  int max_session_time = 3600;      // seconds a session may last; then 421 4.4.2
+  int greeting_delay = 0;   // seconds of silence before the MX greeting (early talkers)
+  int shutdown_grace = 10;  // seconds a message in DATA/BDAT may take to finish on SIGTERM
+  bool smtputf8 = true;     // offer SMTPUTF8 (RFC 6531)
+  bool dsn = true;          // offer DSN (RFC 3461)
+  bool chunking = true;     // offer CHUNKING and BINARYMIME (RFC 3030)
+  // Submission and SMTP AUTH (RFC 4954, RFC 6409).
+  bool auth_on_mx = false;                        // offer AUTH on the MX listener too (after TLS)
+  bool allow_plaintext_auth_on_loopback = false;  // AUTH without TLS from 127.0.0.0/8, ::1
+  int max_auth_failures = 3;             // failed AUTH in one session before 421 and disconnect
+  bool check_header_from = true;         // authenticated: From:/Sender: must be the user's too
+  int max_author_addresses = 10;         // From: plus Sender: addresses checked; more: refused
+  bool hide_authenticated_user = false;  // leave the user name out of the Received header
+  std::string metrics_listen;            // Prometheus endpoint (GET /metrics); empty: off
+  int max_connections_per_ip = 50;       // concurrent sessions from one client address
+  int max_session_time = 3600;           // seconds a session may last; then 421 4.4.2
 };
 
 struct ImapdConfig {
@@ -102,6 +109,7 @@ struct ImapdConfig {
   std::string metrics_listen;                     // Prometheus endpoint; empty: off
   int idle_refresh_interval = 60;  // seconds between IDLE's safety refreshes (notices wake it)
   int idle_keepalive = 120;        // seconds between "* OK Still here" during IDLE
+  int max_login_failures = 3;  // failed LOGIN/AUTHENTICATE in one session before BYE
 };
 
 struct Pop3dConfig {

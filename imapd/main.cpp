@@ -2,10 +2,11 @@
 // (implicit TLS); one coroutine per connection over the shared mailbox store.
 //
 // SECURITY: passwords are accepted only over TLS, or from loopback when
-// imapd.allow_plaintext_auth_on_loopback is set (tests, the demo). Every input is bounded
-// (see ImapdConfig).
+// imapd.allow_plaintext_auth_on_loopback is set (tests, the demo), and checked by the
+// shared, throttled auth::Authenticator. Every input is bounded (see ImapdConfig).
 #include <optional>
 
+#include "auth/authenticator.h"
 #include "auth/open_directory.h"
 #include "common/cli.h"
 #include "common/log.h"
@@ -26,6 +27,9 @@ int main(int argc, char** argv) {
   auto tls = net::load_tls_or_exit(config.tls, "imapd");
 
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
+  // After the Runtime: its password pool must stop before the event loops are destroyed.
+  auto authenticator =
+      net::open_or_exit(auth::Authenticator::open(*directory, config), "imapd", "login throttle");
   // One change-notice socket per process, fanned out to the IDLE sessions.
   auto listener = store::ChangeListener::open(store::notify_dir(config));
   if (!listener)
@@ -37,7 +41,8 @@ int main(int argc, char** argv) {
   // SIGHUP: new sessions get a context built from the re-read configuration.
   net::ConfigReloader reloader(cli.config_path, config);
   net::LiveContext<imapd::ImapContext> live(reloader.current(), [&](const Config& c) {
-    return imapd::ImapContext{c, *directory, *store, tls.get(), runtime.workers(), &hub};
+    return imapd::ImapContext{c,          *directory, *store, tls.get(), runtime.workers(),
+                              *authenticator, &hub};
   });
   reloader.on_change([&live](std::shared_ptr<const Config> c) { live.replace(std::move(c)); });
   net::reload_config_on_sighup(runtime, reloader);

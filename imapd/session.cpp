@@ -235,7 +235,9 @@ void Session::write_capabilities(imap::ResponseWriter& w) const {
   if (!std::holds_alternative<NotAuthenticated>(state_)) return;
   if (ctx_.tls && !conn_->is_tls()) w.atom("STARTTLS");
   if (plaintext_auth_allowed()) {
-    w.atom("AUTH=PLAIN").atom("SASL-IR");
+    // RFC 9051 6.2.2, RFC 4959: the Authenticator's mechanisms for this connection.
+    for (const auto& m : ctx_.authenticator.mechanisms(login_client())) w.atom("AUTH=" + m);
+    w.atom("SASL-IR");
   } else {
     w.atom("LOGINDISABLED");
   }

@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "auth/authenticator.h"
 #include "auth/directory.h"
 #include "common/config.h"
 #include "common/net/connection.h"
@@ -20,6 +21,7 @@ struct ImapContext {
   store::MailStore& store;
   net::TlsContexts* tls;  // null when no certificate is configured
   net::asio::thread_pool& workers;
+  auth::Authenticator& authenticator;  // LOGIN, AUTHENTICATE (commands/login.cpp)
   // Wakes IDLE sessions on the store's change notices (null: IDLE polls on its timer).
   ChangeHub* changes = nullptr;
 };

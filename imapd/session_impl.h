@@ -62,6 +62,10 @@ class Session final : private imap::ResponseSink {
   // The capabilities for the current state (RFC 9051 section 7.2.2), as atoms.
   void write_capabilities(imap::ResponseWriter& w) const;
   bool plaintext_auth_allowed() const;
+  // commands/login.cpp: who is logging in, for the Authenticator; a failed login counted,
+  // and BYE at imapd.max_login_failures.
+  auth::ClientInfo login_client() const;
+  void count_login_failure();
   // Seconds the client may be silent now (shorter before login).
   std::chrono::seconds read_timeout() const;
 
@@ -127,6 +131,7 @@ class Session final : private imap::ResponseSink {
   EnabledExtensions extensions_;
   int bad_commands_ = 0;
   int commands_before_login_ = 0;
+  int login_failures_ = 0;
 };
 
 }  // namespace mail::imapd

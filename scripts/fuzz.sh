@@ -17,6 +17,7 @@ targets=(
   smtp_data_reader_fuzz
   smtp_params_fuzz
   smtp_chunk_reader_fuzz
+  smtp_submission_header_fuzz
   imap_parser_fuzz
   pop3_command_fuzz
   config_fuzz

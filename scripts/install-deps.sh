@@ -19,6 +19,7 @@ TEST_PKGS=(
   libnet-dns-perl libio-socket-inet6-perl
   gsasl
   python3-dnslib
+  msmtp s-nail
   testssl.sh python3-lmdb
 )
 

@@ -4,7 +4,10 @@
 // sessions share fsyncs, and queued is nudged at once.
 //
 // SECURITY: relaying to other domains requires an authenticated session; no address range
-// is trusted. Every input is bounded (see SmtpdConfig).
+// is trusted. AUTH (through the shared, throttled auth::Authenticator) is offered only over
+// TLS, or from loopback with smtpd.allow_plaintext_auth_on_loopback. Every input is
+// bounded (see SmtpdConfig).
+#include "auth/authenticator.h"
 #include "auth/open_directory.h"
 #include "common/cli.h"
 #include "common/log.h"
@@ -28,10 +31,13 @@ int main(int argc, char** argv) {
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
   // After the runtime, so it is destroyed first: its last callbacks still find the loops.
   queue::GroupCommitter committer(*spool);
+  // After the Runtime: its password pool must stop before the event loops are destroyed.
+  auto authenticator =
+      net::open_or_exit(auth::Authenticator::open(*directory, config), "smtpd", "login throttle");
   // SIGHUP: new sessions get a context built from the re-read configuration.
   net::ConfigReloader reloader(cli.config_path, config);
   net::LiveContext<smtpd::SmtpContext> live(reloader.current(), [&](const Config& c) {
-    return smtpd::SmtpContext{c, *directory, committer, tls.get()};
+    return smtpd::SmtpContext{c, *directory, committer, tls.get(), *authenticator};
   });
   reloader.on_change([&live](std::shared_ptr<const Config> c) { live.replace(std::move(c)); });
   net::reload_config_on_sighup(runtime, reloader);
@@ -48,9 +54,9 @@ int main(int argc, char** argv) {
   const std::string bye = smtp::replies::service_unavailable(config.server.hostname).to_wire();
   const std::string expired = "421 4.4.2 Session time limit reached, closing connection\r\n";
   const size_t max_line = static_cast<size_t>(config.smtpd.max_line_length);
-  auto handler_for = [&live](smtpd::Port port) {
-    return [&live, policy = smtpd::port_policy(port)](std::shared_ptr<net::Connection> conn,
-                                                      const net::ListenerSpec& spec) {
+  auto handler_for = [&live, &config](smtpd::Port port) {
+    return [&live, policy = smtpd::port_policy(port, config.smtpd)](
+               std::shared_ptr<net::Connection> conn, const net::ListenerSpec& spec) {
       auto generation = live.current();
       auto session = smtpd::run_session(generation->context, std::move(conn), policy);
       return net::observed_session(std::move(generation), spec.name, std::move(session));

@@ -156,6 +156,7 @@ std::string TestClient::pending(std::chrono::milliseconds wait) {
 // --- SessionHarness ------------------------------------------------------------------
 
 struct SessionHarness::Context {
+  std::unique_ptr<auth::Authenticator> authenticator;
   ImapContext imap;
   std::unique_ptr<ChangeHub> hub;
 };
@@ -170,6 +171,10 @@ SessionHarness::SessionHarness(void (*adjust)(Config&)) : acceptor_(io_) {
   config_.server.hostname = "test.example";
   config_.server.data_dir = dir_;
   config_.imapd.allow_plaintext_auth_on_loopback = true;
+  // Failed logins are part of many tests: short penalties, and quick SCRAM keys.
+  config_.auth.failure_delay_ms = 1;
+  config_.auth.max_failure_delay_ms = 2;
+  config_.auth.scram_iterations = 4096;
   if (adjust) adjust(config_);
   store::StoreOptions options;
   options.map_size = size_t{256} << 20;
@@ -182,10 +187,17 @@ SessionHarness::SessionHarness(void (*adjust)(Config&)) : acceptor_(io_) {
   if (!directory_->add_domain("example.test") || !directory_->add_account(kUser, kPassword) ||
       !store_->create_account(kUser))
     throw std::runtime_error("cannot create the test account");
+  auto throttle = auth::LoginThrottle::open(
+      dir_ / "throttle", auth::AuthenticatorOptions::from(config_.auth).throttle);
+  if (!throttle) throw std::runtime_error("cannot open the login throttle");
+  auto authenticator = std::make_unique<auth::Authenticator>(
+      *directory_, std::move(*throttle), auth::AuthenticatorOptions::from(config_.auth));
+  auth::Authenticator& login = *authenticator;
   auto listener = store::ChangeListener::open(options.notify_dir);
   if (!listener) throw std::runtime_error("cannot listen for change notices");
   context_ = std::make_unique<Context>(
-      Context{{config_, *directory_, *store_, nullptr, workers_, nullptr},
+      Context{std::move(authenticator),
+              {config_, *directory_, *store_, nullptr, workers_, login, nullptr},
               std::make_unique<ChangeHub>(io_.get_executor(), std::move(*listener))});
   context_->imap.changes = context_->hub.get();
   net::asio::co_spawn(io_, context_->hub->run(), net::asio::detached);
