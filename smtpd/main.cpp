@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/net/daemon.h"
 #include "queue/group_commit.h"
+#include "mailauth/inbound.h"
 #include "queue/spool.h"
 #include "smtpd/protocol/reply.h"
 #include "smtpd/session.h"
@@ -27,7 +28,11 @@ int main(int argc, char** argv) {
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
   // After the runtime, so it is destroyed first: its last callbacks still find the loops.
   queue::GroupCommitter committer(*spool);
-  smtpd::SmtpContext context{config, *directory, committer, tls.get()};
+  std::unique_ptr<mailauth::Service> authentication;
+  const MailauthConfig& ma = config.mailauth;
+  if (ma.spf || ma.dkim_verify || ma.dmarc || ma.dkim_sign)
+    authentication = net::open_or_exit(mailauth::Service::create(config), "smtpd", "mailauth");
+  smtpd::SmtpContext context{config, *directory, committer, tls.get(), authentication.get()};
   net::Server server(runtime, "smtpd", config.smtpd.max_connections, tls);
 
   const std::string busy = "421 4.7.0 Too many connections, try again later\r\n";

@@ -10,6 +10,10 @@
 #include "common/net/tls.h"
 #include "queue/group_commit.h"
 
+namespace mail::mailauth {
+class Service;
+}
+
 namespace mail::smtpd {
 
 enum class Port {
@@ -38,6 +42,9 @@ struct SmtpContext {
   auth::Directory& directory;
   queue::GroupCommitter& committer;
   net::TlsContexts* tls;  // null when no certificate is configured
+  // SPF, DKIM and DMARC of MX-port mail, DKIM signing of submitted mail (mailauth/inbound.h);
+  // null: no checks, no signatures.
+  mailauth::Service* mailauth = nullptr;
 };
 
 net::awaitable<void> run_session(SmtpContext& context, std::shared_ptr<net::Connection> connection,
