@@ -213,6 +213,11 @@ SpfOutcome SpfChecker::check(std::string_view client_ip, std::string_view helo,
     return out;
   }
   SPF_server_set_rec_dom(server.get(), receiver_.c_str());
+  // RFC 7208 4.6.4: at most 10 DNS-querying terms, 10 MX and 10 PTR names (said here, not
+  // left to libspf2's defaults).
+  SPF_server_set_max_dns_mech(server.get(), 10);
+  SPF_server_set_max_dns_mx(server.get(), 10);
+  SPF_server_set_max_dns_ptr(server.get(), 10);
   std::unique_ptr<SPF_request_t, RequestDeleter> request(SPF_request_new(server.get()));
   const std::string ip_text = ip.to_string();
   const std::string helo_text(helo);

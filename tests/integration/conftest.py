@@ -142,6 +142,12 @@ scan_interval = 30
 failure_delay_ms = 20
 max_failure_delay_ms = 100
 scram_iterations = 4096
+
+[mailauth]
+# No test DNS server here: SPF, DKIM and DMARC run in test_mailauth.py's own suite.
+spf = false
+dkim_verify = false
+dmarc = false
 {extra}"""
 
 
