@@ -109,10 +109,10 @@ Result<void> dns_records(const Invocation& inv) {
   std::cout << domain << ". 3600 IN MX 10 " << host << ".\n";
   std::cout << txt_record(domain, "v=spf1 mx -all") << "\n";
   for (const DkimKey& k : *keys) std::cout << txt_record(k.dns_name(), k.dns_record()) << "\n";
-  if (keys->empty())
-    std::cout << "; no DKIM key yet: mailctl dkim generate " << domain << "\n";
-  std::cout << txt_record("_dmarc." + domain,
-                          "v=DMARC1; p=quarantine; adkim=r; aspf=r; rua=mailto:postmaster@" + domain)
+  if (keys->empty()) std::cout << "; no DKIM key yet: mailctl dkim generate " << domain << "\n";
+  std::cout << txt_record(
+                   "_dmarc." + domain,
+                   "v=DMARC1; p=quarantine; adkim=r; aspf=r; rua=mailto:postmaster@" + domain)
             << "\n";
   // The policy id changes when the policy file (https://mta-sts.DOMAIN/.well-known/...) does.
   std::cout << txt_record("_mta-sts." + domain, "v=STSv1; id=" + std::to_string(std::time(nullptr)))
@@ -123,9 +123,9 @@ Result<void> dns_records(const Invocation& inv) {
     const char* service;
     int port;
   };
-  for (Srv s : {Srv{"_submissions._tcp", 465}, Srv{"_submission._tcp", 587},
-                Srv{"_imaps._tcp", 993}, Srv{"_imap._tcp", 143}, Srv{"_pop3s._tcp", 995},
-                Srv{"_pop3._tcp", 110}})
+  for (Srv s :
+       {Srv{"_submissions._tcp", 465}, Srv{"_submission._tcp", 587}, Srv{"_imaps._tcp", 993},
+        Srv{"_imap._tcp", 143}, Srv{"_pop3s._tcp", 995}, Srv{"_pop3._tcp", 110}})
     std::cout << s.service << "." << domain << ". 3600 IN SRV 0 1 " << s.port << " " << host
               << ".\n";
   return {};

@@ -245,7 +245,10 @@ SpfOutcome SpfChecker::check(std::string_view client_ip, std::string_view helo,
   SPF_errcode_t err = SPF_server_get_record(server.get(), req, response.get(), &record);
   if (err != SPF_E_SUCCESS) {
     if (record) SPF_record_free(record);
-    SPF_i_done(response.get(), response->result, response->reason, response->err);
+    // As SPF_request_query_record() does: a DNS failure is temperror (RFC 7208 4.4), no
+    // record (or none usable) is none.
+    SPF_i_done(response.get(), err == SPF_E_DNS_ERROR ? SPF_RESULT_TEMPERROR : SPF_RESULT_NONE,
+               SPF_REASON_FAILURE, err);
   } else {
     response->spf_record_exp = record;
     SPF_record_interpret(record, req, response.get(), 0);

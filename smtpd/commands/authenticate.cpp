@@ -25,8 +25,7 @@ net::awaitable<bool> Session::authenticate_message(std::string& body) {
       error(replies::temporary_policy("DKIM signing failed, try again later"));
       co_return false;
     }
-    if (!signer->empty())
-      log::info("dkim_signed").kv("session", conn_->id()).kv("domain", *signer);
+    if (!signer->empty()) log::info("dkim_signed").kv("session", conn_->id()).kv("domain", *signer);
     co_return true;
   }
   if (policy_.port != Port::Mx) co_return true;
