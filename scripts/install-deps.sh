@@ -10,6 +10,7 @@ BUILD_PKGS=(
   libidn-dev
   libargon2-dev libtomlplusplus-dev libgtest-dev libgmock-dev
   libunbound-dev nlohmann-json3-dev
+  libspf2-dev libopendkim-dev libopendmarc-dev publicsuffix
 )
 TEST_PKGS=(
   clang libclang-rt-14-dev
@@ -17,6 +18,7 @@ TEST_PKGS=(
   libnet-dns-perl libio-socket-inet6-perl
   gsasl
   python3-dnslib
+  python3-dkim python3-authres python3-spf opendkim-tools
 )
 
 missing=()
