@@ -19,6 +19,7 @@ TEST_PKGS=(
   gsasl
   python3-dnslib
   python3-dkim python3-authres python3-spf opendkim-tools
+  testssl.sh python3-lmdb
 )
 
 missing=()
