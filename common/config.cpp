@@ -318,6 +318,28 @@ Setter destination_limits() {
       out[key] = limit;
     }
     c.relay.destination_limits = std::move(out);
+// A table of domain = action, e.g. { "example.org" = "quarantine" }.
+Setter domain_actions(std::map<std::string, std::string> MailauthConfig::*field,
+                      std::vector<std::string> words) {
+  return [=](const toml::node& n, Config& c, const std::filesystem::path&) -> std::string {
+    const toml::table* t = n.as_table();
+    if (!t) return "expected a table of \"domain\" = \"action\"";
+    if (t->size() > 10000) return "at most 10000 domains";
+    std::map<std::string, std::string> out;
+    for (auto&& [k, v] : *t) {
+      std::string domain(k.str());
+      if (domain.empty() || domain.size() > 255 ||
+          domain.find_first_of(" \t\r\n@;\"") != std::string::npos)
+        return "bad domain \"" + domain + "\"";
+      auto action = v.value<std::string>();
+      bool known = false;
+      for (const auto& w : words) known |= action && *action == w;
+      if (!known) return "bad action for \"" + domain + "\" (expected reject, quarantine or mark)";
+      for (char& ch : domain)
+        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
+      out[domain] = *action;
+    }
+    c.mailauth.*field = std::move(out);
     return "";
   };
 }
@@ -561,6 +583,36 @@ const std::vector<Key>& schema() {
       {"relay", "user_daily_limit",
        integer(&Config::relay, &RelayConfig::user_daily_limit, 0, 100000000)},
       {"relay", "suppression", boolean(&Config::relay, &RelayConfig::suppression)},
+      {"mailauth", "spf", boolean(&Config::mailauth, &MailauthConfig::spf)},
+      {"mailauth", "dkim_verify", boolean(&Config::mailauth, &MailauthConfig::dkim_verify)},
+      {"mailauth", "dmarc", boolean(&Config::mailauth, &MailauthConfig::dmarc)},
+      {"mailauth", "dkim_sign", boolean(&Config::mailauth, &MailauthConfig::dkim_sign)},
+      {"mailauth", "authserv_id",
+       [](const toml::node& n, Config& c, const std::filesystem::path&) -> std::string {
+         auto v = n.value<std::string>();
+         if (!v || v->size() > 255 ||
+             v->find_first_of(" \t\r\n;()\"\\") != std::string::npos)
+           return "expected a host name";
+         c.mailauth.authserv_id = *v;
+         return "";
+       }},
+      {"mailauth", "on_temperror",
+       one_of(&Config::mailauth, &MailauthConfig::on_temperror, {"defer", "accept"})},
+      {"mailauth", "spf_fail", one_of(&Config::mailauth, &MailauthConfig::spf_fail, {"mark", "reject"})},
+      {"mailauth", "dmarc_reject",
+       one_of(&Config::mailauth, &MailauthConfig::dmarc_reject, {"reject", "quarantine", "mark"})},
+      {"mailauth", "dmarc_quarantine",
+       one_of(&Config::mailauth, &MailauthConfig::dmarc_quarantine, {"quarantine", "mark"})},
+      {"mailauth", "dmarc_reject_by_domain",
+       domain_actions(&MailauthConfig::dmarc_reject_by_domain, {"reject", "quarantine", "mark"})},
+      {"mailauth", "timeout", integer(&Config::mailauth, &MailauthConfig::timeout, 1, 600)},
+      {"mailauth", "threads", integer(&Config::mailauth, &MailauthConfig::threads, 1, 256)},
+      {"mailauth", "dkim_max_signatures",
+       integer(&Config::mailauth, &MailauthConfig::dkim_max_signatures, 1, 100)},
+      {"mailauth", "dkim_min_key_bits",
+       integer(&Config::mailauth, &MailauthConfig::dkim_min_key_bits, 512, 16384)},
+      {"mailauth", "public_suffix_list",
+       path(&Config::mailauth, &MailauthConfig::public_suffix_list)},
       {"queued", "shutdown_grace",
        integer(&Config::queued, &QueuedConfig::shutdown_grace, 0, 3600)},
   };

@@ -229,6 +229,28 @@ struct RelayConfig {
   int user_hourly_limit = 0;       // messages per hour per authenticated user; 0 no limit
   int user_daily_limit = 0;        // messages per day per authenticated user; 0 no limit
   bool suppression = true;         // refuse suppressed (hard-bounced) recipients at RCPT
+// Mail authentication (mailauth/, docs/mail-authentication.md): SPF, DKIM and DMARC on
+// mail arriving at the MX port, DKIM signing of authenticated senders' mail.
+struct MailauthConfig {
+  bool spf = true;          // check SPF at MAIL FROM (HELO for the null sender)
+  bool dkim_verify = true;  // verify every DKIM signature after DATA/BDAT
+  bool dmarc = true;        // apply the sender domain's DMARC policy
+  bool dkim_sign = true;    // sign mail of authenticated senders with data_dir/dkim keys
+  std::string authserv_id;  // our name in Authentication-Results; empty: server.hostname
+  // A temporary DNS error that could change the outcome: "defer" (451 4.7.x, the client
+  // retries) or "accept" (delivered, the result says temperror).
+  std::string on_temperror = "defer";
+  std::string spf_fail = "mark";  // SPF fail: "mark" (DMARC decides) or "reject" (550 5.7.23)
+  // DMARC p=reject: "reject" (550 5.7.1 at the end of DATA), "quarantine" or "mark".
+  std::string dmarc_reject = "reject";
+  std::string dmarc_quarantine = "quarantine";  // DMARC p=quarantine: "quarantine" or "mark"
+  // Per recipient domain (ours), replaces dmarc_reject: { "example.org" = "quarantine" }.
+  std::map<std::string, std::string> dmarc_reject_by_domain;
+  int timeout = 20;              // seconds for all checks of one message (then temperror)
+  int threads = 8;               // threads running libspf2 and libopendkim (they wait on DNS)
+  int dkim_max_signatures = 8;   // signatures verified per message; the rest are ignored
+  int dkim_min_key_bits = 1024;  // RSA keys below this fail (RFC 8301 3.2)
+  std::filesystem::path public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
 };
 
 struct Config {
@@ -243,6 +265,7 @@ struct Config {
   AuthConfig auth;
   DnsConfig dns;
   RelayConfig relay;
+  MailauthConfig mailauth;
 
   std::filesystem::path store_dir() const { return server.data_dir / "store"; }
   std::filesystem::path queue_dir() const { return server.data_dir / "queue"; }
@@ -253,6 +276,12 @@ struct Config {
   std::filesystem::path sending_dir() const { return server.data_dir / "sending"; }
   // queued's control socket: smtpd sends a datagram here after each enqueue.
   std::filesystem::path queued_socket() const { return server.data_dir / "queued.sock"; }
+  // DKIM signing keys: dkim/<domain>/<selector>.pem and dkim/<domain>/active (mailctl dkim).
+  std::filesystem::path dkim_dir() const { return server.data_dir / "dkim"; }
+  // Our authserv-id (RFC 8601 2.5): mailauth.authserv_id, or the host name.
+  const std::string& authserv_id() const {
+    return mailauth.authserv_id.empty() ? server.hostname : mailauth.authserv_id;
+  }
 };
 
 // Looks up an environment variable (std::getenv in the programs; a table in tests).

@@ -66,5 +66,12 @@ Result<void> suppression_remove(const Invocation& inv);
 Result<void> limit_set(const Invocation& inv);
 Result<void> limit_list(const Invocation& inv);
 Result<void> limit_remove(const Invocation& inv);
+// commands_dkim.cpp
+Result<void> dkim_generate(const Invocation& inv);
+Result<void> dkim_list(const Invocation& inv);
+Result<void> dkim_show(const Invocation& inv);
+Result<void> dkim_activate(const Invocation& inv);
+Result<void> dkim_retire(const Invocation& inv);
+Result<void> dns_records(const Invocation& inv);
 
 }  // namespace mail::ctl

@@ -66,6 +66,14 @@ constexpr std::array kCommands{
     Command{"limit", "set", limit_set, "USER HOURLY DAILY", 3, 3, false},
     Command{"limit", "list", limit_list, "", 0, 0, false},
     Command{"limit", "remove", limit_remove, "USER", 1, 1, false},
+    Command{"dkim", "generate", dkim_generate,
+            "DOMAIN [--selector S] [--algorithm rsa|ed25519]", 1, 1, false,
+            "selector= algorithm="},
+    Command{"dkim", "list", dkim_list, "[DOMAIN]", 0, 1, false},
+    Command{"dkim", "show", dkim_show, "DOMAIN [--selector S]", 1, 1, false, "selector="},
+    Command{"dkim", "activate", dkim_activate, "DOMAIN SELECTOR", 2, 2, false},
+    Command{"dkim", "retire", dkim_retire, "DOMAIN SELECTOR", 2, 2, false},
+    Command{"dns", "records", dns_records, "DOMAIN", 1, 1, false},
 };
 
 // Whether `spec` (Command::options) has the flag `name` ("json") or the valued "name=".

@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
                       limits);
   LocalDeliveryLimits local_limits;
   local_limits.postmaster = config.server.postmaster;
+  if (config.mailauth.dmarc) local_limits.quarantine_authserv_id = config.authserv_id();
   LocalDelivery local(runtime.workers(), *spool, *directory, *store, clock, local_limits);
   scheduler.add_agent("local", local, static_cast<size_t>(q.local_concurrency));
   RelayDelivery relay(runtime.workers(), *spool, relay_agent, policy.get(), clock);

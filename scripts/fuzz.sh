@@ -32,6 +32,8 @@ targets=(
   dns_rdata_fuzz
   http_request_fuzz
   relay_reply_fuzz
+  mailauth_canon_fuzz
+  mailauth_authres_fuzz
 )
 
 started=$SECONDS

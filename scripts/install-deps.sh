@@ -12,6 +12,7 @@ BUILD_PKGS=(
   libidn-dev
   libargon2-dev libtomlplusplus-dev libgtest-dev libgmock-dev
   libunbound-dev nlohmann-json3-dev
+  libspf2-dev libopendkim-dev libopendmarc-dev publicsuffix
 )
 TEST_PKGS=(
   clang libclang-rt-14-dev
@@ -20,6 +21,7 @@ TEST_PKGS=(
   gsasl
   python3-dnslib
   msmtp s-nail
+  python3-dkim python3-authres python3-spf opendkim-tools
   testssl.sh python3-lmdb
 )
 

@@ -15,6 +15,7 @@
 #include "common/net/daemon.h"
 #include "common/net/metrics_server.h"
 #include "queue/group_commit.h"
+#include "mailauth/inbound.h"
 #include "queue/spool.h"
 #include "smtpd/protocol/reply.h"
 #include "smtpd/session.h"
@@ -34,10 +35,15 @@ int main(int argc, char** argv) {
   // After the Runtime: its password pool must stop before the event loops are destroyed.
   auto authenticator =
       net::open_or_exit(auth::Authenticator::open(*directory, config), "smtpd", "login throttle");
+  std::unique_ptr<mailauth::Service> authentication;
+  const MailauthConfig& ma = config.mailauth;
+  if (ma.spf || ma.dkim_verify || ma.dmarc || ma.dkim_sign)
+    authentication = net::open_or_exit(mailauth::Service::create(config), "smtpd", "mailauth");
   // SIGHUP: new sessions get a context built from the re-read configuration.
   net::ConfigReloader reloader(cli.config_path, config);
   net::LiveContext<smtpd::SmtpContext> live(reloader.current(), [&](const Config& c) {
-    return smtpd::SmtpContext{c, *directory, committer, tls.get(), *authenticator};
+    return smtpd::SmtpContext{c, *directory, committer, tls.get(), *authenticator,
+                              authentication.get()};
   });
   reloader.on_change([&live](std::shared_ptr<const Config> c) { live.replace(std::move(c)); });
   net::reload_config_on_sighup(runtime, reloader);

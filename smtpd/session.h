@@ -11,6 +11,10 @@
 #include "common/net/tls.h"
 #include "queue/group_commit.h"
 
+namespace mail::mailauth {
+class Service;
+}
+
 namespace mail::smtpd {
 
 enum class Port {
@@ -43,6 +47,10 @@ struct SmtpContext {
   queue::GroupCommitter& committer;
   net::TlsContexts* tls;               // null when no certificate is configured
   auth::Authenticator& authenticator;  // SMTP AUTH (commands/auth.cpp)
+  net::TlsContexts* tls;  // null when no certificate is configured
+  // SPF, DKIM and DMARC of MX-port mail, DKIM signing of submitted mail (mailauth/inbound.h);
+  // null: no checks, no signatures.
+  mailauth::Service* mailauth = nullptr;
 };
 
 net::awaitable<void> run_session(SmtpContext& context, std::shared_ptr<net::Connection> connection,

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "mailauth/inbound.h"
 #include "queue/spool.h"
 #include "smtpd/protocol/chunk_reader.h"
 #include "smtpd/protocol/command.h"
@@ -37,6 +38,8 @@ struct Transaction {
   std::vector<queue::Recipient> recipients;  // accepted: address as sent, DSN fields
   bool rcpt_attempted = false;               // for 554 "no valid recipients" at DATA/BDAT
   std::optional<smtp::ChunkReader> chunks;   // in State::Chunking
+  // SPF of this transaction, running since MAIL FROM (MX port, unauthenticated only).
+  std::shared_ptr<mailauth::SenderCheck> sender_check;
 };
 
 class Session {
@@ -104,6 +107,10 @@ class Session {
   // Queues the message of the current transaction; 250 only after the commit
   // (commands/queue_message.cpp).
   net::awaitable<void> queue_message(std::string body);
+  // Mail authentication of the message before it is queued (commands/authenticate.cpp):
+  // on the MX port SPF/DKIM/DMARC and our Authentication-Results on top; from an
+  // authenticated sender DKIM signatures. False when it replied (refused or deferred).
+  net::awaitable<bool> authenticate_message(std::string& body);
 
   SmtpContext& ctx_;
   std::shared_ptr<net::Connection> conn_;

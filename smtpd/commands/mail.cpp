@@ -42,6 +42,10 @@ net::awaitable<void> Session::mail(const Command& cmd) {
   tx_ = Transaction{};
   tx_.sender = cmd.path;
   tx_.params = std::move(params);
+  // RFC 7208 2.4: SPF of the MAIL FROM identity (HELO for <>) runs while RCPT and DATA do.
+  if (ctx_.mailauth && policy_.port == Port::Mx && user_.empty())
+    tx_.sender_check = ctx_.mailauth->start_sender_check(conn_->executor(), conn_->remote_address(),
+                                                         helo_, tx_.sender.to_string());
   enter_state(State::MailGiven);
   reply(replies::sender_ok());
 }

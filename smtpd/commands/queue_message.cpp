@@ -46,6 +46,7 @@ queue::BodyType to_queue(Body body) {
 }  // namespace
 
 net::awaitable<void> Session::queue_message(std::string body) {
+  if (!co_await authenticate_message(body)) co_return reset_transaction();
   queue::NewMessage msg;
   queue::Envelope& envelope = msg.envelope;
   envelope.id = queue::new_queue_id();

@@ -171,6 +171,12 @@ scram_iterations = 4096
 # Every test connects from 127.0.0.1: the per-address limit would add up the failures
 # that separate tests make on purpose (test_throttle.py checks the limit on its own suite).
 ip_failure_limit = 100000
+
+[mailauth]
+# No test DNS server here: SPF, DKIM and DMARC run in test_mailauth.py's own suite.
+spf = false
+dkim_verify = false
+dmarc = false
 {extra}"""
 
 
