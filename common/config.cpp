@@ -318,6 +318,10 @@ Setter destination_limits() {
       out[key] = limit;
     }
     c.relay.destination_limits = std::move(out);
+    return "";
+  };
+}
+
 // A table of domain = action, e.g. { "example.org" = "quarantine" }.
 Setter domain_actions(std::map<std::string, std::string> MailauthConfig::*field,
                       std::vector<std::string> words) {

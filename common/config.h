@@ -229,6 +229,8 @@ struct RelayConfig {
   int user_hourly_limit = 0;       // messages per hour per authenticated user; 0 no limit
   int user_daily_limit = 0;        // messages per day per authenticated user; 0 no limit
   bool suppression = true;         // refuse suppressed (hard-bounced) recipients at RCPT
+};
+
 // Mail authentication (mailauth/, docs/mail-authentication.md): SPF, DKIM and DMARC on
 // mail arriving at the MX port, DKIM signing of authenticated senders' mail.
 struct MailauthConfig {

@@ -47,7 +47,6 @@ struct SmtpContext {
   queue::GroupCommitter& committer;
   net::TlsContexts* tls;               // null when no certificate is configured
   auth::Authenticator& authenticator;  // SMTP AUTH (commands/auth.cpp)
-  net::TlsContexts* tls;  // null when no certificate is configured
   // SPF, DKIM and DMARC of MX-port mail, DKIM signing of submitted mail (mailauth/inbound.h);
   // null: no checks, no signatures.
   mailauth::Service* mailauth = nullptr;
