@@ -594,15 +594,15 @@ const std::vector<Key>& schema() {
       {"mailauth", "authserv_id",
        [](const toml::node& n, Config& c, const std::filesystem::path&) -> std::string {
          auto v = n.value<std::string>();
-         if (!v || v->size() > 255 ||
-             v->find_first_of(" \t\r\n;()\"\\") != std::string::npos)
+         if (!v || v->size() > 255 || v->find_first_of(" \t\r\n;()\"\\") != std::string::npos)
            return "expected a host name";
          c.mailauth.authserv_id = *v;
          return "";
        }},
       {"mailauth", "on_temperror",
        one_of(&Config::mailauth, &MailauthConfig::on_temperror, {"defer", "accept"})},
-      {"mailauth", "spf_fail", one_of(&Config::mailauth, &MailauthConfig::spf_fail, {"mark", "reject"})},
+      {"mailauth", "spf_fail",
+       one_of(&Config::mailauth, &MailauthConfig::spf_fail, {"mark", "reject"})},
       {"mailauth", "dmarc_reject",
        one_of(&Config::mailauth, &MailauthConfig::dmarc_reject, {"reject", "quarantine", "mark"})},
       {"mailauth", "dmarc_quarantine",

@@ -109,7 +109,7 @@ struct ImapdConfig {
   std::string metrics_listen;                     // Prometheus endpoint; empty: off
   int idle_refresh_interval = 60;  // seconds between IDLE's safety refreshes (notices wake it)
   int idle_keepalive = 120;        // seconds between "* OK Still here" during IDLE
-  int max_login_failures = 3;  // failed LOGIN/AUTHENTICATE in one session before BYE
+  int max_login_failures = 3;      // failed LOGIN/AUTHENTICATE in one session before BYE
 };
 
 struct Pop3dConfig {
@@ -221,14 +221,14 @@ struct RelayConfig {
   int max_mx_hosts = 5;              // MX hosts tried per destination
   int max_addresses = 10;            // addresses tried per destination
   int max_messages_per_connection = 100;
-  int connection_cache_time = 2;   // seconds an idle connection waits for the next message
-  int max_received_headers = 100;  // more: the message loops, bounce 5.4.6
-  int bounce_size_limit = 50000;   // octets of the original a bounce returns in full
+  int connection_cache_time = 2;      // seconds an idle connection waits for the next message
+  int max_received_headers = 100;     // more: the message loops, bounce 5.4.6
+  int bounce_size_limit = 50000;      // octets of the original a bounce returns in full
   int delay_notice_after = 4 * 3600;  // seconds after arrival: a "delayed" DSN; 0 none
   int concurrency = 50;               // relay batches in flight at once (each: one next hop)
-  int user_hourly_limit = 0;       // messages per hour per authenticated user; 0 no limit
-  int user_daily_limit = 0;        // messages per day per authenticated user; 0 no limit
-  bool suppression = true;         // refuse suppressed (hard-bounced) recipients at RCPT
+  int user_hourly_limit = 0;          // messages per hour per authenticated user; 0 no limit
+  int user_daily_limit = 0;           // messages per day per authenticated user; 0 no limit
+  bool suppression = true;            // refuse suppressed (hard-bounced) recipients at RCPT
 };
 
 // Mail authentication (mailauth/, docs/mail-authentication.md): SPF, DKIM and DMARC on

@@ -32,8 +32,7 @@ int main(int argc, char** argv) {
       net::open_or_exit(auth::Authenticator::open(*directory, config), "imapd", "login throttle");
   // One change-notice socket per process, fanned out to the IDLE sessions.
   auto listener = store::ChangeListener::open(store::notify_dir(config));
-  if (!listener)
-    log::warn("change_notices_unavailable").kv("error", listener.error().message);
+  if (!listener) log::warn("change_notices_unavailable").kv("error", listener.error().message);
   imapd::ChangeHub hub(runtime.main_context().get_executor(),
                        listener ? std::move(*listener) : nullptr);
   net::asio::co_spawn(runtime.main_context(), hub.run(), net::asio::detached);
@@ -41,8 +40,8 @@ int main(int argc, char** argv) {
   // SIGHUP: new sessions get a context built from the re-read configuration.
   net::ConfigReloader reloader(cli.config_path, config);
   net::LiveContext<imapd::ImapContext> live(reloader.current(), [&](const Config& c) {
-    return imapd::ImapContext{c,          *directory, *store, tls.get(), runtime.workers(),
-                              *authenticator, &hub};
+    return imapd::ImapContext{c,   *directory, *store, tls.get(), runtime.workers(), *authenticator,
+                              &hub};
   });
   reloader.on_change([&live](std::shared_ptr<const Config> c) { live.replace(std::move(c)); });
   net::reload_config_on_sighup(runtime, reloader);

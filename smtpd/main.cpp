@@ -14,8 +14,8 @@
 #include "common/net/config_reload.h"
 #include "common/net/daemon.h"
 #include "common/net/metrics_server.h"
-#include "queue/group_commit.h"
 #include "mailauth/inbound.h"
+#include "queue/group_commit.h"
 #include "queue/spool.h"
 #include "smtpd/protocol/reply.h"
 #include "smtpd/session.h"
@@ -42,8 +42,8 @@ int main(int argc, char** argv) {
   // SIGHUP: new sessions get a context built from the re-read configuration.
   net::ConfigReloader reloader(cli.config_path, config);
   net::LiveContext<smtpd::SmtpContext> live(reloader.current(), [&](const Config& c) {
-    return smtpd::SmtpContext{c, *directory, committer, tls.get(), *authenticator,
-                              authentication.get()};
+    return smtpd::SmtpContext{c,         *directory,     committer,
+                              tls.get(), *authenticator, authentication.get()};
   });
   reloader.on_change([&live](std::shared_ptr<const Config> c) { live.replace(std::move(c)); });
   net::reload_config_on_sighup(runtime, reloader);

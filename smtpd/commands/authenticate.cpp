@@ -54,7 +54,10 @@ net::awaitable<bool> Session::authenticate_message(std::string& body) {
     case mailauth::Action::Quarantine:
       break;
   }
-  body.insert(0, outcome.auth_results);
+  // With every check off (signing only), forged fields are still removed but nothing was
+  // checked, so there is no result to record.
+  const MailauthConfig& checks = ctx_.config.mailauth;
+  if (checks.spf || checks.dkim_verify || checks.dmarc) body.insert(0, outcome.auth_results);
   co_return true;
 }
 
