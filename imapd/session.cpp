@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "imapd/commands/command_table.h"
+#include "imapd/commands/handlers.h"
 #include "imapd/protocol/parser.h"
 #include "imapd/session_impl.h"
 
@@ -146,7 +147,8 @@ net::awaitable<void> Session::dispatch(std::string wire) {
   // The command holds its own copy of what it needs (an APPEND's message): the wire
   // form goes now rather than living through the handler.
   std::string().swap(wire);
-  const imap::Command& cmd = std::get<imap::Command>(parsed);
+  imap::Command& cmd = std::get<imap::Command>(parsed);
+  commands::substitute_saved_result(*this, cmd);  // RFC 5182 "$"
   log::debug("command").kv("session", conn_->id()).kv("command", cmd.name).kv("uid", cmd.uid);
   co_await rule->handler(*this, cmd);
   count_command_before_login();
@@ -197,6 +199,12 @@ void Session::bye(std::string_view text, std::string_view code) {
   change_state(Logout{}, text);
 }
 
+bool Session::enable(Extension e) {
+  const bool changed = extensions_.enable(e);
+  out_.set_utf8(extensions_.utf8());
+  return changed;
+}
+
 bool Session::plaintext_auth_allowed() const {
   return conn_->is_tls() ||
          (config().allow_plaintext_auth_on_loopback && conn_->remote_is_loopback());
@@ -209,6 +217,7 @@ void Session::write_capabilities(imap::ResponseWriter& w) const {
        {"IMAP4rev1", "LITERAL+", "ID", "NAMESPACE", "UNSELECT", "CHILDREN", "UIDPLUS"})
     w.atom(cap);
   w.atom("APPENDLIMIT=" + std::to_string(config().max_literal_size));
+  commands::write_content_capabilities(w);
   if (!std::holds_alternative<NotAuthenticated>(state_)) return;
   if (ctx_.tls && !conn_->is_tls()) w.atom("STARTTLS");
   if (plaintext_auth_allowed()) {

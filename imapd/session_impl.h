@@ -12,6 +12,7 @@
 #include "imapd/protocol/command.h"
 #include "imapd/protocol/receiver.h"
 #include "imapd/protocol/response_writer.h"
+#include "imapd/enabled_extensions.h"
 #include "imapd/session.h"
 #include "imapd/session_state.h"
 
@@ -46,6 +47,8 @@ class Session final : private imap::ResponseSink {
   // REQUIRES: Selected.
   MailboxView& view() { return std::get<Selected>(state_).view; }
   bool is_selected() const { return std::holds_alternative<Selected>(state_); }
+  // REQUIRES: Selected. The search result SEARCH RETURN (SAVE) kept (RFC 5182).
+  search::SavedResult& saved_search() { return std::get<Selected>(state_).saved_search; }
 
   // Tagged completions. bad() counts toward imapd.max_bad_commands (then BYE).
   void completed(const imap::Command& c);  // "tag OK [UID ]NAME completed"
@@ -59,6 +62,13 @@ class Session final : private imap::ResponseSink {
   bool plaintext_auth_allowed() const;
   // Seconds the client may be silent now (shorter before login).
   std::chrono::seconds read_timeout() const;
+
+  // Extensions the client switched on (ENABLE, RFC 5161, or implicitly, RFC 7162 3.1).
+  bool enabled(Extension e) const { return extensions_.has(e); }
+  const EnabledExtensions& extensions() const { return extensions_; }
+  // Switches `e` on for the rest of the session (and UTF-8 output with it); false when it
+  // was on already.
+  bool enable(Extension e);
 
   // Brings the selected mailbox's view up to date and announces the changes (RFC 9051
   // section 7.5.1: EXPUNGE only when allow_expunge).
@@ -100,6 +110,7 @@ class Session final : private imap::ResponseSink {
   imap::ResponseWriter out_;
   imap::CommandReceiver receiver_;
   SessionState state_ = NotAuthenticated{};
+  EnabledExtensions extensions_;
   int bad_commands_ = 0;
   int commands_before_login_ = 0;
 };

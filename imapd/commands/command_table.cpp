@@ -41,6 +41,9 @@ constexpr std::array kRules = {
     CommandRule{"EXPUNGE", kSel, true, args::expunge, cmd::expunge},
     CommandRule{"FETCH", kSel, true, args::fetch, cmd::fetch},
     CommandRule{"STORE", kSel, true, args::store, cmd::store},
+    CommandRule{"SEARCH", kSel, true, args::search, cmd::search},
+    CommandRule{"SORT", kSel, true, args::generic, cmd::sort},
+    CommandRule{"THREAD", kSel, true, args::generic, cmd::thread},
 };
 
 }  // namespace

@@ -1,14 +1,16 @@
-// FETCH and UID FETCH (RFC 9051 section 6.4.5, RFC 3501 section 6.4.5). Bodies are read
-// from the store in batches of at most kFetchBatchOctets (a larger body alone) on the
-// worker pool, and each message's response is streamed: literal octets go to the socket
-// in pieces as the output drains, so a FETCH holds at most one batch of bodies and
-// kOutputFlushThreshold of output whatever it asks for (items were deduplicated by the
-// parser: "RFC822 RFC822 ..." is one copy).
+// FETCH and UID FETCH (RFC 9051 section 6.4.5, RFC 3501 section 6.4.5, RFC 3516 BINARY,
+// RFC 7162 MODSEQ and CHANGEDSINCE). Messages are read through the store's zero-copy view
+// (MailStore::read, one short read transaction at a time, on the event loop) and each
+// message's response is written from its record, its stored MIME summary and its octets
+// (fetch_response.h). A walk stops as soon as kOutputFlushThreshold octets are queued; the
+// output drains to the socket and the next walk resumes at the next UID, so a FETCH holds
+// at most the threshold plus one message's response whatever it asks for (items were
+// deduplicated by the parser: "RFC822 RFC822 ..." is one copy), and no transaction is
+// held across network I/O.
 #include <algorithm>
 
+#include "imapd/commands/fetch_response.h"
 #include "imapd/commands/handlers.h"
-#include "imapd/message_flags.h"
-#include "imapd/message_sections.h"
 #include "imapd/session_impl.h"
 
 namespace mail::imapd::commands {
@@ -16,235 +18,162 @@ namespace {
 
 using imap::FetchAttr;
 using imap::FetchItem;
-using imap::Section;
 
-bool needs_content(const FetchItem& item) {
-  switch (item.attr) {
-    case FetchAttr::Rfc822:
-    case FetchAttr::Rfc822Header:
-    case FetchAttr::Rfc822Text:
-    case FetchAttr::BodySection:
-      return true;
-    default:
-      return false;
-  }
-}
+// Literal octets go straight to the connection, after the tokens the writer flushed.
+class ConnectionSink final : public imap::ResponseSink {
+ public:
+  explicit ConnectionSink(net::Connection& c) : c_(c) {}
+  void write(std::string_view bytes) override { c_.send(bytes); }
 
-// Fetching a body section without PEEK marks the message \Seen (RFC 9051 section 6.4.5).
-bool sets_seen(const FetchItem& item) {
-  return (item.attr == FetchAttr::Rfc822 || item.attr == FetchAttr::Rfc822Text ||
-          item.attr == FetchAttr::BodySection) &&
-         !item.peek;
-}
-
-bool supported(const FetchItem& item) {
-  switch (item.attr) {
-    case FetchAttr::Envelope:
-    case FetchAttr::Body:
-    case FetchAttr::BodyStructure:
-    case FetchAttr::Binary:
-    case FetchAttr::BinarySize:
-    case FetchAttr::ModSeq:
-      return false;  // come with the MIME library (stored structure) and CONDSTORE
-    default:
-      return true;
-  }
-}
-
-bool is_multipart(std::string_view header) {
-  std::string content_type = header_fields(header, {"Content-Type"}, false);
-  std::transform(content_type.begin(), content_type.end(), content_type.begin(),
-                 [](unsigned char ch) { return std::tolower(ch); });
-  return content_type.find("multipart/") != std::string::npos;
-}
-
-// The octets an item names: a view into the message, or text made from it (HEADER.FIELDS),
-// or nothing (NIL: a part that cannot be addressed yet).
-struct ItemData {
-  std::optional<std::string_view> bytes;
-  std::string made;
+ private:
+  net::Connection& c_;
 };
 
-ItemData section_data(const FetchItem& item, std::string_view message, uint32_t header_size) {
-  const std::string_view header = header_section(message, header_size);
-  const std::string_view text = text_section(message, header_size);
-  ItemData d;
-  switch (item.attr) {
-    case FetchAttr::Rfc822:
-      d.bytes = message;
-      return d;
-    case FetchAttr::Rfc822Header:
-      d.bytes = header;
-      return d;
-    case FetchAttr::Rfc822Text:
-      d.bytes = text;
-      return d;
-    default:
-      break;
-  }
-  const Section& s = item.section;
-  if (!s.part.empty()) {
-    // Part 1 of a message that is not multipart is its body (RFC 9051 section 6.4.5);
-    // deeper parts need the stored MIME structure.
-    if (s.part.size() == 1 && s.part[0] == 1 && s.text == Section::Text::None &&
-        !is_multipart(header))
-      d.bytes = text;
-    return d;
-  }
-  switch (s.text) {
-    case Section::Text::None:
-      d.bytes = message;
-      break;
-    case Section::Text::Header:
-      d.bytes = header;
-      break;
-    case Section::Text::HeaderFields:
-    case Section::Text::HeaderFieldsNot:
-      d.made = header_fields(header, s.fields, s.text == Section::Text::HeaderFieldsNot);
-      d.bytes = d.made;
-      break;
-    case Section::Text::Text:
-      d.bytes = text;
-      break;
-    case Section::Text::Mime:
-      break;
-  }
-  if (d.bytes && item.partial)
-    d.bytes = partial(*d.bytes, item.partial->offset, item.partial->length);
-  return d;
+bool has(const std::vector<FetchItem>& items, FetchAttr attr) {
+  return std::any_of(items.begin(), items.end(),
+                     [attr](const FetchItem& i) { return i.attr == attr; });
 }
 
-// Writes "* n FETCH (...)" for one message, streaming each literal's octets.
-// `message` is empty when no item needs the content.
-net::awaitable<bool> write_message(Session& s, uint32_t seq, const store::MessageInfo& m,
-                                   std::string_view message, const std::vector<FetchItem>& items,
-                                   bool add_flags) {
-  auto& out = s.out();
-  out.untagged().number(seq).atom("FETCH").open();
-  for (const auto& item : items) {
-    out.fetch_item_name(item);
-    switch (item.attr) {
-      case FetchAttr::Flags:
-        write_flags(out, m.flags);
-        break;
-      case FetchAttr::Uid:
-        out.number(m.uid);
-        break;
-      case FetchAttr::InternalDate:
-        out.string(internal_date(m.internal_date));
-        break;
-      case FetchAttr::Rfc822Size:
-        out.number(m.size);
-        break;
-      default: {
-        ItemData d = section_data(item, message, m.header_size);
-        if (!d.bytes) {
-          out.nil();
-          break;
-        }
-        out.literal_header(d.bytes->size());
-        if (!co_await s.send_octets(*d.bytes)) co_return false;
-        break;
-      }
-    }
+// The UID ranges that hold the messages of ascending sequence numbers `seqs` (a run of
+// consecutive numbers is one range: no message the client knows lies between).
+std::vector<store::UidRange> uid_ranges(const MailboxView& view,
+                                        const std::vector<uint32_t>& seqs) {
+  std::vector<store::UidRange> out;
+  for (size_t i = 0; i < seqs.size();) {
+    size_t j = i;
+    while (j + 1 < seqs.size() && seqs[j + 1] == seqs[j] + 1) ++j;
+    out.push_back({view.uid(seqs[i]), view.uid(seqs[j])});
+    i = j + 1;
   }
-  // A \Seen set by this FETCH is reported even when FLAGS was not asked for.
-  if (add_flags) {
-    out.atom("FLAGS");
-    write_flags(out, m.flags);
-  }
-  out.close().end();
-  co_return co_await s.drain();
+  return out;
 }
 
-// Consecutive messages (by index into seqs) whose bodies together stay within
-// kFetchBatchOctets; at least one.
-size_t batch_end(const MailboxView& view, const std::vector<uint32_t>& seqs, size_t start) {
-  uint64_t octets = 0;
-  size_t end = start;
-  while (end < seqs.size()) {
-    octets += view.message(seqs[end]).size;
-    if (end > start && octets > kFetchBatchOctets) break;
-    ++end;
+// The ranges from `from` on.
+std::vector<store::UidRange> from_uid(const std::vector<store::UidRange>& ranges, uint32_t from) {
+  std::vector<store::UidRange> out;
+  for (const auto& r : ranges)
+    if (r.last >= from) out.push_back({std::max(r.first, from), r.last});
+  return out;
+}
+
+// Sets \Seen on the messages of `ranges` that lack it (RFC 9051 section 6.4.5), in one
+// transaction, before their responses are written so that those carry the new flags.
+// Returns the UIDs it changed, ascending.
+net::awaitable<std::vector<uint32_t>> mark_seen(Session& s,
+                                                const std::vector<store::UidRange>& ranges) {
+  auto& store = s.context().store;
+  MailboxView& view = s.view();
+  std::vector<uint32_t> unseen;
+  auto read = store.read(view.mailbox_id(), [&](store::MailboxView& v) -> Result<void> {
+    auto uids = v.unseen_uids(ranges);
+    if (!uids) return std::move(uids.error());
+    unseen = std::move(*uids);
+    return {};
+  });
+  std::vector<uint32_t> changed;
+  if (!read || unseen.empty()) co_return changed;
+  const store::Flags seen{store::kSeen, {}};
+  auto updated = co_await s.blocking(
+      [&] { return store.store_flags(view.mailbox_id(), unseen, store::FlagOp::Add, seen); });
+  if (!updated) co_return changed;
+  for (const auto& u : *updated) {
+    view.update(u);
+    changed.push_back(u.uid);
   }
-  return end;
+  std::sort(changed.begin(), changed.end());
+  co_return changed;
 }
 
 }  // namespace
 
 net::awaitable<void> fetch(Session& s, const imap::Command& c) {
   imap::FetchArgs args = std::get<imap::FetchArgs>(c.args);
-  for (const auto& item : args.items) {
-    if (!supported(item)) {
-      s.bad(c.tag, "FETCH item not supported yet");
-      co_return;
-    }
-  }
+  // RFC 7162 section 3.1.4.1: CHANGEDSINCE implies the MODSEQ item.
+  if (args.changed_since && !has(args.items, FetchAttr::ModSeq))
+    args.items.push_back(FetchItem{FetchAttr::ModSeq, false, {}, std::nullopt});
+  // UID FETCH always reports the UID (RFC 9051 section 6.4.9).
+  if (c.uid && !has(args.items, FetchAttr::Uid))
+    args.items.insert(args.items.begin(), FetchItem{FetchAttr::Uid, false, {}, std::nullopt});
   MailboxView& view = s.view();
   auto seqs = view.resolve(args.set, c.uid);
   if (!seqs) {
     s.bad(c.tag, "Invalid message sequence number");
     co_return;
   }
-  // UID FETCH always reports the UID (RFC 9051 section 6.4.9).
-  if (c.uid && std::none_of(args.items.begin(), args.items.end(),
-                            [](const FetchItem& i) { return i.attr == FetchAttr::Uid; }))
-    args.items.insert(args.items.begin(), FetchItem{FetchAttr::Uid, false, {}, std::nullopt});
-  const bool content = std::any_of(args.items.begin(), args.items.end(), needs_content);
-  const bool has_flags = std::any_of(args.items.begin(), args.items.end(),
-                                     [](const FetchItem& i) { return i.attr == FetchAttr::Flags; });
-  auto& store = s.context().store;
-  const uint64_t mailbox_id = view.mailbox_id();
-
-  // Mark \Seen first, in one transaction, so the responses carry the new flags.
+  const FetchNeeds needs = fetch_needs(args.items);
+  const std::vector<store::UidRange> ranges = uid_ranges(view, *seqs);
   std::vector<uint32_t> newly_seen;  // UIDs, ascending
-  if (!view.read_only() && std::any_of(args.items.begin(), args.items.end(), sets_seen)) {
-    for (uint32_t seq : *seqs)
-      if (!(view.message(seq).flags.system & store::kSeen)) newly_seen.push_back(view.uid(seq));
-    if (!newly_seen.empty()) {
-      const store::Flags seen{store::kSeen, {}};
-      auto updated = co_await s.blocking(
-          [&] { return store.store_flags(mailbox_id, newly_seen, store::FlagOp::Add, seen); });
-      if (updated)
-        for (const auto& u : *updated) view.update(u);
+  if (needs.sets_seen && !view.read_only() && !ranges.empty())
+    newly_seen = co_await mark_seen(s, ranges);
+
+  auto& store = s.context().store;
+  ConnectionSink octets(s.connection());
+  FetchResponder responder(args.items, s.out(), octets);
+  // Messages this client still knows that another session expunged (RFC 2180 section
+  // 4.1) are absent from the walk: what the session's view holds (flags, UID, sizes,
+  // dates) is answered from it as it was, in its place; for anything else the command
+  // says some are gone (RFC 9051 section 7.1, EXPUNGEISSUED).
+  size_t pos = 0;  // into *seqs: the next message the walk should meet
+  bool expunge_issued = false;
+  auto answer_missing_before = [&](uint32_t seq_limit) {
+    for (; pos < seqs->size() && (*seqs)[pos] < seq_limit; ++pos) {
+      const store::MessageInfo& info = view.message((*seqs)[pos]);
+      if (args.changed_since && info.modseq <= *args.changed_since) continue;
+      if (needs.parts() != 0) {
+        expunge_issued = true;
+        continue;
+      }
+      responder.write((*seqs)[pos], store::MessageView{info, {}, {}}, false);
+    }
+  };
+
+  std::optional<std::string_view> refused;
+  uint32_t next = 1;  // the walk resumes at this UID
+  bool more = !ranges.empty();
+  while (more) {
+    more = false;
+    auto walked = store.read(view.mailbox_id(), [&](store::MailboxView& v) {
+      return v.for_each(from_uid(ranges, next), needs.parts(), [&](const store::MessageView& m) {
+        next = m.info.uid + 1;
+        const auto seq = view.seq_of_uid(m.info.uid);
+        if (!seq) return true;  // not yet announced to this client
+        answer_missing_before(*seq);
+        if (pos < seqs->size() && (*seqs)[pos] == *seq) ++pos;
+        if (args.changed_since && m.info.modseq <= *args.changed_since) return true;
+        if (needs.binary && (refused = responder.refusal(m))) return false;
+        const bool add_flags =
+            !needs.flags && std::binary_search(newly_seen.begin(), newly_seen.end(), m.info.uid);
+        responder.write(*seq, m, add_flags);
+        if (needs.flags || add_flags) view.update(m.info);
+        if (s.connection().pending_output() > kOutputFlushThreshold) more = true;
+        return !more;
+      });
+    });
+    if (!walked) {
+      s.no(c, "SERVERBUG", "Cannot read the mailbox");
+      co_return;
+    }
+    if (refused) {
+      // RFC 3516 section 4.3.
+      s.no(c, *refused, "Unknown Content-Transfer-Encoding");
+      co_return;
+    }
+    if (!co_await s.drain()) {
+      s.change_state(Logout{}, "client not reading");
+      co_return;
     }
   }
-
-  for (size_t start = 0; start < seqs->size();) {
-    const size_t end = content ? batch_end(view, *seqs, start) : seqs->size();
-    std::vector<std::optional<std::string>> bodies;
-    if (content) {
-      std::vector<uint32_t> uids;
-      for (size_t i = start; i < end; ++i) uids.push_back(view.uid((*seqs)[i]));
-      bodies = co_await s.blocking([&] {
-        std::vector<std::optional<std::string>> loaded;
-        for (uint32_t uid : uids) {
-          auto bytes = store.message_bytes(mailbox_id, uid);
-          loaded.push_back(bytes ? std::optional<std::string>(std::move(*bytes)) : std::nullopt);
-        }
-        return loaded;
-      });
-    }
-    for (size_t i = start; i < end; ++i) {
-      const uint32_t seq = (*seqs)[i];
-      const store::MessageInfo& m = view.message(seq);
-      std::string_view message;
-      if (content) {
-        const auto& body = bodies[i - start];
-        if (!body) continue;  // expunged by another session meanwhile
-        message = *body;
-      }
-      const bool add_flags =
-          !has_flags && std::binary_search(newly_seen.begin(), newly_seen.end(), m.uid);
-      if (!co_await write_message(s, seq, m, message, args.items, add_flags)) {
-        s.change_state(Logout{}, "client not reading");
-        co_return;
-      }
-    }
-    start = end;
+  answer_missing_before(UINT32_MAX);
+  if (!co_await s.drain()) {
+    s.change_state(Logout{}, "client not reading");
+    co_return;
   }
   // No EXPUNGE during FETCH (RFC 9051 section 7.5.1); UID FETCH may have them.
   co_await s.refresh(c.uid);
+  if (expunge_issued) {
+    s.no(c, "EXPUNGEISSUED", "Some of the requested messages no longer exist");
+    co_return;
+  }
   s.completed(c);
 }
 

@@ -35,7 +35,7 @@ net::awaitable<void> select(Session& s, const imap::Command& c) {
     s.no(c, "UNAVAILABLE", "Mailbox unavailable");
     co_return;
   }
-  s.change_state(Selected{account, MailboxView(*info, read_only, std::move(*messages))},
+  s.change_state(Selected{account, MailboxView(*info, read_only, std::move(*messages)), {}},
                  read_only ? "examine" : "select");
   const MailboxView& view = s.view();
   auto& out = s.out();

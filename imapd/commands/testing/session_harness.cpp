@@ -13,6 +13,7 @@
 #include <regex>
 
 #include "imapd/session.h"
+#include "store/open_store.h"
 
 namespace mail::imapd::testing {
 namespace {
@@ -170,6 +171,7 @@ SessionHarness::SessionHarness(void (*adjust)(Config&)) : acceptor_(io_) {
   if (adjust) adjust(config_);
   store::StoreOptions options;
   options.map_size = size_t{256} << 20;
+  options.analyze = store::store_options(config_).analyze;  // MIME summaries, as imapd has
   auto store = store::open_lmdb_store(dir_ / "store", options);
   auto directory = auth::open_lmdb_directory(dir_ / "directory");
   if (!store || !directory) throw std::runtime_error("cannot open the test store");
