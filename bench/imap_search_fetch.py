@@ -19,7 +19,7 @@ BENCH_REPEAT times alternating between the servers; the median is kept.
 Usage (as root when the peers must be started): bench/imap_search_fetch.py
 Environment: MAIL_BUILD_DIR (build-bench, else build), BENCH_MESSAGES (5000),
 BENCH_SIZE ("2-20" KiB), BENCH_REPEAT (5), PEERS_DIR. Writes
-bench/results/imap_search_fetch-YYYY-MM-DD.md. Starts our imapd on port 24143 from a
+bench/results/imap_search_fetch-YYYY-MM-DD.md. Starts our imapd on port 24643 from a
 temporary directory and stops it by PID; starts the peers only if they are not running,
 and then stops them at the end.
 """
@@ -47,7 +47,7 @@ SIZE = os.environ.get("BENCH_SIZE", "2-20")
 REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 RARE = "zyxwvbenchword"
 PEER = {"port": 12143, "user": "alice", "password": "secret", "mailbox": "bench-imapfetch"}
-OURS = {"port": 24143, "user": "benchfetch@example.test", "password": "bench-pw", "mailbox": "INBOX"}
+OURS = {"port": 24643, "user": "benchfetch@example.test", "password": "bench-pw", "mailbox": "INBOX"}
 
 ROWS = [
     ("search_text_rare", "SEARCH", f"TEXT {RARE}"),

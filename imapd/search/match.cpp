@@ -2,7 +2,9 @@
 #include "imapd/search/match.h"
 
 #include <algorithm>
+#include <cctype>
 
+#include "mime/address.h"
 #include "mime/header.h"
 
 namespace mail::imapd::search {
@@ -22,8 +24,7 @@ bool in_ranges(const std::vector<imap::SequenceRange>& ranges, uint32_t n) {
 }
 
 bool equal_icase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            auto lower = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; };
            return lower(static_cast<unsigned char>(x)) == lower(static_cast<unsigned char>(y));
          });
@@ -120,16 +121,45 @@ void compile(const Key& k, Matcher::Node& n, const SessionFacts& facts) {
     n.cost = std::max(n.cost, n.children.back().cost);
   }
   if (k.kind == Key::Kind::And)
-    std::stable_sort(n.children.begin(), n.children.end(),
-                     [](const Matcher::Node& a, const Matcher::Node& b) { return a.cost < b.cost; });
+    std::stable_sort(
+        n.children.begin(), n.children.end(),
+        [](const Matcher::Node& a, const Matcher::Node& b) { return a.cost < b.cost; });
+}
+
+bool is_address_field(std::string_view field) {
+  for (std::string_view name : {"from", "to", "cc", "bcc", "sender", "reply-to"}) {
+    if (field.size() != name.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < name.size() && same; ++i)
+      same = static_cast<char>(std::tolower(static_cast<unsigned char>(field[i]))) == name[i];
+    if (same) return true;
+  }
+  return false;
+}
+
+// An address field as its parsed addresses, "Name <mailbox@domain>, ...": comments and
+// odd spacing gone, so "FROM user@domain.org" finds "<user (c)@ (c) domain.org>" too, as
+// in Dovecot (imaptest "search-addresses").
+std::string normalized_addresses(std::string_view value) {
+  std::string out;
+  for (const mime::Address& a : mime::parse_address_list(value)) {
+    if (a.is_group_start() || a.is_group_end()) continue;
+    if (!out.empty()) out += ", ";
+    if (a.name) out += *a.name + " ";
+    out += "<" + a.mailbox.value_or("") + "@" + a.domain.value_or("") + ">";
+  }
+  return out;
 }
 
 bool header_contains(std::string_view header, std::string_view field, const mime::TextMatcher& m,
                      bool raw_reject) {
-  if (raw_reject && header.find("=?") == std::string_view::npos && !m.find_in(header))
+  const bool address = is_address_field(field);
+  if (raw_reject && !address && header.find("=?") == std::string_view::npos && !m.find_in(header))
     return false;
-  for (const std::string& value : mime::decoded_header_values(header, field))
+  for (const std::string& value : mime::decoded_header_values(header, field)) {
     if (m.empty() || m.find_in(value)) return true;
+    if (address && m.find_in(normalized_addresses(value))) return true;
+  }
   return false;
 }
 

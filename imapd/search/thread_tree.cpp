@@ -14,7 +14,9 @@ constexpr int kNone = -1;
 struct SortKey {
   int64_t date = 0;
   uint32_t order = 0;
-  bool operator<(const SortKey& o) const { return date != o.date ? date < o.date : order < o.order; }
+  bool operator<(const SortKey& o) const {
+    return date != o.date ? date < o.date : order < o.order;
+  }
 };
 
 SortKey key_of(const ThreadMessage& m) {
@@ -100,10 +102,12 @@ class ReferencesThreader {
           link(prev, cur);
         prev = cur;
       }
-      // 1.B: the last reference is the message's parent, replacing an older link.
-      if (prev != kNone && prev != self && c_[self].parent != prev && !is_ancestor(self, prev)) {
+      // 1.B: the last reference is the message's parent, replacing an older link. The old
+      // link is broken even when the new one would make a loop (then the message heads
+      // its own thread), as Dovecot does (imaptest "thread").
+      if (prev != kNone && c_[self].parent != prev) {
         unlink(self);
-        link(prev, self);
+        if (prev != self && !is_ancestor(self, prev)) link(prev, self);
       }
     }
   }
@@ -195,9 +199,9 @@ class ReferencesThreader {
           (is_dummy(r) || (is_reply(it->second) && !is_reply(r))))
         it->second = r;
     }
-    std::vector<int> kept;  // the roots after merging, in order
+    std::vector<int> kept;                  // the roots after merging, in order
     std::unordered_map<int, size_t> place;  // root -> index in kept
-    for (int r : roots) {  // 5.C
+    for (int r : roots) {                   // 5.C
       if (auto p = pending_.find(r); p != pending_.end()) {
         // Merged into a dummy before it was reached: the dummy takes its place.
         place[p->second] = kept.size();
