@@ -136,14 +136,18 @@ void link_parts(std::vector<PartInfo>& parts) {
   if (!parts.empty()) number_message(parts, 0, "");
 }
 
+// RFC 5256 section 3: the first address as ENVELOPE lists it, so a group's start marker
+// (addr-mailbox = the group's name) when the field begins with a group, as Dovecot sorts
+// (imaptest sort-addresses, sort-display-to).
 const Address* first_mailbox(const std::vector<Address>& list) {
   for (const Address& a : list)
-    if (!a.is_group_start() && !a.is_group_end()) return &a;
+    if (!a.is_group_end()) return &a;
   return nullptr;
 }
 
 std::string display_key(const Address* a) {
   if (!a) return "";
+  if (a->is_group_start()) return unicode_casemap(decode_header_utf8(a->mailbox.value_or("")));
   std::string name = a->name ? decode_header_utf8(*a->name) : "";
   if (name.empty()) name = a->mailbox.value_or("") + "@" + a->domain.value_or("");
   return unicode_casemap(name);
