@@ -318,6 +318,27 @@ std::string encode_summary(const MessageSummary& s) {
   return std::move(e).bytes();
 }
 
+std::optional<StoredFetchStrings> stored_fetch_strings(std::string_view blob) {
+  size_t pos = 0;
+  if (blob.empty() || static_cast<uint8_t>(blob[pos++]) != kSummaryVersion) return std::nullopt;
+  auto next_string = [&](std::string_view& out) {
+    uint64_t len = 0;
+    for (int shift = 0;; shift += 7) {
+      if (pos >= blob.size() || shift >= 64) return false;
+      const auto b = static_cast<uint8_t>(blob[pos++]);
+      len |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) break;
+    }
+    if (len > blob.size() - pos) return false;
+    out = blob.substr(pos, len);
+    pos += len;
+    return true;
+  };
+  StoredFetchStrings s;
+  if (!next_string(s.envelope) || !next_string(s.bodystructure)) return std::nullopt;
+  return s;
+}
+
 Result<MessageSummary> decode_summary(std::string_view blob) {
   BlobReader r(blob);
   uint8_t version = r.u8();

@@ -221,13 +221,22 @@ void FetchResponder::write_item(const FetchItem& item, const store::MessageView&
       out_.open().number(m.info.modseq).close();
       break;
     case FetchAttr::Envelope:
-      out_.preformatted(summary(m).envelope);
+    case FetchAttr::BodyStructure: {
+      // Straight from the stored bytes when nothing else needs the decoded summary.
+      std::optional<mime::StoredFetchStrings> stored;
+      if (summary_uid_ != m.info.uid && !m.summary.empty())
+        stored = mime::stored_fetch_strings(m.summary);
+      if (stored) {
+        out_.preformatted(item.attr == FetchAttr::Envelope ? stored->envelope
+                                                           : stored->bodystructure);
+      } else {
+        const mime::MessageSummary& s = summary(m);
+        out_.preformatted(item.attr == FetchAttr::Envelope ? s.envelope : s.bodystructure);
+      }
       break;
+    }
     case FetchAttr::Body:
       out_.preformatted(summary(m).body);
-      break;
-    case FetchAttr::BodyStructure:
-      out_.preformatted(summary(m).bodystructure);
       break;
     case FetchAttr::Rfc822:
       write_octets(m.body, false);
