@@ -11,6 +11,8 @@
 
 namespace mail::imapd {
 
+class ChangeHub;
+
 // What every session shares; outlives them all.
 struct ImapContext {
   const Config& config;
@@ -18,6 +20,8 @@ struct ImapContext {
   store::MailStore& store;
   net::TlsContexts* tls;  // null when no certificate is configured
   net::asio::thread_pool& workers;
+  // Wakes IDLE sessions on the store's change notices (null: IDLE polls on its timer).
+  ChangeHub* changes = nullptr;
 };
 
 net::awaitable<void> run_session(ImapContext& context, std::shared_ptr<net::Connection> connection);

@@ -29,6 +29,8 @@ targets=(
   sasl_scram_plus_fuzz
   imap_receiver_fuzz
   dns_rdata_fuzz
+  http_request_fuzz
+  relay_reply_fuzz
   imap_search_fuzz
 )
 

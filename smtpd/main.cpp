@@ -8,7 +8,9 @@
 #include "auth/open_directory.h"
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/net/config_reload.h"
 #include "common/net/daemon.h"
+#include "common/net/metrics_server.h"
 #include "queue/group_commit.h"
 #include "queue/spool.h"
 #include "smtpd/protocol/reply.h"
@@ -26,7 +28,14 @@ int main(int argc, char** argv) {
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
   // After the runtime, so it is destroyed first: its last callbacks still find the loops.
   queue::GroupCommitter committer(*spool);
-  smtpd::SmtpContext context{config, *directory, committer, tls.get()};
+  // SIGHUP: new sessions get a context built from the re-read configuration.
+  net::ConfigReloader reloader(cli.config_path, config);
+  net::LiveContext<smtpd::SmtpContext> live(reloader.current(), [&](const Config& c) {
+    return smtpd::SmtpContext{c, *directory, committer, tls.get()};
+  });
+  reloader.on_change([&live](std::shared_ptr<const Config> c) { live.replace(std::move(c)); });
+  net::reload_config_on_sighup(runtime, reloader);
+  auto metrics = net::start_metrics_or_exit(runtime, config.smtpd.metrics_listen, "smtpd");
   const auto& limits = config.smtpd;
   net::Server server(runtime, "smtpd",
                      net::server_limits(config, limits.max_connections,
@@ -39,10 +48,12 @@ int main(int argc, char** argv) {
   const std::string bye = smtp::replies::service_unavailable(config.server.hostname).to_wire();
   const std::string expired = "421 4.4.2 Session time limit reached, closing connection\r\n";
   const size_t max_line = static_cast<size_t>(config.smtpd.max_line_length);
-  auto handler_for = [&context](smtpd::Port port) {
-    return [&context, policy = smtpd::port_policy(port)](std::shared_ptr<net::Connection> conn,
-                                                         const net::ListenerSpec&) {
-      return smtpd::run_session(context, std::move(conn), policy);
+  auto handler_for = [&live](smtpd::Port port) {
+    return [&live, policy = smtpd::port_policy(port)](std::shared_ptr<net::Connection> conn,
+                                                      const net::ListenerSpec& spec) {
+      auto generation = live.current();
+      auto session = smtpd::run_session(generation->context, std::move(conn), policy);
+      return net::observed_session(std::move(generation), spec.name, std::move(session));
     };
   };
   net::listen_or_exit(server,

@@ -4,6 +4,7 @@
 // smtpd.max_message_size, every read by a timeout, errors by smtpd.max_errors and
 // commands that move nothing by smtpd.max_commands_without_progress.
 #include "common/log.h"
+#include "common/mail_metrics.h"
 #include "smtpd/session_impl.h"
 
 namespace mail::smtpd {
@@ -185,7 +186,9 @@ net::awaitable<void> Session::dispatch(const std::string& line, bool bare_lf) {
     co_return reply(replies::too_many_commands());
   }
   log::debug("command").kv("session", conn_->id()).kv("verb", verb_name(cmd.verb));
+  const auto started = metrics::Clock::now();
   co_await (this->*(rule->handler))(cmd);
+  metrics::command_done("smtp", verb_name(cmd.verb), metrics::Clock::now() - started);
 }
 
 Reply Session::refusal(Verb verb) const {
@@ -213,6 +216,7 @@ Reply Session::refusal(Verb verb) const {
 }
 
 void Session::reply(const Reply& r) {
+  if (r.code >= 400) metrics::smtp_rejected(r.code, r.enhanced);
   conn_->send(r.to_wire());
   if (r.closes_connection()) closing_ = true;
 }

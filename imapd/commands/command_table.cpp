@@ -44,6 +44,10 @@ constexpr std::array kRules = {
     CommandRule{"SEARCH", kSel, true, args::search, cmd::search},
     CommandRule{"SORT", kSel, true, args::generic, cmd::sort},
     CommandRule{"THREAD", kSel, true, args::generic, cmd::thread},
+    CommandRule{"COPY", kSel, true, args::copy, cmd::copy},
+    CommandRule{"MOVE", kSel, true, args::copy, cmd::move},
+    CommandRule{"IDLE", kAuth, false, args::none, cmd::idle},
+    CommandRule{"ENABLE", kAuth, false, args::enable, cmd::enable},
 };
 
 }  // namespace

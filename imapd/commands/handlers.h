@@ -36,6 +36,13 @@ net::awaitable<void> fetch(Session& s, const imap::Command& c);
 net::awaitable<void> store(Session& s, const imap::Command& c);
 // expunge.cpp: RFC 9051 section 6.4.3, RFC 4315 section 2.1.
 net::awaitable<void> expunge(Session& s, const imap::Command& c);
+// copy_move.cpp: RFC 9051 section 6.4.7, RFC 4315 section 3, RFC 6851.
+net::awaitable<void> copy(Session& s, const imap::Command& c);
+net::awaitable<void> move(Session& s, const imap::Command& c);
+// idle.cpp: RFC 2177, RFC 9051 section 6.3.13.
+net::awaitable<void> idle(Session& s, const imap::Command& c);
+// enable.cpp: RFC 5161, RFC 9051 section 6.3.1.
+net::awaitable<void> enable(Session& s, const imap::Command& c);
 
 // search.cpp: RFC 9051 section 6.4.4, RFC 4731 ESEARCH, RFC 5182 SEARCHRES.
 net::awaitable<void> search(Session& s, const imap::Command& c);

@@ -5,6 +5,7 @@
 // walked through the store's zero-copy view on the worker pool (search_run.h).
 #include <algorithm>
 
+#include "common/log.h"
 #include "imapd/commands/handlers.h"
 #include "imapd/commands/search_response.h"
 #include "imapd/commands/search_run.h"
@@ -62,10 +63,26 @@ net::awaitable<void> search(Session& s, const imap::Command& c) {
 }
 
 void substitute_saved_result(Session& s, imap::Command& c) {
-  if (!s.is_selected()) return;
-  const MailboxView& view = s.view();
-  search::substitute(c, s.saved_search(),
-                     [&](uint32_t uid) { return view.seq_of_uid(uid); });
+  if (!s.is_selected() || !search::uses_saved_result(c)) return;
+  if (c.uid || s.saved_search().empty()) {
+    search::substitute(c, s.saved_search(), [](uint32_t) { return std::optional<uint32_t>(); });
+    return;
+  }
+  // Sequence numbers as this client knows them, from one snapshot.
+  Result<void> failed{};
+  Result<void> read = s.read_view([&](MailboxView::Snapshot& snap) -> Result<void> {
+    search::substitute(c, s.saved_search(), [&](uint32_t uid) -> std::optional<uint32_t> {
+      auto seq = snap.seq_of(uid);
+      if (!seq) {
+        failed = seq.error();
+        return std::nullopt;
+      }
+      return *seq;
+    });
+    return failed;
+  });
+  // A failed read leaves "$" naming fewer messages; the handler's own read reports it.
+  if (!read) log::warn("saved_result_failed").kv("error", read.error().message);
 }
 
 }  // namespace mail::imapd::commands

@@ -112,11 +112,11 @@ mime::MessageSummary summary_of(const store::MessageView& m) {
   return mime::analyze(m.body);
 }
 
-search::SessionFacts session_facts(Session& s) {
-  MailboxView& v = s.view();
+search::SessionFacts session_facts(Session& s, MailboxView::Snapshot& snap) {
   search::SessionFacts facts;
-  facts.exists = v.exists();
-  facts.max_uid = v.max_uid();
+  facts.exists = snap.exists();
+  auto max_uid = snap.max_uid();
+  facts.max_uid = max_uid ? *max_uid : 0;
   facts.saved = &s.saved_search();
   return facts;
 }
@@ -124,42 +124,69 @@ search::SessionFacts session_facts(Session& s) {
 net::awaitable<Result<void>> run_search(Session& s, const search::Program& program,
                                         unsigned extra_parts, size_t max_slices,
                                         const MatchSink& on_match) {
-  MailboxView& view = s.view();
   store::MailStore& store = s.context().store;
-  const search::SessionFacts facts = session_facts(s);
-  const auto ranges = search::candidate_ranges(program, facts,
-                                               [&](uint32_t seq) { return view.uid(seq); });
-  if (ranges.empty()) co_return Result<void>{};
-  const unsigned parts = search::Matcher(program, facts).parts() | extra_parts;
-
-  // Text searches are cut into slices for the workers; a walk over records alone is
-  // fast enough in one piece.
+  const uint64_t mailbox_id = s.view().mailbox_id();
+  search::SessionFacts facts;
+  std::vector<store::UidRange> ranges;
+  unsigned parts = 0;
   size_t n = 1;
-  if (parts & store::kPartBody) {
-    const size_t cores = std::max(1u, std::thread::hardware_concurrency());
-    n = std::min({max_slices, cores, static_cast<size_t>(s.context().config.server.worker_threads)});
-  }
   Slices slices;
-  if (n <= 1) {
-    slices.push_back(ranges);
-  } else {
-    Result<void> cut_ok = store.read(view.mailbox_id(), [&](store::MailboxView& v) -> Result<void> {
-      auto c = cut(v, ranges, n);
-      if (!c) return c.error();
-      slices = std::move(*c);
-      return {};
+  // The candidates, numbered as this client knows them (MailboxView::Snapshot), and the
+  // slices of a text search, from one snapshot.
+  Result<void> planned = s.read_view([&](MailboxView::Snapshot& snap) -> Result<void> {
+    facts = session_facts(s, snap);
+    Result<void> failed{};
+    ranges = search::candidate_ranges(program, facts, [&](uint32_t seq) -> uint32_t {
+      auto uid = snap.uid_at(seq);
+      if (!uid) {
+        failed = uid.error();
+        return 0;
+      }
+      return uid->value_or(0);
     });
-    if (!cut_ok) co_return cut_ok.error();
+    if (!failed) return failed;
+    if (ranges.empty()) return {};
+    parts = search::Matcher(program, facts).parts() | extra_parts;
+    // Text searches are cut into slices for the workers; a walk over records alone is
+    // fast enough in one piece. A program with sequence-number keys is evaluated in the
+    // snapshot itself (the numbers are the session's, see mailbox_view.h).
+    if ((parts & store::kPartBody) && !program.needs.sequence) {
+      const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+      n = std::min(
+          {max_slices, cores, static_cast<size_t>(s.context().config.server.worker_threads)});
+    }
+    if (n <= 1) {
+      slices.push_back(ranges);
+      return {};
+    }
+    auto c = cut(snap.store(), ranges, n);
+    if (!c) return c.error();
+    slices = std::move(*c);
+    return {};
+  });
+  if (!planned) co_return planned.error();
+  if (ranges.empty()) co_return Result<void>{};
+
+  if (program.needs.sequence) {
+    search::Matcher matcher(program, facts);
+    co_return s.read_view([&](MailboxView::Snapshot& snap) -> Result<void> {
+      return snap.for_each(ranges, parts, [&](const MailboxView::Snapshot::Message& m) {
+        // Expunged and not yet announced: nothing left to match.
+        if (m.message != nullptr && matcher.matches(*m.message, m.seq))
+          on_match(0, *m.message, m.seq);
+        return true;
+      });
+    });
   }
 
+  // On the workers, in plain store transactions: the ranges hold only UIDs the client
+  // knows (below its UIDNEXT); sequence numbers are given afterwards (sequence_numbers).
   std::vector<Result<void>> results(slices.size());
   auto walk = [&](size_t i) {
     search::Matcher matcher(program, facts);
-    results[i] = store.read(view.mailbox_id(), [&](store::MailboxView& v) {
+    results[i] = store.read(mailbox_id, [&](store::MailboxView& v) {
       return v.for_each(slices[i], parts, [&](const store::MessageView& m) {
-        // Only messages the client knows: later arrivals wait for their EXISTS.
-        const auto seq = view.seq_of_uid(m.info.uid);
-        if (seq && matcher.matches(m, *seq)) on_match(i, m, *seq);
+        if (matcher.matches(m, 0)) on_match(i, m, 0);
         return true;
       });
     });
@@ -168,6 +195,21 @@ net::awaitable<Result<void>> run_search(Session& s, const search::Program& progr
   for (auto& r : results)
     if (!r) co_return r.error();
   co_return Result<void>{};
+}
+
+Result<std::vector<std::optional<uint32_t>>> sequence_numbers(Session& s,
+                                                              const std::vector<uint32_t>& uids) {
+  std::vector<std::optional<uint32_t>> seqs(uids.size());
+  Result<void> read = s.read_view([&](MailboxView::Snapshot& snap) -> Result<void> {
+    for (size_t i = 0; i < uids.size(); ++i) {
+      auto seq = snap.seq_of(uids[i]);
+      if (!seq) return seq.error();
+      seqs[i] = *seq;
+    }
+    return {};
+  });
+  if (!read) return read.error();
+  return seqs;
 }
 
 }  // namespace mail::imapd

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "common/net/asio.h"
@@ -31,12 +32,12 @@ void refuse_query(Session& s, const imap::Command& c, const search::QueryError& 
 mime::MessageSummary summary_of(const store::MessageView& m);
 inline constexpr unsigned kSummaryParts = store::kPartSummary | store::kPartBody;
 
-// The facts of the selected mailbox a program is evaluated against.
-search::SessionFacts session_facts(Session& s);
-
-// Called for each matching message, on a worker thread inside the store transaction;
-// `slice` numbers the walk it belongs to (0 .. max_slices-1; slices cover ascending,
-// disjoint UID ranges in slice order, and each slice's calls come in ascending UID order).
+// Called for each matching message, on a worker thread inside the store transaction (or
+// on the event loop inside a MailboxView snapshot when the program has sequence-number
+// keys); `slice` numbers the walk it belongs to (0 .. max_slices-1; slices cover
+// ascending, disjoint UID ranges in slice order, and each slice's calls come in ascending
+// UID order). `seq` is the message's sequence number, or 0 when the walk ran on the
+// workers (search_hits then numbers the matches in one snapshot: sequence_numbers).
 using MatchSink = std::function<void(size_t slice, const store::MessageView& m, uint32_t seq)>;
 
 // Runs `program` over the selected mailbox. `extra_parts`: store parts `on_match` needs
@@ -44,6 +45,11 @@ using MatchSink = std::function<void(size_t slice, const store::MessageView& m, 
 net::awaitable<Result<void>> run_search(Session& s, const search::Program& program,
                                         unsigned extra_parts, size_t max_slices,
                                         const MatchSink& on_match);
+
+// The sequence numbers of the client's messages `uids` (nullopt for one it does not know),
+// from one MailboxView snapshot on the event loop.
+Result<std::vector<std::optional<uint32_t>>> sequence_numbers(Session& s,
+                                                              const std::vector<uint32_t>& uids);
 
 // What a match contributes: its UID, sequence number and MODSEQ, and what the caller's
 // collect(view) makes of it (sort keys, ...).
@@ -75,6 +81,15 @@ net::awaitable<Result<std::vector<SearchHit<Extra>>>> search_hits(Session& s,
   for (size_t i = 1; i < slices.size(); ++i)
     hits.insert(hits.end(), std::make_move_iterator(slices[i].begin()),
                 std::make_move_iterator(slices[i].end()));
+  if (!hits.empty() && hits.front().seq == 0) {
+    std::vector<uint32_t> uids;
+    uids.reserve(hits.size());
+    for (const auto& h : hits) uids.push_back(h.uid);
+    auto seqs = sequence_numbers(s, uids);
+    if (!seqs) co_return seqs.error();
+    for (size_t i = 0; i < hits.size(); ++i) hits[i].seq = (*seqs)[i].value_or(0);
+    std::erase_if(hits, [](const SearchHit<Extra>& h) { return h.seq == 0; });
+  }
   co_return hits;
 }
 

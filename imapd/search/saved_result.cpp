@@ -42,6 +42,11 @@ bool SavedResult::contains(uint32_t uid) const {
   return it != ranges_.begin() && std::prev(it)->last >= uid;
 }
 
+bool uses_saved_result(const imap::Command& cmd) {
+  const imap::SequenceSet* set = set_of(const_cast<imap::Command&>(cmd).args);
+  return set != nullptr && set->saved_result;
+}
+
 void substitute(imap::Command& cmd, const SavedResult& saved,
                 const std::function<std::optional<uint32_t>(uint32_t uid)>& seq_of_uid) {
   imap::SequenceSet* set = set_of(cmd.args);

@@ -32,6 +32,9 @@ class SavedResult {
   std::vector<imap::SequenceRange> ranges_;
 };
 
+// Whether `cmd`'s sequence set is "$".
+bool uses_saved_result(const imap::Command& cmd);
+
 // Replaces a "$" sequence set in `cmd` with the saved UIDs (UID commands) or with the
 // sequence numbers `seq_of_uid` gives for them (others; UIDs it has no number for are
 // left out). A "$" that names nothing becomes an empty set, which selects no message.

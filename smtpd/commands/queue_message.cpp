@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "common/log.h"
+#include "common/mail_metrics.h"
 #include "queue/async_enqueue.h"
 #include "queue/notify.h"
 #include "smtpd/received.h"
@@ -74,6 +75,7 @@ net::awaitable<void> Session::queue_message(std::string body) {
   envelope.smtputf8 = tx_.params.smtputf8;
   const size_t size = msg.content.size();
   const size_t recipients = tx_.recipients.size();
+  const auto enqueue_start = metrics::Clock::now();
   auto id = co_await queue::async_enqueue(ctx_.committer, std::move(msg));
   reset_transaction();
   if (!id) {
@@ -84,6 +86,7 @@ net::awaitable<void> Session::queue_message(std::string body) {
   queue::notify_new_mail(ctx_.config.queued_socket());
   ++messages_;
   idle_commands_ = 0;
+  metrics::smtp_accepted(metrics::Clock::now() - enqueue_start);
   log::info("queued")
       .kv("session", conn_->id())
       .kv("queue_id", *id)

@@ -65,6 +65,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "release_only: checks that only mean something on the release build (TLS "
                    "configuration scans); scripts/test.sh deselects them in the sanitizer stage")
+    config.addinivalue_line(
+        "markers", "docker: builds the image and runs the compose stack (minutes on a cold "
+                   "machine); scripts/test.sh runs it only with MAIL_TEST_DOCKER=1")
 
 
 def built(name):

@@ -12,8 +12,10 @@
 #include <random>
 #include <regex>
 
+#include "imapd/change_hub.h"
 #include "imapd/session.h"
 #include "store/open_store.h"
+#include "store/notify.h"
 
 namespace mail::imapd::testing {
 namespace {
@@ -156,6 +158,7 @@ std::string TestClient::pending(std::chrono::milliseconds wait) {
 
 struct SessionHarness::Context {
   ImapContext imap;
+  std::unique_ptr<ChangeHub> hub;
 };
 
 SessionHarness::SessionHarness(void (*adjust)(Config&)) : acceptor_(io_) {
@@ -172,6 +175,7 @@ SessionHarness::SessionHarness(void (*adjust)(Config&)) : acceptor_(io_) {
   store::StoreOptions options;
   options.map_size = size_t{256} << 20;
   options.analyze = store::store_options(config_).analyze;  // MIME summaries, as imapd has
+  options.notify_dir = dir_ / "notify";  // IDLE sessions hear of changes as in imapd
   auto store = store::open_lmdb_store(dir_ / "store", options);
   auto directory = auth::open_lmdb_directory(dir_ / "directory");
   if (!store || !directory) throw std::runtime_error("cannot open the test store");
@@ -180,7 +184,13 @@ SessionHarness::SessionHarness(void (*adjust)(Config&)) : acceptor_(io_) {
   if (!directory_->add_domain("example.test") || !directory_->add_account(kUser, kPassword) ||
       !store_->create_account(kUser))
     throw std::runtime_error("cannot create the test account");
-  context_ = std::make_unique<Context>(Context{{config_, *directory_, *store_, nullptr, workers_}});
+  auto listener = store::ChangeListener::open(options.notify_dir);
+  if (!listener) throw std::runtime_error("cannot listen for change notices");
+  context_ = std::make_unique<Context>(
+      Context{{config_, *directory_, *store_, nullptr, workers_, nullptr},
+              std::make_unique<ChangeHub>(io_.get_executor(), std::move(*listener))});
+  context_->imap.changes = context_->hub.get();
+  net::asio::co_spawn(io_, context_->hub->run(), net::asio::detached);
   net::tcp::endpoint endpoint(net::asio::ip::make_address("127.0.0.1"), 0);
   acceptor_.open(endpoint.protocol());
   acceptor_.bind(endpoint);
@@ -191,6 +201,7 @@ SessionHarness::SessionHarness(void (*adjust)(Config&)) : acceptor_(io_) {
 }
 
 SessionHarness::~SessionHarness() {
+  net::asio::post(io_, [this] { context_->hub->stop(); });
   guard_.reset();
   // Sessions end when their clients (destroyed before the harness) have closed.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
