@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/mail_metrics.h"
 #include "imapd/commands/command_table.h"
+#include "imapd/commands/handlers.h"
 #include "imapd/protocol/parser.h"
 #include "imapd/session_impl.h"
 
@@ -147,7 +148,8 @@ net::awaitable<void> Session::dispatch(std::string wire) {
   // The command holds its own copy of what it needs (an APPEND's message): the wire
   // form goes now rather than living through the handler.
   std::string().swap(wire);
-  const imap::Command& cmd = std::get<imap::Command>(parsed);
+  imap::Command& cmd = std::get<imap::Command>(parsed);
+  commands::substitute_saved_result(*this, cmd);  // RFC 5182 "$"
   log::debug("command").kv("session", conn_->id()).kv("command", cmd.name).kv("uid", cmd.uid);
   const auto started = metrics::Clock::now();
   co_await rule->handler(*this, cmd);
@@ -232,6 +234,7 @@ void Session::write_capabilities(imap::ResponseWriter& w) const {
                           "UIDPLUS", "IDLE", "MOVE", "ENABLE", "CONDSTORE", "QRESYNC"})
     w.atom(cap);
   w.atom("APPENDLIMIT=" + std::to_string(config().max_literal_size));
+  commands::write_content_capabilities(w);
   if (!std::holds_alternative<NotAuthenticated>(state_)) return;
   if (ctx_.tls && !conn_->is_tls()) w.atom("STARTTLS");
   if (plaintext_auth_allowed()) {

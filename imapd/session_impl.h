@@ -48,6 +48,8 @@ class Session final : private imap::ResponseSink {
   // REQUIRES: Selected.
   MailboxView& view() { return std::get<Selected>(state_).view; }
   bool is_selected() const { return std::holds_alternative<Selected>(state_); }
+  // REQUIRES: Selected. The search result SEARCH RETURN (SAVE) kept (RFC 5182).
+  search::SavedResult& saved_search() { return std::get<Selected>(state_).saved_search; }
 
   // Tagged completions. bad() counts toward imapd.max_bad_commands (then BYE).
   void completed(const imap::Command& c);  // "tag OK [UID ]NAME completed"

@@ -34,6 +34,7 @@ targets=(
   relay_reply_fuzz
   mailauth_canon_fuzz
   mailauth_authres_fuzz
+  imap_search_fuzz
 )
 
 started=$SECONDS

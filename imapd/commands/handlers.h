@@ -4,6 +4,7 @@
 #pragma once
 
 #include "imapd/commands/command_table.h"
+#include "imapd/protocol/response_writer.h"
 
 namespace mail::imapd::commands {
 
@@ -42,5 +43,18 @@ net::awaitable<void> move(Session& s, const imap::Command& c);
 net::awaitable<void> idle(Session& s, const imap::Command& c);
 // enable.cpp: RFC 5161, RFC 9051 section 6.3.1.
 net::awaitable<void> enable(Session& s, const imap::Command& c);
+
+// search.cpp: RFC 9051 section 6.4.4, RFC 4731 ESEARCH, RFC 5182 SEARCHRES.
+net::awaitable<void> search(Session& s, const imap::Command& c);
+// Replaces "$" in a command's sequence set with the saved search result (RFC 5182 section
+// 2.1); the session calls it for every command before its handler.
+void substitute_saved_result(Session& s, imap::Command& c);
+// sort.cpp: RFC 5256 section 3, RFC 5957 SORT=DISPLAY, RFC 5267 ESORT.
+net::awaitable<void> sort(Session& s, const imap::Command& c);
+// thread.cpp: RFC 5256 section 4 (ORDEREDSUBJECT, REFERENCES).
+net::awaitable<void> thread(Session& s, const imap::Command& c);
+// The capabilities of message content and search (FETCH BINARY, SEARCH, SORT, THREAD
+// extensions), for CAPABILITY once authenticated.
+void write_content_capabilities(imap::ResponseWriter& w);
 
 }  // namespace mail::imapd::commands

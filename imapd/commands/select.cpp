@@ -146,7 +146,7 @@ net::awaitable<void> select(Session& s, const imap::Command& c) {
     s.no(c, "UNAVAILABLE", "Mailbox unavailable");
     co_return;
   }
-  s.change_state(Selected{account, std::move(*view)}, read_only ? "examine" : "select");
+  s.change_state(Selected{account, std::move(*view), {}}, read_only ? "examine" : "select");
   MailboxView& v = s.view();
   auto& out = s.out();
   MailboxView::write_flag_lists(out, v.keywords(), read_only);

@@ -14,6 +14,7 @@
 
 #include "imapd/change_hub.h"
 #include "imapd/session.h"
+#include "store/open_store.h"
 #include "store/notify.h"
 
 namespace mail::imapd::testing {
@@ -178,6 +179,7 @@ SessionHarness::SessionHarness(void (*adjust)(Config&)) : acceptor_(io_) {
   if (adjust) adjust(config_);
   store::StoreOptions options;
   options.map_size = size_t{256} << 20;
+  options.analyze = store::store_options(config_).analyze;  // MIME summaries, as imapd has
   options.notify_dir = dir_ / "notify";  // IDLE sessions hear of changes as in imapd
   auto store = store::open_lmdb_store(dir_ / "store", options);
   auto directory = auth::open_lmdb_directory(dir_ / "directory");
