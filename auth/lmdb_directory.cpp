@@ -7,14 +7,13 @@
 #include "auth/address.h"
 #include "auth/lmdb_directory.h"
 #include "auth/password.h"
-#include "common/codec.h"
 #include "common/lmdb.h"
+#include "common/lmdb_schema.h"
 
 namespace mail::auth {
 namespace {
 
 constexpr uint32_t kSchemaVersion = 1;
-constexpr std::string_view kSchemaKey = "schema_version";
 
 std::string domain_value() {
   return std::string(1, static_cast<char>(kDomainRecordVersion));
@@ -282,25 +281,10 @@ Result<std::unique_ptr<Directory>> open_lmdb_directory(const std::filesystem::pa
   if (!txn) return txn.error();
   MDB_dbi dbis[5];
   const char* names[5] = {"meta", "domains", "accounts", "aliases", "senders"};
-  for (int i = 0; i < 5; ++i) {
-    auto dbi = txn->open_db(names[i], true);
-    if (!dbi) return dbi.error();
-    dbis[i] = *dbi;
-  }
-  auto schema = txn->get(dbis[0], kSchemaKey);
-  if (!schema) return schema.error();
-  if (!schema->has_value()) {
-    Encoder e;
-    e.u32(kSchemaVersion);
-    if (auto r = txn->put(dbis[0], kSchemaKey, e.bytes()); !r) return r.error();
-  } else {
-    Decoder d(**schema);
-    uint32_t version = d.u32();
-    if (!d.ok() || !d.at_end() || version != kSchemaVersion)
-      return make_error(
-          ErrorKind::Corrupt,
-          "directory " + dir.string() + ": unsupported schema version " + std::to_string(version));
-  }
+  if (auto r = lmdb::open_versioned_tables(*txn, names, dbis, kSchemaVersion,
+                                           "directory " + dir.string());
+      !r)
+    return r.error();
   if (auto r = txn->commit(); !r) return r.error();
   LmdbDirectory::Databases dbs{dbis[1], dbis[2], dbis[3], dbis[4]};
   return std::unique_ptr<Directory>(new LmdbDirectory(std::move(*env), dbs, options));

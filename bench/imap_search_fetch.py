@@ -18,7 +18,7 @@ BENCH_REPEAT times alternating between the servers; the median is kept.
 
 Usage (as root when the peers must be started): bench/imap_search_fetch.py
 Environment: MAIL_BUILD_DIR (build-bench, else build), BENCH_MESSAGES (5000),
-BENCH_SIZE ("2-20" KiB), BENCH_REPEAT (5), PEERS_DIR. Writes
+BENCH_SIZE ("2-20" KiB), BENCH_REPEAT (5), PEERS_DIR, PEERS_IMAP_PORT (12143). Writes
 bench/results/imap_search_fetch-YYYY-MM-DD.md. Starts our imapd on port 24643 from a
 temporary directory and stops it by PID; starts the peers only if they are not running,
 and then stops them at the end.
@@ -28,25 +28,21 @@ import datetime
 import imaplib
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PEERS = Path(os.environ.get("PEERS_DIR", ROOT.parent / "shared" / "peers"))
-BUILD = Path(os.environ.get("MAIL_BUILD_DIR", ROOT / "build-bench"))
-if not (BUILD / "imapd" / "imapd").exists():
-    BUILD = ROOT / "build"
+from benchlib import (PEERS, build_dir, mailctl, peers, ratio, require_free_ports, start_daemon,
+                      stop_daemons, wait_listening, work_dir, write_result)
+
+BUILD = build_dir("imapd")
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "5000"))
 SIZE = os.environ.get("BENCH_SIZE", "2-20")
 REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 RARE = "zyxwvbenchword"
-PEER = {"port": 12143, "user": "alice", "password": "secret", "mailbox": "bench-imapfetch"}
+PEER = {"port": int(os.environ.get("PEERS_IMAP_PORT", "12143")), "user": "alice", "password": "secret",
+        "mailbox": "bench-imapfetch"}
 OURS = {"port": 24643, "user": "benchfetch@example.test", "password": "bench-pw", "mailbox": "INBOX"}
 
 ROWS = [
@@ -57,14 +53,6 @@ ROWS = [
     ("fetch_bodystructure", "FETCH", "1:* (BODYSTRUCTURE)"),
     ("fetch_envelope", "FETCH", "1:* (ENVELOPE)"),
 ]
-
-
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 def connect(server):
@@ -122,37 +110,27 @@ level = "warn"
 listen = "127.0.0.1:{OURS['port']}"
 allow_plaintext_auth_on_loopback = true
 """)
-        ctl = [str(BUILD / "ctl" / "mailctl"), "--config", str(self.cfg)]
-        subprocess.run(ctl + ["domain", "add", "example.test"], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(ctl + ["user", "add", OURS["user"]], input=OURS["password"] + "\n", text=True,
-                       check=True, stdout=subprocess.DEVNULL)
-        log = open(self.work / "imapd.log", "ab")
-        self.proc = subprocess.Popen([str(BUILD / "imapd" / "imapd"), "--config", str(self.cfg)],
-                                     stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 15
-        while not port_open(OURS["port"]):
-            assert self.proc.poll() is None, "imapd exited; see " + str(self.work / "imapd.log")
-            assert time.monotonic() < deadline, "imapd did not listen"
-            time.sleep(0.05)
+        mailctl(BUILD, self.cfg, "domain", "add", "example.test")
+        mailctl(BUILD, self.cfg, "user", "add", OURS["user"], password=OURS["password"])
+        self.proc = start_daemon(BUILD, "imapd", self.cfg, self.work / "imapd.log")
+        wait_listening((OURS["port"],), (self.proc,))
 
     def stop(self):
         if self.proc:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_daemons((self.proc,), seconds=15)
 
 
 def main():
-    if port_open(OURS["port"]):
-        sys.exit(f"imap_search_fetch: port {OURS['port']} is already in use")
-    peers_started = False
-    if not port_open(PEER["port"]):
-        subprocess.run([str(PEERS / "start.sh")], check=True, stdout=subprocess.DEVNULL)
-        peers_started = True
-    work = Path(tempfile.mkdtemp(prefix="imap_search_fetch."))
+    require_free_ports("imap_search_fetch", (OURS["port"],))
+    with peers(PEER["port"]):
+        times, answers = run()
+    report(times, answers)
+
+
+def run():
+    """Loads both servers, then times each row REPEAT times after a warm-up; returns the
+    seconds and the answers' summaries, keyed (row, system)."""
+    work = work_dir("imap_search_fetch.")
     ours = Ours(work)
     times = {}    # (row, system) -> [seconds]
     answers = {}  # (row, system) -> summary
@@ -186,10 +164,11 @@ def main():
             m.logout()
     finally:
         ours.stop()
-        if peers_started:
-            subprocess.run([str(PEERS / "stop.sh")], stdout=subprocess.DEVNULL)
         shutil.rmtree(work, ignore_errors=True)
+    return times, answers
 
+
+def report(times, answers):
     lines = [
         f"# IMAP SEARCH and FETCH, {datetime.date.today()} ({MESSAGES} messages of {SIZE} KiB, "
         f"median of {REPEAT} after a warm-up; client and servers on the same {os.cpu_count()} "
@@ -201,13 +180,9 @@ def main():
     for row, _, _ in ROWS:
         o = statistics.median(times[(row, "ours")]) * 1000
         d = statistics.median(times[(row, "dovecot")]) * 1000
-        lines.append(f"| {row} | {o:.1f} | {d:.1f} | {o / d:.2f} | "
+        lines.append(f"| {row} | {o:.1f} | {d:.1f} | {ratio(o, d)} | "
                      f"{answers[(row, 'ours')]} / {answers[(row, 'dovecot')]} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    out = ROOT / "bench" / "results" / f"imap_search_fetch-{datetime.date.today()}.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text)
+    write_result("imap_search_fetch", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -27,21 +27,15 @@ import datetime
 import os
 import statistics
 import shutil
-import signal
-import socket
-import ssl
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PEERS = Path(os.environ.get("PEERS_DIR", ROOT.parent / "shared" / "peers"))
-BUILD = Path(os.environ.get("MAIL_BUILD_DIR", ROOT / "build-bench"))
-if not (BUILD / "pop3d" / "pop3d").exists():
-    BUILD = ROOT / "build"
+from benchlib import (build_dir, gen_cert, loadavg, mailctl, peers, ratio, require_free_ports,
+                      start_daemon, stop_daemons, tls_client_context, tls_connect, wait_listening,
+                      work_dir, write_result)
+
+BUILD = build_dir("pop3d")
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "2"))
@@ -56,20 +50,7 @@ USERS = [f"bench{i}@example.test" for i in range(CLIENTS)]
 PASSWORD = "bench-pw"
 
 
-def make_context():
-    # One context for all connections: building one loads the system CA store (tens of ms),
-    # which would make the client the bottleneck.
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-CONTEXT = make_context()
-
-
-def context():
-    return CONTEXT
+CONTEXT = tls_client_context()  # one for all connections (see tls_client_context)
 
 
 def read_line(f):
@@ -80,17 +61,16 @@ def read_line(f):
 
 
 def pop3s_cycle(port, user, password, login):
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
-        with context().wrap_socket(raw) as s:
-            f = s.makefile("rb")
+    with tls_connect(port, CONTEXT, timeout=30) as s:
+        f = s.makefile("rb")
+        assert read_line(f).startswith(b"+OK")
+        if login:
+            s.sendall(f"USER {user}\r\nPASS {password}\r\n".encode())
             assert read_line(f).startswith(b"+OK")
-            if login:
-                s.sendall(f"USER {user}\r\nPASS {password}\r\n".encode())
-                assert read_line(f).startswith(b"+OK")
-                reply = read_line(f)
-                assert reply.startswith(b"+OK"), reply
-            s.sendall(b"QUIT\r\n")
-            read_line(f)
+            reply = read_line(f)
+            assert reply.startswith(b"+OK"), reply
+        s.sendall(b"QUIT\r\n")
+        read_line(f)
 
 
 PHASES = {}  # (port, login) -> [(tls seconds, login seconds)]
@@ -98,20 +78,19 @@ PHASES = {}  # (port, login) -> [(tls seconds, login seconds)]
 
 def imaps_cycle(port, user, password, login=True):
     t0 = time.monotonic()
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
-        with context().wrap_socket(raw) as s:
-            f = s.makefile("rb")
-            assert read_line(f).startswith(b"* OK")
-            t1 = time.monotonic()
-            if login:
-                s.sendall(f'a LOGIN "{user}" "{password}"\r\n'.encode())
-                while not (line := read_line(f)).startswith(b"a "):
-                    pass
-                assert line.startswith(b"a OK"), line
-            PHASES.setdefault((port, login), []).append((t1 - t0, time.monotonic() - t1))
-            s.sendall(b"b LOGOUT\r\n")
-            while not read_line(f).startswith(b"b "):
+    with tls_connect(port, CONTEXT, timeout=30) as s:
+        f = s.makefile("rb")
+        assert read_line(f).startswith(b"* OK")
+        t1 = time.monotonic()
+        if login:
+            s.sendall(f'a LOGIN "{user}" "{password}"\r\n'.encode())
+            while not (line := read_line(f)).startswith(b"a "):
                 pass
+            assert line.startswith(b"a OK"), line
+        PHASES.setdefault((port, login), []).append((t1 - t0, time.monotonic() - t1))
+        s.sendall(b"b LOGOUT\r\n")
+        while not read_line(f).startswith(b"b "):
+            pass
 
 
 def measure(cycle, port, users, password, login):
@@ -138,22 +117,15 @@ def measure(cycle, port, users, password, login):
     return sum(done) / elapsed, errors[:1]
 
 
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
 class Ours:
     def __init__(self, work, cache_ttl):
         self.work = Path(work)
         self.cache_ttl = cache_ttl
         self.procs = []
+        self.config = self.work / "config.toml"
 
     def start(self):
-        cfg = self.work / "config.toml"
+        cfg = self.config
         cfg.write_text(f"""[server]
 data_dir = "{self.work}/data"
 [tls]
@@ -170,25 +142,12 @@ tls_listen = "127.0.0.1:{OURS_PORTS['pop3s']}"
 [auth]
 cache_ttl = {self.cache_ttl}
 """)
-        for name in ("pop3d", "imapd"):
-            log = open(self.work / f"{name}-{self.cache_ttl}.log", "ab")
-            self.procs.append(subprocess.Popen([str(BUILD / name / name), "--config", str(cfg)],
-                                               stdout=log, stderr=subprocess.STDOUT))
-        for port in OURS_PORTS.values():
-            deadline = time.monotonic() + 15
-            while not port_open(port):
-                assert time.monotonic() < deadline, f"our daemons did not listen on {port}"
-                time.sleep(0.05)
+        self.procs = [start_daemon(BUILD, name, cfg, self.work / f"{name}-{self.cache_ttl}.log")
+                      for name in ("pop3d", "imapd")]
+        wait_listening(OURS_PORTS.values(), self.procs)
 
     def stop(self):
-        for p in self.procs:
-            p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_daemons(self.procs, seconds=15)
         self.procs = []
 
 
@@ -203,36 +162,31 @@ def record_phases(key, port, login, rate, best):
                            statistics.median(x for _, x in samples) * 1000)
 
 
-def loadavg():
-    return " ".join(open("/proc/loadavg").read().split()[:3])
-
-
 def main():
     load_before = loadavg()
-    for port in OURS_PORTS.values():
-        if port_open(port):
-            sys.exit(f"login_rate: port {port} is already in use")
-    peers_started = False
-    if not port_open(PEER["pop3s"]):
-        subprocess.run([str(PEERS / "start.sh")], check=True, stdout=subprocess.DEVNULL)
-        peers_started = True
-    work = Path(tempfile.mkdtemp(prefix="login_rate."))
+    require_free_ports("login_rate", OURS_PORTS.values())
+    with peers(PEER["pop3s"]):
+        rows, notes = run()
+    report(rows, notes, load_before)
+
+
+def run():
+    """Every cell REPEAT times; returns each cell's best rate, keyed (row, system), and
+    the problems seen."""
+    work = work_dir("login_rate.")
     rows = {}  # (row, system) -> best rate
     notes = []
     try:
-        subprocess.run(["bash", str(ROOT / "scripts" / "gen-cert.sh"), str(work / "tls")], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        ctl = [str(BUILD / "ctl" / "mailctl"), "--config", str(work / "config.toml")]
+        gen_cert(work / "tls")
         for round_no in range(REPEAT):
             for ttl in (60, 0):
                 ours = Ours(work, ttl)
                 ours.start()
                 try:
                     if round_no == 0 and ttl == 60:
-                        subprocess.run(ctl + ["domain", "add", "example.test"], check=True)
+                        mailctl(BUILD, ours.config, "domain", "add", "example.test")
                         for user in USERS:
-                            subprocess.run(ctl + ["user", "add", user], input=PASSWORD + "\n",
-                                           text=True, check=True, stdout=subprocess.DEVNULL)
+                            mailctl(BUILD, ours.config, "user", "add", user, password=PASSWORD)
                     system = "ours (cache)" if ttl else "ours (argon2id every login)"
                     for row, cycle, port, login in (
                             ("pop3s_tls", pop3s_cycle, OURS_PORTS["pop3s"], False),
@@ -260,10 +214,11 @@ def main():
                 rows[key] = max(rows.get(key, 0), rate)
                 notes += [f"dovecot {row}: {e}" for e in err]
     finally:
-        if peers_started:
-            subprocess.run([str(PEERS / "stop.sh")], stdout=subprocess.DEVNULL)
         shutil.rmtree(work, ignore_errors=True)
+    return rows, notes
 
+
+def report(rows, notes, load_before):
     def cell(row, system):
         return rows.get((row, system), 0.0)
 
@@ -277,8 +232,7 @@ def main():
     ]
     for row in ("pop3s_tls", "pop3s_login", "imaps_tls", "imaps_login"):
         c, a, d = cell(row, "ours (cache)"), cell(row, "ours (argon2id every login)"), cell(row, "dovecot")
-        ratio = lambda x: f"{x / d:.2f}" if d and x else "-"  # noqa: E731
-        lines.append(f"| {row} | {c:.1f} | {a:.1f} | {d:.1f} | {ratio(c)} | {ratio(a)} |")
+        lines.append(f"| {row} | {c:.1f} | {a:.1f} | {d:.1f} | {ratio(c, d)} | {ratio(a, d)} |")
     lines += ["", "IMAPS phases under the same load (medians, ms): connect + TLS handshake + greeting | "
               "LOGIN to OK (the password check)", "",
               "| system | imaps_tls: TLS | imaps_login: TLS | imaps_login: LOGIN |", "|---|---|---|---|"]
@@ -290,11 +244,7 @@ def main():
                      f"{fmt(login[0] if login else None)} | {fmt(login[1] if login else None)} |")
     if notes:
         lines += ["", "Problems seen:"] + [f"- {n}" for n in notes]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    out = ROOT / "bench" / "results" / f"login_rate-{datetime.date.today()}.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text)
+    write_result("login_rate", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -26,20 +26,15 @@ import imaplib
 import os
 import poplib
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PEERS = Path(os.environ.get("PEERS_DIR", ROOT.parent / "shared" / "peers"))
-PEERS_RUN = Path(os.environ.get("PEERS_RUN", Path(os.environ.get("TMPDIR", "/tmp")) / "peers"))
-BUILD = Path(os.environ.get("MAIL_BUILD_DIR", ROOT / "build-bench"))
-if not (BUILD / "pop3d" / "pop3d").exists():
-    BUILD = ROOT / "build"
+from benchlib import (PEERS, PEERS_RUN, build_dir, loadavg, mailctl, peers, ratio,
+                      require_free_ports, start_daemon, stop_daemons, wait_listening, work_dir,
+                      write_result)
+
+BUILD = build_dir("pop3d")
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "2000"))
 SIZE = os.environ.get("BENCH_SIZE", "2-6")
 CYCLES = int(os.environ.get("BENCH_CYCLES", "200"))
@@ -78,14 +73,6 @@ def retr_all(who):
     return elapsed, octets
 
 
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
 class Ours:
     def __init__(self, work):
         self.work = Path(work)
@@ -110,19 +97,11 @@ listen = "127.0.0.1:{OURS_PORTS['pop3']}"
 tls_listen = "127.0.0.1:{OURS_PORTS['pop3s']}"
 allow_plaintext_auth_on_loopback = true
 """)
-        ctl = [str(BUILD / "ctl" / "mailctl"), "--config", str(self.config)]
-        subprocess.run(ctl + ["domain", "add", "example.test"], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(ctl + ["user", "add", OURS["user"]], input=OURS["password"] + "\n", text=True,
-                       check=True, stdout=subprocess.DEVNULL)
-        for name in ("imapd", "pop3d"):
-            log = open(self.work / f"{name}.log", "ab")
-            self.procs.append(subprocess.Popen([str(BUILD / name / name), "--config", str(self.config)],
-                                               stdout=log, stderr=subprocess.STDOUT))
-        for port in (OURS_PORTS["imap"], OURS_PORTS["pop3"]):
-            deadline = time.monotonic() + 15
-            while not port_open(port):
-                assert time.monotonic() < deadline, f"our daemons did not listen on {port}"
-                time.sleep(0.05)
+        mailctl(BUILD, self.config, "domain", "add", "example.test")
+        mailctl(BUILD, self.config, "user", "add", OURS["user"], password=OURS["password"])
+        self.procs = [start_daemon(BUILD, name, self.config, self.work / f"{name}.log")
+                      for name in ("imapd", "pop3d")]
+        wait_listening((OURS_PORTS["imap"], OURS_PORTS["pop3"]), self.procs)
 
     def load(self, messages_dir):
         m = imaplib.IMAP4("127.0.0.1", OURS_PORTS["imap"], timeout=60)
@@ -135,30 +114,21 @@ allow_plaintext_auth_on_loopback = true
         m.logout()
 
     def stop(self):
-        for p in self.procs:
-            p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_daemons(self.procs)
         self.procs = []
 
 
-def loadavg():
-    return " ".join(open("/proc/loadavg").read().split()[:3])
-
-
 def main():
-    for port in OURS_PORTS.values():
-        if port_open(port):
-            sys.exit(f"pop3_rate: port {port} is already in use")
-    peers_started = False
-    if not port_open(PEER["port"]):
-        subprocess.run([str(PEERS / "start.sh")], check=True, stdout=subprocess.DEVNULL)
-        peers_started = True
-    work = Path(tempfile.mkdtemp(prefix="pop3_rate.", dir=PEERS_RUN.parent))
+    require_free_ports("pop3_rate", OURS_PORTS.values())
+    with peers(PEER["port"]):
+        best, rounds, load_before = run()
+    report(best, rounds, load_before)
+
+
+def run():
+    """Loads both servers and measures them; returns each system's best round, every
+    round, and the load average before."""
+    work = work_dir("pop3_rate.", PEERS_RUN.parent)
     ours = Ours(work)
     load_before = loadavg()
     best = {}
@@ -192,10 +162,11 @@ def main():
                 b["retr"] = min(b["retr"], retr)
     finally:
         ours.stop()
-        if peers_started:
-            subprocess.run([str(PEERS / "stop.sh")], stdout=subprocess.DEVNULL)
         shutil.rmtree(work, ignore_errors=True)
+    return best, rounds, load_before
 
+
+def report(best, rounds, load_before):
     o, d = best["ours"], best["dovecot"]
     lines = [
         f"# POP3, {datetime.date.today()}: a maildrop of {MESSAGES} messages ({SIZE} KiB), "
@@ -205,9 +176,9 @@ def main():
         "| workload | ours | Dovecot | time ours/Dovecot |",
         "|---|---|---|---|",
         f"| login + STAT + QUIT (ms per cycle, {CYCLES} cycles) | {o['login_stat'] * 1000:.1f} | "
-        f"{d['login_stat'] * 1000:.1f} | {o['login_stat'] / d['login_stat']:.2f} |",
+        f"{d['login_stat'] * 1000:.1f} | {ratio(o['login_stat'], d['login_stat'])} |",
         f"| RETR of {MESSAGES} one by one (s) | {o['retr']:.2f} | {d['retr']:.2f} | "
-        f"{o['retr'] / d['retr']:.2f} |",
+        f"{ratio(o['retr'], d['retr'])} |",
         "",
         "Below 1 we take less time (issue 16 asks for at most Dovecot's time).",
         "",
@@ -215,9 +186,7 @@ def main():
     ]
     lines += [f"- round {r} {s}: login+STAT {c * 1000:.1f} ms, RETR {t:.2f} s, load {la}"
               for r, s, c, t, la in rounds]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    (ROOT / "bench" / "results" / f"pop3_rate-{datetime.date.today()}.md").write_text(text)
+    write_result("pop3_rate", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -24,22 +24,15 @@ import datetime
 import multiprocessing
 import os
 import shutil
-import signal
-import socket
-import ssl
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PEERS = Path(os.environ.get("PEERS_DIR", ROOT.parent / "shared" / "peers"))
-PEERS_RUN = Path(os.environ.get("PEERS_RUN", Path(os.environ.get("TMPDIR", "/tmp")) / "peers"))
-BUILD = Path(os.environ.get("MAIL_BUILD_DIR", ROOT / "build-bench"))
-if not (BUILD / "smtpd" / "smtpd").exists():
-    BUILD = ROOT / "build"
+from benchlib import (PEERS_RUN, build_dir, gen_cert, loadavg, mailctl, peers, ratio,
+                      require_free_ports, start_daemon, stop_daemons, tls_client_context,
+                      tls_connect, wait_listening, work_dir, write_result)
+
+BUILD = build_dir("smtpd")
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "1000"))
 SIZE = int(os.environ.get("BENCH_SIZE", "4096"))
 SESSIONS = int(os.environ.get("BENCH_SESSIONS", "10"))
@@ -75,14 +68,11 @@ def read_reply(f):
 def session(args):
     """One submission session; returns (seconds of TLS handshake, seconds of AUTH, sent)."""
     port, user, password, rcpt, count, size, start_at = args
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
+    ctx = tls_client_context()
     while time.time() < start_at:
         time.sleep(0.001)
     t0 = time.monotonic()
-    raw = socket.create_connection(("127.0.0.1", port), timeout=60)
-    s = ctx.wrap_socket(raw)
+    s = tls_connect(port, ctx)
     t_tls = time.monotonic() - t0
     f = s.makefile("rb")
     assert read_reply(f).startswith(b"220"), "greeting"
@@ -126,14 +116,6 @@ def measure(port, who):
             "auth_ms": statistics.median(r[1] for r in results) * 1000}
 
 
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
 class Ours:
     def __init__(self, work):
         self.work = Path(work)
@@ -154,53 +136,36 @@ listen = "127.0.0.1:{OURS_PORTS['smtp']}"
 submission_listen = "127.0.0.1:{OURS_PORTS['submission']}"
 submissions_listen = "127.0.0.1:{OURS_PORTS['submissions']}"
 """)
-        ctl = [str(BUILD / "ctl" / "mailctl"), "--config", str(self.config)]
-        subprocess.run(ctl + ["domain", "add", "example.test"], check=True, stdout=subprocess.DEVNULL)
+        mailctl(BUILD, self.config, "domain", "add", "example.test")
         for user in (OURS["user"], OURS["rcpt"]):
-            subprocess.run(ctl + ["user", "add", user], input=OURS["password"] + "\n", text=True,
-                           check=True, stdout=subprocess.DEVNULL)
-        for name in ("queued", "smtpd"):
-            log = open(self.work / f"{name}.log", "ab")
-            self.procs.append(subprocess.Popen([str(BUILD / name / name), "--config", str(self.config)],
-                                               stdout=log, stderr=subprocess.STDOUT))
-        deadline = time.monotonic() + 15
-        while not port_open(OURS_PORTS["submissions"]):
-            assert time.monotonic() < deadline, "our smtpd did not listen"
-            time.sleep(0.05)
+            mailctl(BUILD, self.config, "user", "add", user, password=OURS["password"])
+        self.procs = [start_daemon(BUILD, name, self.config, self.work / f"{name}.log")
+                      for name in ("queued", "smtpd")]
+        wait_listening((OURS_PORTS["submissions"],), self.procs)
 
     def stop(self):
-        for p in self.procs:
-            p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_daemons(self.procs)
         self.procs = []
 
 
-def loadavg():
-    return " ".join(open("/proc/loadavg").read().split()[:3])
-
-
 def main():
-    for port in OURS_PORTS.values():
-        if port_open(port):
-            sys.exit(f"submission_rate: port {port} is already in use")
-    peers_started = False
-    if not port_open(PEER_PORT):
-        subprocess.run([str(PEERS / "start.sh")], check=True, stdout=subprocess.DEVNULL)
-        peers_started = True
+    require_free_ports("submission_rate", OURS_PORTS.values())
+    with peers(PEER_PORT):
+        best, rounds, load_before = run()
+    report(best, rounds, load_before)
+
+
+def run():
+    """Measures both systems REPEAT times; returns each one's best round, every round, and
+    the load average before."""
     PEERS_RUN.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="submission_rate.", dir=PEERS_RUN.parent))
+    work = work_dir("submission_rate.", PEERS_RUN.parent)
     best = {}
     rounds = []
     load_before = loadavg()
     ours = Ours(work)
     try:
-        subprocess.run(["bash", str(ROOT / "scripts" / "gen-cert.sh"), str(work / "tls")], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        gen_cert(work / "tls")
         ours.start()
         # Warm-up: the first login runs argon2id, later ones hit the verification cache,
         # as for a client that sends again; both systems get one unmeasured round.
@@ -224,10 +189,11 @@ def main():
                     best[system] = result
     finally:
         ours.stop()
-        if peers_started:
-            subprocess.run([str(PEERS / "stop.sh")], stdout=subprocess.DEVNULL)
         shutil.rmtree(work, ignore_errors=True)
+    return best, rounds, load_before
 
+
+def report(best, rounds, load_before):
     o, p = best["ours"], best["postfix"]
     lines = [
         f"# Submission rate, {datetime.date.today()}: {MESSAGES} x {SIZE} B over implicit TLS with "
@@ -239,16 +205,13 @@ def main():
         f"| ours (smtpd 465) | {o['rate']:.0f} | {o['seconds']:.2f} | {o['tls_ms']:.1f} | {o['auth_ms']:.1f} |",
         f"| Postfix (Dovecot SASL) | {p['rate']:.0f} | {p['seconds']:.2f} | {p['tls_ms']:.1f} | {p['auth_ms']:.1f} |",
         "",
-        f"**ratio ours/Postfix: {o['rate'] / p['rate']:.2f}** (issue 16 asks for at least 2).",
+        f"**ratio ours/Postfix: {ratio(o['rate'], p['rate'])}** (issue 16 asks for at least 2).",
         "",
         "Rounds:",
     ]
     lines += [f"- round {r} {s}: {x['rate']:.0f} msg/s, TLS {x['tls_ms']:.1f} ms, AUTH {x['auth_ms']:.1f} ms, "
               f"load {x['load']}" for r, s, x in rounds]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    out = ROOT / "bench" / "results" / f"submission_rate-{datetime.date.today()}.md"
-    out.write_text(text)
+    write_result("submission_rate", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

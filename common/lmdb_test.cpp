@@ -2,6 +2,7 @@
 // Temporary error that loses nothing, a raised maximum after a restart, a map grown by
 // another process (MDB_MAP_RESIZED), and clearing the reader slots of dead processes.
 #include "common/lmdb.h"
+#include "common/lmdb_schema.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -150,6 +151,27 @@ TEST_F(LmdbTest, ClearsReaderSlotsOfDeadProcesses) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   EXPECT_EQ(check_stale_readers(), 1);
   EXPECT_EQ(check_stale_readers(), 0);
+}
+
+// A new database records its schema version; reopened with the same version it opens,
+// with another it is refused as Corrupt, naming the database.
+TEST_F(LmdbTest, VersionedTablesRecordThenCheckTheSchemaVersion) {
+  auto env = open(1 << 20, 8 << 20);
+  const char* names[2] = {"meta", "data"};
+  auto open_tables = [&](uint32_t version) -> Result<void> {
+    auto txn = Txn::begin(*env, true);
+    EXPECT_TRUE(txn.ok());
+    MDB_dbi dbis[2];
+    if (auto r = open_versioned_tables(*txn, names, dbis, version, "test db"); !r) return r;
+    EXPECT_NE(dbis[0], dbis[1]);
+    return txn->commit();
+  };
+  ASSERT_TRUE(open_tables(3).ok());
+  EXPECT_TRUE(open_tables(3).ok());
+  auto other = open_tables(4);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().kind, ErrorKind::Corrupt);
+  EXPECT_EQ(other.error().message, "test db: unsupported schema version 3");
 }
 
 }  // namespace

@@ -64,26 +64,6 @@ const char* state_name(Recipient::State state) {
   return "?";
 }
 
-const char* bounce_class_name(queue::BounceClass c) {
-  switch (c) {
-    case queue::BounceClass::None:
-      return "none";
-    case queue::BounceClass::Hard:
-      return "hard";
-    case queue::BounceClass::Soft:
-      return "soft";
-    case queue::BounceClass::Policy:
-      return "policy";
-    case queue::BounceClass::Spam:
-      return "spam";
-    case queue::BounceClass::Tls:
-      return "tls";
-    case queue::BounceClass::Expired:
-      return "expired";
-  }
-  return "?";
-}
-
 namespace {
 
 const char* ret_name(queue::DsnRet r) {
@@ -164,7 +144,7 @@ std::string show_text(const queue::Envelope& e, std::string_view headers, int64_
       out += "  next attempt: " + format_time(r.next_attempt) + "\n";
     if (r.first_failure) out += "  first failure: " + format_time(r.first_failure) + "\n";
     if (r.bounce_class != queue::BounceClass::None)
-      out += "  class: " + std::string(bounce_class_name(r.bounce_class)) + "\n";
+      out += "  class: " + std::string(queue::bounce_class_name(r.bounce_class)) + "\n";
     if (!r.last_reply.empty()) out += "  last reply: " + printable(r.last_reply) + "\n";
     if (r.dsn_notify) out += "  notify: " + notify_text(r.dsn_notify) + "\n";
     if (!r.orcpt.empty()) out += "  orcpt: " + printable(r.orcpt) + "\n";
@@ -191,7 +171,7 @@ nlohmann::json envelope_json(const queue::Envelope& e, int64_t now) {
                      {"attempts", r.attempts},
                      {"next_attempt", r.state == Recipient::State::Pending ? r.next_attempt : 0},
                      {"first_failure", r.first_failure},
-                     {"bounce_class", bounce_class_name(r.bounce_class)},
+                     {"bounce_class", queue::bounce_class_name(r.bounce_class)},
                      {"last_reply", r.last_reply},
                      {"notify", notify_text(r.dsn_notify)},
                      {"orcpt", r.orcpt},

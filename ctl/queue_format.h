@@ -22,7 +22,6 @@ std::string format_size(uint64_t bytes);
 // "2026-12-01 13:40:00Z", or "-" for 0.
 std::string format_time(int64_t epoch);
 const char* state_name(queue::Recipient::State state);
-const char* bounce_class_name(queue::BounceClass c);
 
 // 661E... 45s 1.2K <a@example.org> -> b@example.net (pending, 2 attempts, "451 ...")
 std::string list_line(const queue::Envelope& e, int64_t now);

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/mail_metrics.h"
 #include "common/net/offload.h"
+#include "common/net/start_tls.h"
 #include "pop3d/login.h"
 #include "pop3d/maildrop.h"
 #include "pop3d/protocol/command.h"
@@ -350,16 +351,14 @@ class Session {
   net::awaitable<void> stls() {
     if (!tls_offered()) co_return error(err("STLS not available"));
     reply(ok("Begin TLS negotiation"));
-    auto context = ctx_.tls->current();
-    if (!co_await conn_->start_tls(*context, seconds(limits_.idle_timeout))) {
-      log::info("tls_failed").kv("session", conn_->id());
+    // The result in a variable, not co_await inside if(): g++ 12 miscompiles that form
+    // here (the frame's destruction crashed on the early co_return above).
+    const seconds timeout(limits_.idle_timeout);
+    const bool secured = co_await net::upgrade_to_tls(*conn_, *ctx_.tls, timeout);
+    if (!secured) {
       closing_ = true;
       co_return;
     }
-    log::info("tls")
-        .kv("session", conn_->id())
-        .kv("version", conn_->tls_version())
-        .kv("cipher", conn_->tls_cipher());
     user_.clear();
   }
 

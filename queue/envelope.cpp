@@ -1,4 +1,4 @@
-// Envelope helpers shared by every spool backend.
+// Envelope helpers shared by every spool backend, and the names of its enums.
 #include <algorithm>
 #include <limits>
 
@@ -9,6 +9,26 @@ namespace mail::queue {
 bool Envelope::pending() const {
   return std::any_of(recipients.begin(), recipients.end(),
                      [](const Recipient& r) { return r.state == Recipient::State::Pending; });
+}
+
+const char* bounce_class_name(BounceClass c) {
+  switch (c) {
+    case BounceClass::None:
+      return "none";
+    case BounceClass::Hard:
+      return "hard";
+    case BounceClass::Soft:
+      return "soft";
+    case BounceClass::Policy:
+      return "policy";
+    case BounceClass::Spam:
+      return "spam";
+    case BounceClass::Tls:
+      return "tls";
+    case BounceClass::Expired:
+      return "expired";
+  }
+  return "?";
 }
 
 int64_t Envelope::earliest_attempt() const {

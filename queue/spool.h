@@ -51,6 +51,10 @@ enum class BounceClass : uint8_t {
   Expired,  // still pending when the queue lifetime ran out (the DSN says 4.4.7)
 };
 
+// "none", "hard", ... "expired": the one spelling in logs, `mailctl queue`, reports and
+// the relay's records, so that they can be matched against each other.
+const char* bounce_class_name(BounceClass c);
+
 struct Recipient {
   enum class State : uint8_t { Pending, Delivered, Failed };
   std::string address;  // the RCPT TO address

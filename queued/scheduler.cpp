@@ -61,26 +61,6 @@ const char* kind_name(queue::Outcome::Kind kind) {
   return "?";
 }
 
-const char* class_name(queue::BounceClass c) {
-  switch (c) {
-    case queue::BounceClass::None:
-      return "none";
-    case queue::BounceClass::Hard:
-      return "hard";
-    case queue::BounceClass::Soft:
-      return "soft";
-    case queue::BounceClass::Policy:
-      return "policy";
-    case queue::BounceClass::Spam:
-      return "spam";
-    case queue::BounceClass::Tls:
-      return "tls";
-    case queue::BounceClass::Expired:
-      return "expired";
-  }
-  return "?";
-}
-
 }  // namespace
 
 Scheduler::Scheduler(asio::io_context& loop, asio::thread_pool& workers, queue::Spool& spool,
@@ -338,7 +318,8 @@ awaitable<void> Scheduler::complete(std::vector<InFlight*> ready) {
     // DSNs first, durably: a crash before the completion repeats them rather than lose them.
     std::vector<NoticeItem> items;
     items.reserve(ready.size());
-    for (InFlight* f : ready) items.push_back(NoticeItem{&f->claim.envelope, &f->outcomes, &f->success});
+    for (InFlight* f : ready)
+      items.push_back(NoticeItem{&f->claim.envelope, &f->outcomes, &f->success});
     auto notices = co_await notifier_->before_complete(items, clock_.now());
     if (!notices) {
       // Nothing is recorded: the leases run out and the attempts (and notices) repeat.
@@ -380,7 +361,8 @@ awaitable<void> Scheduler::complete(std::vector<InFlight*> ready) {
                                                               : log::warn(kind_name(o.kind));
         line.kv("queue_id", e.id).kv("session", e.session_id).kv("recipient", r.address);
         line.kv("reply", o.reply);
-        if (o.kind != queue::Outcome::Kind::Delivered) line.kv("class", class_name(o.bounce_class));
+        if (o.kind != queue::Outcome::Kind::Delivered)
+          line.kv("class", queue::bounce_class_name(o.bounce_class));
         if (o.kind == queue::Outcome::Kind::Deferred) line.kv("next_attempt", o.next_attempt);
         metrics::delivery(kind_name(o.kind));
         switch (o.kind) {

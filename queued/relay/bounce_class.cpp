@@ -44,26 +44,6 @@ bool enhanced_is(std::string_view enhanced, std::string_view subject_detail) {
 
 }  // namespace
 
-const char* bounce_class_name(BounceClass c) {
-  switch (c) {
-    case BounceClass::None:
-      return "none";
-    case BounceClass::Hard:
-      return "hard";
-    case BounceClass::Soft:
-      return "soft";
-    case BounceClass::Policy:
-      return "policy";
-    case BounceClass::Spam:
-      return "spam";
-    case BounceClass::Tls:
-      return "tls";
-    case BounceClass::Expired:
-      return "expired";
-  }
-  return "?";
-}
-
 BounceClass classify_reply(const smtp::Reply& reply) {
   if (reply.code < 400) return BounceClass::None;
   const std::string& e = reply.enhanced;

@@ -17,7 +17,7 @@ namespace mail::relay {
 // The queue records the class per recipient (queue/spool.h).
 using BounceClass = queue::BounceClass;
 
-const char* bounce_class_name(BounceClass c);
+using queue::bounce_class_name;
 
 // The class of a failure reply (4xx or 5xx); None for a success.
 BounceClass classify_reply(const smtp::Reply& reply);

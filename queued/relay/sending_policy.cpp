@@ -5,6 +5,7 @@
 
 #include "common/codec.h"
 #include "common/lmdb.h"
+#include "common/lmdb_schema.h"
 #include "queued/relay/dsn_builder.h"
 #include "queued/relay/recorded_reply.h"
 
@@ -12,7 +13,6 @@ namespace mail::relay {
 namespace {
 
 constexpr uint32_t kSchemaVersion = 1;
-constexpr std::string_view kSchemaKey = "schema_version";
 constexpr uint8_t kRecordVersion = 1;
 constexpr size_t kMaxKey = 320;  // an address: 64 + 1 + 255
 
@@ -258,25 +258,10 @@ Result<std::unique_ptr<SendingPolicy>> open_sending_policy(const std::filesystem
   if (!txn) return txn.error();
   MDB_dbi dbis[4];
   const char* names[4] = {"meta", "suppressed", "user_limits", "user_counts"};
-  for (int i = 0; i < 4; ++i) {
-    auto dbi = txn->open_db(names[i], true);
-    if (!dbi) return dbi.error();
-    dbis[i] = *dbi;
-  }
-  auto schema = txn->get(dbis[0], kSchemaKey);
-  if (!schema) return schema.error();
-  if (!schema->has_value()) {
-    Encoder e;
-    e.u32(kSchemaVersion);
-    if (auto r = txn->put(dbis[0], kSchemaKey, e.bytes()); !r) return r.error();
-  } else {
-    Decoder d(**schema);
-    const uint32_t version = d.u32();
-    if (!d.ok() || !d.at_end() || version != kSchemaVersion)
-      return make_error(ErrorKind::Corrupt, "sending policy " + dir.string() +
-                                                ": unsupported schema version " +
-                                                std::to_string(version));
-  }
+  if (auto r = lmdb::open_versioned_tables(*txn, names, dbis, kSchemaVersion,
+                                           "sending policy " + dir.string());
+      !r)
+    return r.error();
   if (auto r = txn->commit(); !r) return r.error();
   return std::unique_ptr<SendingPolicy>(
       new LmdbSendingPolicy(std::move(*env), dbis[1], dbis[2], dbis[3]));

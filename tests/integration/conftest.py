@@ -22,6 +22,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import helpers  # noqa: E402
+import imap_corpus  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("MAIL_BUILD_DIR", REPO / "build")).resolve()
@@ -431,3 +432,25 @@ def pytest_runtest_makereport(item, call):
                 continue
             for name, log in s.logs.items():
                 rep.sections.append((f"{name} log {s.root.name} (tail)", tail(log, 25)))
+
+
+# The FETCH and SEARCH tests' mailbox of known messages (imap_corpus.py).
+
+@pytest.fixture
+def corpus(suite):
+    """A fresh account holding imap_corpus's messages: (IMAP port, user, password, UIDs)."""
+    suite.require("mailctl", "imapd")
+    user = suite.new_user("corpus")
+    uids = imap_corpus.load(suite.ports["imap"], user, suite.passwords[user])
+    return suite.ports["imap"], user, suite.passwords[user], uids
+
+
+@pytest.fixture
+def inbox(corpus):
+    """An imaplib client logged in to the corpus account, its INBOX selected."""
+    port, user, pw, _ = corpus
+    client = helpers.imap_login(port, user, pw)
+    typ, data = client.select("INBOX")
+    assert typ == "OK", data
+    yield client
+    client.logout()

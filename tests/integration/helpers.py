@@ -8,11 +8,15 @@ Trusts the servers under test for nothing: every read has a timeout and a size b
 import imaplib
 import poplib
 import re
+import shutil
 import smtplib
 import socket
 import ssl
+import subprocess
 import time
 import uuid
+
+import pytest
 
 DOMAIN = "example.test"
 HOSTNAME = "mail.example.test"  # server.hostname in the test config
@@ -315,3 +319,58 @@ def pop3_retr(p, n):
     resp, lines, octets = p.retr(n)
     assert resp.startswith(b"+OK"), resp
     return b"\r\n".join(lines) + b"\r\n"
+
+
+# Real clients (mbsync, fetchmail, msmtp, curl, ...), driven as programs.
+
+def need_tool(tool):
+    """Fails (not skips) when a client program is missing: scripts/install-deps.sh
+    installs every one, so a missing one is a broken setup, not an optional test."""
+    if shutil.which(tool) is None:
+        pytest.fail(f"{tool} is not installed (scripts/install-deps.sh installs it)")
+
+
+def run_client(args, cwd, timeout=60):
+    """Runs a client program; fails when it exits non-zero or reports an error (mbsync
+    says "Error" and still exits 0 for some failures)."""
+    r = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    assert r.returncode == 0, f"{args[0]} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
+    assert "error" not in (r.stdout + r.stderr).lower(), f"{args[0]} reported an error:\n{r.stdout}\n{r.stderr}"
+    return r
+
+
+def write_mbsyncrc(tmp_path, suite, user, ssl_type, patterns):
+    """An mbsync channel "test" syncing `user`'s folders `patterns` both ways with the
+    Maildir tmp_path/Mail (created), over IMAP with STARTTLS or over IMAPS (`ssl_type`,
+    as mbsync spells it), trusting the suite's test certificate only. Returns the config
+    file and the Maildir."""
+    port = suite.ports["imaps" if ssl_type == "IMAPS" else "imap"]
+    maildir = tmp_path / "Mail"
+    maildir.mkdir()
+    rc = tmp_path / "mbsyncrc"
+    rc.write_text(f"""IMAPAccount test
+Host localhost
+Port {port}
+User {user}
+Pass {suite.passwords[user]}
+SSLType {ssl_type}
+CertificateFile {suite.cert_dir}/cert.pem
+SystemCertificates no
+
+IMAPStore remote
+Account test
+
+MaildirStore local
+Path {maildir}/
+Inbox {maildir}/INBOX
+SubFolders Verbatim
+
+Channel test
+Far :remote:
+Near :local:
+Patterns {patterns}
+Create Both
+Expunge Both
+SyncState *
+""")
+    return rc, maildir

@@ -78,8 +78,9 @@ def wait_disconnected(socks, deadline):
     return [closed.get(s.fileno()) for s in socks]
 
 
-def read_reply_then_close(sock, deadline):
-    """Everything the server sends until it closes (or `deadline` seconds)."""
+def read_until_closed(sock, deadline):
+    """Everything the server sends until it closes, and the seconds that took; None for
+    the seconds when it is still open at `deadline` seconds."""
     sock.settimeout(0.2)
     data = b""
     start = time.monotonic()
@@ -89,11 +90,18 @@ def read_reply_then_close(sock, deadline):
         except socket.timeout:
             continue
         except OSError:
-            return data, True
+            return data, time.monotonic() - start
         if not chunk:
-            return data, True
+            return data, time.monotonic() - start
         data += chunk
-    return data, False
+    return data, None
+
+
+def read_reply_then_close(sock, deadline):
+    """Everything the server sends until it closes (or `deadline` seconds), and whether
+    it closed."""
+    data, seconds = read_until_closed(sock, deadline)
+    return data, seconds is not None
 
 
 def available(sock):
@@ -112,6 +120,11 @@ def available(sock):
         return data, True
     finally:
         sock.setblocking(True)
+
+
+def open_attackers(port, group, n=100, rcvbuf=None):
+    """`n` connections from the attacker addresses of `group` (see attacker_address)."""
+    return [connect(port, attacker_address(i, group), rcvbuf=rcvbuf) for i in range(n)]
 
 
 def close_all(socks):
@@ -254,3 +267,90 @@ def skip_without_addresses():
         s.close()
     except OSError as e:
         pytest.skip(f"cannot bind 127.0.10.1: {e}")
+
+
+# The attacks that smtpd's and pop3d's tests (test_hostile_*.py) share: they differ only
+# by port, the command sent and what the server answers, which the tests check.
+
+def flood_without_reading(port, group, chunk, limit, deadline):
+    """100 attackers with a small receive window each pipeline `chunk` (a command with a
+    long reply) until `limit` octets went out or the server stopped taking them, never
+    reading. Returns (octets each sent, seconds until each was cut, see wait_disconnected)."""
+    socks = open_attackers(port, group, rcvbuf=4096)
+    try:
+        sent = [send_until_blocked(s, chunk, limit, seconds=1) for s in socks]
+        return sent, wait_disconnected(socks, deadline)
+    finally:
+        close_all(socks)
+
+
+def many_from_one_address(port, source, n=60):
+    """`n` connections from one address, held 1.5 s: what each received, and whether the
+    server closed it (refused over the per-address limit)."""
+    socks = [connect(port, source) for _ in range(n)]
+    try:
+        time.sleep(1.5)  # greetings and refusals arrive; served sessions stay open
+        return [available(s) for s in socks]
+    finally:
+        close_all(socks)
+
+
+def slowloris(port, group, text, deadline):
+    """100 attackers trickle `text` (an unended command line) one octet a second each;
+    returns what each received until the server closed it (read_reply_then_close)."""
+    socks = open_attackers(port, group)
+    stop = threading.Event()
+
+    def trickle():
+        for i in range(len(text)):
+            for s in socks:
+                try:
+                    s.send(text[i:i + 1])
+                except OSError:
+                    pass
+            if stop.wait(1.0):
+                return
+    t = threading.Thread(target=trickle, daemon=True)
+    t.start()
+    try:
+        return [read_reply_then_close(s, deadline) for s in socks]
+    finally:
+        stop.set()
+        t.join()
+        close_all(socks)
+
+
+def send_all_at_once(port, group, n, payload, deadline=15):
+    """`n` attackers each send `payload` (megabytes: a huge line, oversized DATA) at the
+    same time, a thread each; returns what each received until the server closed it."""
+    socks = open_attackers(port, group, n=n)
+    try:
+        def send(s):
+            s.settimeout(20)
+            s.sendall(payload)
+        threads = [threading.Thread(target=send, args=(s,), daemon=True) for s in socks]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        return [read_reply_then_close(s, deadline) for s in socks]
+    finally:
+        close_all(socks)
+
+
+def huge_lines(port, group, n, then):
+    """`n` attackers each send a 2 MiB line followed by the commands `then` (which the
+    server must still answer, in step)."""
+    return send_all_at_once(port, group, n, b"A" * (2 << 20) + b"\r\n" + then)
+
+
+def error_flood(port, group):
+    """100 attackers pipeline garbage commands (450 octets at most); what each received
+    until the server closed it (after its bad-command limit)."""
+    socks = open_attackers(port, group)
+    try:
+        for s in socks:
+            send_until_blocked(s, b"GARBAGE\r\n" * 50, 450, seconds=1)
+        return [read_reply_then_close(s, 10) for s in socks]
+    finally:
+        close_all(socks)

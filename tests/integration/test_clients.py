@@ -5,18 +5,9 @@ deleting it."""
 
 import os
 import re
-import shutil
 import subprocess
-from pathlib import Path
-
-import pytest
 
 import helpers
-
-
-def need(tool):
-    if shutil.which(tool) is None:
-        pytest.fail(f"{tool} is not installed (scripts/install-deps.sh installs it)")
 
 
 def maildir_messages(folder):
@@ -31,15 +22,8 @@ def maildir_messages(folder):
     return out
 
 
-def run(args, cwd, timeout=60):
-    r = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    assert r.returncode == 0, f"{args[0]} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
-    assert "error" not in (r.stdout + r.stderr).lower(), f"{args[0]} reported an error:\n{r.stdout}\n{r.stderr}"
-    return r
-
-
 def test_mbsync_two_way_sync(suite, tmp_path):
-    need("mbsync")
+    helpers.need_tool("mbsync")
     suite.require("smtpd", "queued", "imapd")
     user = suite.new_user("mbsync")
     password = suite.passwords[user]
@@ -48,35 +32,8 @@ def test_mbsync_two_way_sync(suite, tmp_path):
         helpers.smtp_send(suite.ports["smtp"], "sender@outside.test", [user], helpers.make_message(tag, to=user))
     helpers.imap_wait(suite.ports["imap"], user, password, tags[-1])
 
-    maildir = tmp_path / "Mail"
-    maildir.mkdir()
-    rc = tmp_path / "mbsyncrc"
-    rc.write_text(f"""IMAPAccount test
-Host localhost
-Port {suite.ports['imap']}
-User {user}
-Pass {password}
-SSLType STARTTLS
-CertificateFile {suite.cert_dir}/cert.pem
-SystemCertificates no
-
-IMAPStore remote
-Account test
-
-MaildirStore local
-Path {maildir}/
-Inbox {maildir}/INBOX
-SubFolders Verbatim
-
-Channel test
-Far :remote:
-Near :local:
-Patterns *
-Create Both
-Expunge Both
-SyncState *
-""")
-    run(["mbsync", "-c", str(rc), "test"], cwd=tmp_path)
+    rc, maildir = helpers.write_mbsyncrc(tmp_path, suite, user, "STARTTLS", "*")
+    helpers.run_client(["mbsync", "-c", str(rc), "test"], cwd=tmp_path)
     local = maildir_messages(maildir / "INBOX")
     for tag in tags:
         subject = f"test {tag}"
@@ -104,7 +61,7 @@ SyncState *
     base = flagged.name.split(":2,")[0]
     flagged.rename(cur / (base + ":2,F"))
     files[tags[1]].unlink()
-    run(["mbsync", "-c", str(rc), "test"], cwd=tmp_path)
+    helpers.run_client(["mbsync", "-c", str(rc), "test"], cwd=tmp_path)
 
     m = helpers.imap_login(suite.ports["imap"], user, password)
     try:
@@ -118,13 +75,13 @@ SyncState *
         assert m.uid("STORE", str(uid3), "+FLAGS", "(\\Seen)")[0] == "OK"
     finally:
         m.logout()
-    run(["mbsync", "-c", str(rc), "test"], cwd=tmp_path)
+    helpers.run_client(["mbsync", "-c", str(rc), "test"], cwd=tmp_path)
     seen = [f for f in cur.glob("*") if f"test {tags[2]}".encode() in f.read_bytes()]
     assert seen and seen[0].name.endswith("S"), f"\\Seen did not reach the Maildir: {[f.name for f in cur.glob('*')]}"
 
 
 def test_fetchmail_keep_then_delete(suite, tmp_path):
-    need("fetchmail")
+    helpers.need_tool("fetchmail")
     suite.require("smtpd", "queued", "pop3d")
     user = suite.new_user("fetchmail")
     password = suite.passwords[user]

@@ -11,7 +11,6 @@ The measured figures are printed in the run's summary ("mail suite figures").
 """
 
 import poplib
-import threading
 import time
 
 import pytest
@@ -20,7 +19,6 @@ import helpers
 import hostile
 from conftest import ALICE, SANITIZED, report_figure, require_built, separate_suite
 
-ATTACKERS = 100
 WRITE_TIMEOUT = 5
 IDLE_TIMEOUT = 5
 MAX_BAD = 10
@@ -73,21 +71,12 @@ def attack(s, name, fn):
     return hostile.run_attack(s.pid("pop3d"), good_round(s), f"{name} (pop3d)", fn)
 
 
-def open_attackers(s, group, n=ATTACKERS, rcvbuf=None):
-    return [hostile.connect(s.ports["pop3"], hostile.attacker_address(i, group), rcvbuf=rcvbuf)
-            for i in range(n)]
-
-
 def test_capa_flood_without_reading(pop3):
     """Before login: CAPA pipelined (a 100-octet reply to 6 octets), never read. pop3d
     stops reading each attacker once its window is full and cuts it after write_timeout."""
     def run():
-        socks = open_attackers(pop3, 30, rcvbuf=4096)
-        try:
-            sent = [hostile.send_until_blocked(s, b"CAPA\r\n" * 1024, 1 << 20, seconds=1) for s in socks]
-            return sent, hostile.wait_disconnected(socks, WRITE_TIMEOUT + 15)
-        finally:
-            hostile.close_all(socks)
+        return hostile.flood_without_reading(pop3.ports["pop3"], 30, b"CAPA\r\n" * 1024, 1 << 20,
+                                             WRITE_TIMEOUT + 15)
     sampler, good, (sent, times) = attack(pop3, "CAPA flood", run)
     slowest = hostile.require_all_closed(times, WRITE_TIMEOUT + 15, "CAPA flood")
     hostile.report(report_figure, "pop3d", "capa-flood", sampler, good,
@@ -126,12 +115,7 @@ def test_logged_in_retr_and_list_flood_without_reading(pop3):
 
 def test_many_connections_from_one_address(pop3):
     def run():
-        socks = [hostile.connect(pop3.ports["pop3"], "127.0.32.1") for _ in range(60)]
-        try:
-            time.sleep(1.5)  # greetings and refusals arrive; served sessions stay open
-            return [hostile.available(s) for s in socks]
-        finally:
-            hostile.close_all(socks)
+        return hostile.many_from_one_address(pop3.ports["pop3"], "127.0.32.1")
     sampler, good, replies = attack(pop3, "one address", run)
     greeted = [d for d, closed in replies if d.startswith(b"+OK") and not closed]
     refused = [d for d, closed in replies if closed]
@@ -144,27 +128,7 @@ def test_slowloris(pop3):
     """A command trickled one octet per second: the read deadline covers the whole line,
     so after idle_timeout the attacker gets -ERR and is closed."""
     def run():
-        socks = open_attackers(pop3, 33)
-        stop = threading.Event()
-
-        def trickle():
-            text = b"USER " + b"x" * 100
-            for i in range(len(text)):
-                for s in socks:
-                    try:
-                        s.send(text[i:i + 1])
-                    except OSError:
-                        pass
-                if stop.wait(1.0):
-                    return
-        t = threading.Thread(target=trickle, daemon=True)
-        t.start()
-        try:
-            return [hostile.read_reply_then_close(s, IDLE_TIMEOUT + 8) for s in socks]
-        finally:
-            stop.set()
-            t.join()
-            hostile.close_all(socks)
+        return hostile.slowloris(pop3.ports["pop3"], 33, b"USER " + b"x" * 100, IDLE_TIMEOUT + 8)
     sampler, good, results = attack(pop3, "slowloris", run)
     for data, closed in results:
         assert closed, f"slowloris connection still open: {data[-80:]!r}"
@@ -178,19 +142,7 @@ def test_huge_lines(pop3):
     n = 25
 
     def run():
-        socks = open_attackers(pop3, 34, n=n)
-        try:
-            def flood(s):
-                s.settimeout(20)
-                s.sendall(b"A" * (2 << 20) + b"\r\nCAPA\r\nQUIT\r\n")
-            threads = [threading.Thread(target=flood, args=(s,), daemon=True) for s in socks]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(30)
-            return [hostile.read_reply_then_close(s, 15) for s in socks]
-        finally:
-            hostile.close_all(socks)
+        return hostile.huge_lines(pop3.ports["pop3"], 34, n, b"CAPA\r\nQUIT\r\n")
     sampler, good, results = attack(pop3, "huge lines", run)
     for data, closed in results:
         lines = data.split(b"\r\n")
@@ -203,13 +155,7 @@ def test_huge_lines(pop3):
 def test_error_flood(pop3):
     """Garbage pipelined: after max_bad_commands, -ERR and close."""
     def run():
-        socks = open_attackers(pop3, 35)
-        try:
-            for s in socks:
-                hostile.send_until_blocked(s, b"GARBAGE\r\n" * 50, 450, seconds=1)
-            return [hostile.read_reply_then_close(s, 10) for s in socks]
-        finally:
-            hostile.close_all(socks)
+        return hostile.error_flood(pop3.ports["pop3"], 35)
     sampler, good, results = attack(pop3, "error flood", run)
     for data, closed in results:
         lines = data.split(b"\r\n")

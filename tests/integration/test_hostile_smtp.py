@@ -11,9 +11,6 @@ The measured figures are printed in the run's summary ("mail suite figures").
 """
 
 import smtplib
-import socket
-import threading
-import time
 
 import pytest
 
@@ -21,7 +18,6 @@ import helpers
 import hostile
 from conftest import ALICE, MAX_MESSAGE_SIZE, report_figure, require_built, separate_suite
 
-ATTACKERS = 100
 WRITE_TIMEOUT = 5
 COMMAND_TIMEOUT = 5
 DATA_TIMEOUT = 5
@@ -60,25 +56,13 @@ def attack(s, name, fn):
     return hostile.run_attack(s.pid("smtpd"), good_round(s), f"{name} (smtpd)", fn)
 
 
-def open_attackers(s, group, n=ATTACKERS, rcvbuf=None):
-    socks = [hostile.connect(s.ports["smtp"], hostile.attacker_address(i, group), rcvbuf=rcvbuf)
-             for i in range(n)]
-    return socks
-
-
 def test_pipelined_flood_without_reading(smtp):
     """Each attacker pipelines EHLO (a 200-octet reply to 8 octets) and never reads.
     smtpd writes until the attacker's window is full, stops reading it, and closes it
     after write_timeout; memory stays bounded by max_output_buffer per session."""
     def run():
-        socks = open_attackers(smtp, 10, rcvbuf=4096)
-        try:
-            sent = [hostile.send_until_blocked(s, b"EHLO flood.example\r\n" * 512, 1 << 20, seconds=1)
-                    for s in socks]
-            times = hostile.wait_disconnected(socks, WRITE_TIMEOUT + 15)
-            return sent, times
-        finally:
-            hostile.close_all(socks)
+        return hostile.flood_without_reading(smtp.ports["smtp"], 10, b"EHLO flood.example\r\n" * 512,
+                                             1 << 20, WRITE_TIMEOUT + 15)
     sampler, good, (sent, times) = attack(smtp, "pipelined flood", run)
     slowest = hostile.require_all_closed(times, WRITE_TIMEOUT + 15, "pipelined flood")
     hostile.report(report_figure, "smtpd", "pipelined-flood", sampler, good,
@@ -89,12 +73,7 @@ def test_many_connections_from_one_address(smtp):
     """60 connections from one address: 50 (max_connections_per_ip) are served, the rest
     get 421 4.7.0 and are closed at once."""
     def run():
-        socks = [hostile.connect(smtp.ports["smtp"], "127.0.20.1") for _ in range(60)]
-        try:
-            time.sleep(1.5)  # greetings and refusals arrive; served sessions stay open
-            return [hostile.available(s) for s in socks]
-        finally:
-            hostile.close_all(socks)
+        return hostile.many_from_one_address(smtp.ports["smtp"], "127.0.20.1")
     sampler, good, replies = attack(smtp, "one address", run)
     greeted = [d for d, closed in replies if d.startswith(b"220 ") and not closed]
     refused = [d for d, closed in replies if closed]
@@ -107,28 +86,7 @@ def test_slowloris(smtp):
     """Each attacker trickles a command one octet per second and never ends it: the
     command timeout covers the whole line, so each gets 421 4.4.2 and is closed."""
     def run():
-        socks = open_attackers(smtp, 11)
-        stop = threading.Event()
-
-        def trickle():
-            text = b"NOOP " + b"x" * 100
-            for i in range(len(text)):
-                for s in socks:
-                    try:
-                        s.send(text[i:i + 1])
-                    except OSError:
-                        pass
-                if stop.wait(1.0):
-                    return
-        t = threading.Thread(target=trickle, daemon=True)
-        t.start()
-        try:
-            results = [hostile.read_reply_then_close(s, COMMAND_TIMEOUT + 8) for s in socks]
-        finally:
-            stop.set()
-            t.join()
-            hostile.close_all(socks)
-        return results
+        return hostile.slowloris(smtp.ports["smtp"], 11, b"NOOP " + b"x" * 100, COMMAND_TIMEOUT + 8)
     sampler, good, results = attack(smtp, "slowloris", run)
     for data, closed in results:
         assert closed, f"slowloris connection still open: {data[-80:]!r}"
@@ -142,19 +100,7 @@ def test_huge_lines(smtp):
     n = 25
 
     def run():
-        socks = open_attackers(smtp, 12, n=n)
-        try:
-            def flood(s):
-                s.settimeout(20)
-                s.sendall(b"A" * (2 << 20) + b"\r\nNOOP\r\nQUIT\r\n")
-            threads = [threading.Thread(target=flood, args=(s,), daemon=True) for s in socks]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(30)
-            return [hostile.read_reply_then_close(s, 15) for s in socks]
-        finally:
-            hostile.close_all(socks)
+        return hostile.huge_lines(smtp.ports["smtp"], 12, n, b"NOOP\r\nQUIT\r\n")
     sampler, good, results = attack(smtp, "huge lines", run)
     for data, closed in results:
         lines = data.split(b"\r\n")
@@ -170,22 +116,10 @@ def test_oversized_data(smtp):
     n = 25
 
     def run():
-        socks = open_attackers(smtp, 13, n=n)
-        try:
-            def flood(s):
-                s.settimeout(20)
-                s.sendall(f"EHLO big.example\r\nMAIL FROM:<big@outside.test>\r\nRCPT TO:<{ALICE}>\r\n"
-                          "DATA\r\n".encode())
-                line = b"x" * 998 + b"\r\n"
-                s.sendall(line * (2 << 10) + b".\r\nQUIT\r\n")
-            threads = [threading.Thread(target=flood, args=(s,), daemon=True) for s in socks]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(30)
-            return [hostile.read_reply_then_close(s, 15) for s in socks]
-        finally:
-            hostile.close_all(socks)
+        envelope = f"EHLO big.example\r\nMAIL FROM:<big@outside.test>\r\nRCPT TO:<{ALICE}>\r\nDATA\r\n"
+        data = b"x" * 998 + b"\r\n"
+        return hostile.send_all_at_once(smtp.ports["smtp"], 13, n,
+                                        envelope.encode() + data * (2 << 10) + b".\r\nQUIT\r\n")
     sampler, good, results = attack(smtp, "oversized DATA", run)
     for data, closed in results:
         assert closed and b"\r\n552 5.3.4 " in data and data.endswith(b"221 2.0.0 Bye\r\n") or \
@@ -198,13 +132,7 @@ def test_oversized_data(smtp):
 def test_error_flood(smtp):
     """Attackers send garbage commands pipelined: after max_errors, 421 4.7.0 and close."""
     def run():
-        socks = open_attackers(smtp, 14)
-        try:
-            for s in socks:
-                hostile.send_until_blocked(s, b"GARBAGE\r\n" * 50, 450, seconds=1)
-            return [hostile.read_reply_then_close(s, 10) for s in socks]
-        finally:
-            hostile.close_all(socks)
+        return hostile.error_flood(smtp.ports["smtp"], 14)
     sampler, good, results = attack(smtp, "error flood", run)
     for data, closed in results:
         lines = data.split(b"\r\n")

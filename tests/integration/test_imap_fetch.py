@@ -6,34 +6,14 @@ asked twice answered once, and a large message streamed whole."""
 import re
 import subprocess
 
-import pytest
-
 import imap_corpus
 from conftest import ALICE
 from helpers import Imap, imap_login
 
 
-@pytest.fixture
-def corpus(suite):
-    suite.require("mailctl", "imapd")
-    user = suite.new_user("fetch")
-    uids = imap_corpus.load(suite.ports["imap"], user, suite.passwords[user])
-    return suite.ports["imap"], user, suite.passwords[user], uids
-
-
-@pytest.fixture
-def m(corpus):
-    port, user, pw, _ = corpus
-    client = imap_login(port, user, pw)
-    typ, data = client.select("INBOX")
-    assert typ == "OK", data
-    yield client
-    client.logout()
-
-
-def fetch(m, seq, items):
+def fetch(inbox, seq, items):
     """One message's FETCH answer as (response text without literals, [literal bytes])."""
-    typ, data = m.fetch(str(seq), items)
+    typ, data = inbox.fetch(str(seq), items)
     assert typ == "OK", data
     text, literals = b"", []
     for part in data:
@@ -45,23 +25,23 @@ def fetch(m, seq, items):
     return text.decode(), literals
 
 
-def test_envelope_is_rfc9051_shape(m):
-    text, _ = fetch(m, 1, "(ENVELOPE)")
+def test_envelope_is_rfc9051_shape(inbox):
+    text, _ = fetch(inbox, 1, "(ENVELOPE)")
     assert ('ENVELOPE ("Mon, 1 Jan 2024 10:00:00 +0000" "Hello world" '
             '(("Alice Example" NIL "alice" "example.test")) '
             '(("Alice Example" NIL "alice" "example.test")) '
             '(("Alice Example" NIL "alice" "example.test")) '
             '((NIL NIL "bob" "example.test")) NIL NIL NIL "<m1@corpus.test>")') in text, text
-    text, _ = fetch(m, 2, "(ENVELOPE)")
+    text, _ = fetch(inbox, 2, "(ENVELOPE)")
     assert '((NIL NIL "carol" "example.test"))' in text and '"<m1@corpus.test>" "<m2@corpus.test>")' in text, text
 
 
-def test_bodystructure_of_plain_and_multipart(m):
-    text, _ = fetch(m, 1, "(BODYSTRUCTURE)")
+def test_bodystructure_of_plain_and_multipart(inbox):
+    text, _ = fetch(inbox, 1, "(BODYSTRUCTURE)")
     body_len = len(imap_corpus.PLAIN.split(b"\r\n\r\n", 1)[1])
     assert re.search(r'BODYSTRUCTURE \("text" "plain" \("charset" "us-ascii"\) NIL NIL "7bit" '
                      rf'{body_len} 2 ', text, re.I), text
-    text, _ = fetch(m, 2, "(BODYSTRUCTURE BODY)")
+    text, _ = fetch(inbox, 2, "(BODYSTRUCTURE BODY)")
     bs = re.search(r"BODYSTRUCTURE (\(.*\)) BODY ", text)
     assert bs, text
     assert re.search(r'"application" "octet-stream" \("name" "data.bin"\) NIL NIL "base64"', bs.group(1), re.I)
@@ -72,46 +52,46 @@ def test_bodystructure_of_plain_and_multipart(m):
     assert "boundary" not in body.lower() and "attachment" not in body.lower(), body
 
 
-def test_body_sections_and_partial(m):
-    _, lits = fetch(m, 2, "(BODY.PEEK[1] BODY.PEEK[2.MIME] BODY.PEEK[HEADER.FIELDS (Subject)] BODY.PEEK[]<0.10>)")
+def test_body_sections_and_partial(inbox):
+    _, lits = fetch(inbox, 2, "(BODY.PEEK[1] BODY.PEEK[2.MIME] BODY.PEEK[HEADER.FIELDS (Subject)] BODY.PEEK[]<0.10>)")
     assert lits[0] == b"see the attachment"  # the CRLF before a boundary is the boundary's
     assert lits[1].startswith(b"Content-Type: application/octet-stream") and lits[1].endswith(b"\r\n\r\n"), lits[1]
     assert lits[2] == b"Subject: Re: Hello world\r\n\r\n"
     assert lits[3] == imap_corpus.MULTIPART[:10]
-    text, lits = fetch(m, 1, "(BODY.PEEK[TEXT]<6.4> BODY.PEEK[1] BODY.PEEK[HEADER.FIELDS.NOT (From To Date Message-ID)])")
+    text, lits = fetch(inbox, 1, "(BODY.PEEK[TEXT]<6.4> BODY.PEEK[1] BODY.PEEK[HEADER.FIELDS.NOT (From To Date Message-ID)])")
     assert "BODY[TEXT]<6>" in text, text
     assert lits[0] == b"body"
     assert lits[1] == imap_corpus.PLAIN.split(b"\r\n\r\n", 1)[1]  # part 1 of a non-multipart
     assert lits[2] == b"Subject: Hello world\r\n\r\n"
     # A part that does not exist is empty, not an error (RFC 9051 section 6.4.5).
-    text, lits = fetch(m, 1, "(BODY.PEEK[5])")
+    text, lits = fetch(inbox, 1, "(BODY.PEEK[5])")
     assert lits == [b""] or 'BODY[5] ""' in text or "BODY[5] NIL" in text, (text, lits)
 
 
-def test_binary_decodes_transfer_encoding(m):
-    text, lits = fetch(m, 2, "(BINARY.PEEK[2] BINARY.SIZE[2])")
+def test_binary_decodes_transfer_encoding(inbox):
+    text, lits = fetch(inbox, 2, "(BINARY.PEEK[2] BINARY.SIZE[2])")
     assert lits[0] == imap_corpus.ATTACHMENT
     assert f"BINARY.SIZE[2] {len(imap_corpus.ATTACHMENT)}" in text, text
-    _, lits = fetch(m, 3, "(BINARY.PEEK[1])")
+    _, lits = fetch(inbox, 3, "(BINARY.PEEK[1])")
     assert lits[0] == "Wir wohnen in der Hauptstraße 5.\r\nEnde\r\n".encode()
 
 
-def test_rfc822_items(m):
-    text, lits = fetch(m, 3, "(RFC822.SIZE RFC822.HEADER)")
+def test_rfc822_items(inbox):
+    text, lits = fetch(inbox, 3, "(RFC822.SIZE RFC822.HEADER)")
     assert f"RFC822.SIZE {len(imap_corpus.ENCODED)}" in text, text
     assert lits[0] == imap_corpus.ENCODED.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
-    _, lits = fetch(m, 3, "(RFC822)")
+    _, lits = fetch(inbox, 3, "(RFC822)")
     assert lits[0] == imap_corpus.ENCODED
 
 
-def test_seen_set_by_body_not_by_peek(m):
-    text, _ = fetch(m, 1, "(BODY.PEEK[] FLAGS)")
+def test_seen_set_by_body_not_by_peek(inbox):
+    text, _ = fetch(inbox, 1, "(BODY.PEEK[] FLAGS)")
     assert "\\Seen" not in text, text
-    text, _ = fetch(m, 1, "(BODY[TEXT])")
+    text, _ = fetch(inbox, 1, "(BODY[TEXT])")
     assert "FLAGS (\\Seen)" in text, "a \\Seen set by FETCH must be reported: " + text
-    text, _ = fetch(m, 1, "(FLAGS)")
+    text, _ = fetch(inbox, 1, "(FLAGS)")
     assert "\\Seen" in text, text
-    text, _ = fetch(m, 2, "(FLAGS)")
+    text, _ = fetch(inbox, 2, "(FLAGS)")
     assert "\\Seen" not in text, text
 
 
@@ -138,16 +118,16 @@ def test_large_message_streamed_whole(suite):
     port, pw = suite.ports["imap"], suite.passwords[user]
     line = b"0123456789" * 7 + b"\r\n"
     body = b"Subject: big\r\n\r\n" + line * (3 * 1024 * 1024 // len(line))
-    m = imap_login(port, user, pw)
+    inbox = imap_login(port, user, pw)
     try:
-        assert m.append("INBOX", None, None, body)[0] == "OK"
-        m.select("INBOX")
-        _, lits = fetch(m, 1, "(BODY.PEEK[] BODY.PEEK[TEXT]<1000000.5000>)")
+        assert inbox.append("INBOX", None, None, body)[0] == "OK"
+        inbox.select("INBOX")
+        _, lits = fetch(inbox, 1, "(BODY.PEEK[] BODY.PEEK[TEXT]<1000000.5000>)")
         assert lits[0] == body
         text_start = body.index(b"\r\n\r\n") + 4
         assert lits[1] == body[text_start + 1000000:text_start + 1005000]
     finally:
-        m.logout()
+        inbox.logout()
 
 
 def test_curl_fetches_message_and_section(corpus):

@@ -8,7 +8,6 @@ login throttle shared by smtpd, imapd and pop3d."""
 
 import base64
 import imaplib
-import shutil
 import subprocess
 
 import pytest
@@ -23,11 +22,6 @@ from sasl_clients import Scram, TlsPipe, imap_sasl
 def running(suite):
     suite.require("mailctl", "imapd")
     return suite
-
-
-def need(tool):
-    if shutil.which(tool) is None:
-        pytest.fail(f"{tool} is not installed (scripts/install-deps.sh installs it)")
 
 
 def test_capabilities_list_the_mechanisms(running):
@@ -90,7 +84,7 @@ def test_gsasl_imap_client(running, mechanism, extra):
     """gsasl gives up on plain SCRAM-SHA-256 by itself when the TLS layer could bind
     (it would have to claim "y" while we offer -PLUS, RFC 5802 6): --no-cb for that one;
     our refusal of such a downgrade is tested with our own client below."""
-    need("gsasl")
+    helpers.need_tool("gsasl")
     r = gsasl_imap(running, mechanism, extra)
     out = r.stdout + r.stderr
     assert r.returncode == 0, out

@@ -8,29 +8,11 @@ import subprocess
 import pytest
 
 import imap_corpus
-from helpers import Imap, imap_login
+from helpers import Imap
 
 
-@pytest.fixture
-def corpus(suite):
-    suite.require("mailctl", "imapd")
-    user = suite.new_user("search")
-    uids = imap_corpus.load(suite.ports["imap"], user, suite.passwords[user])
-    return suite.ports["imap"], user, suite.passwords[user], uids
-
-
-@pytest.fixture
-def m(corpus):
-    port, user, pw, _ = corpus
-    client = imap_login(port, user, pw)
-    typ, data = client.select("INBOX")
-    assert typ == "OK", data
-    yield client
-    client.logout()
-
-
-def search(m, *keys, charset=None):
-    typ, data = m.search(charset, *keys)
+def search(inbox, *keys, charset=None):
+    typ, data = inbox.search(charset, *keys)
     assert typ == "OK", (keys, data)
     return [int(n) for n in data[0].split()]
 
@@ -64,37 +46,37 @@ def search(m, *keys, charset=None):
     (("UNSEEN", "UNFLAGGED", "UNDELETED", "UNANSWERED", "UNDRAFT"), [1, 2, 3]),
     (("SEEN",), []),
 ])
-def test_search_keys(m, keys, expected):
-    assert search(m, *keys) == expected
+def test_search_keys(inbox, keys, expected):
+    assert search(inbox, *keys) == expected
 
 
-def test_search_flags_and_keywords(m):
-    assert m.store("2", "+FLAGS", r"(\Flagged $Important)")[0] == "OK"
-    assert m.store("3", "+FLAGS", r"(\Seen)")[0] == "OK"
-    assert search(m, "FLAGGED") == [2]
-    assert search(m, "KEYWORD", "$important") == [2]  # keywords compare case-insensitively
-    assert search(m, "UNKEYWORD", "$Important") == [1, 3]
-    assert search(m, "SEEN") == [3]
-    assert search(m, "OR", "FLAGGED", "SEEN") == [2, 3]
-    typ, data = m.uid("SEARCH", None, "FLAGGED")
+def test_search_flags_and_keywords(inbox):
+    assert inbox.store("2", "+FLAGS", r"(\Flagged $Important)")[0] == "OK"
+    assert inbox.store("3", "+FLAGS", r"(\Seen)")[0] == "OK"
+    assert search(inbox, "FLAGGED") == [2]
+    assert search(inbox, "KEYWORD", "$important") == [2]  # keywords compare case-insensitively
+    assert search(inbox, "UNKEYWORD", "$Important") == [1, 3]
+    assert search(inbox, "SEEN") == [3]
+    assert search(inbox, "OR", "FLAGGED", "SEEN") == [2, 3]
+    typ, data = inbox.uid("SEARCH", None, "FLAGGED")
     assert typ == "OK" and data[0].split() == [b"2"], data
 
 
-def test_search_utf8_charset_literal(m):
-    """Non-ASCII search strings go as a literal with CHARSET UTF-8 (imaplib's m.literal)."""
-    m.literal = "grüße".encode()
-    assert search(m, "SUBJECT", charset="UTF-8") == [3]
-    m.literal = "hauptstraße".encode()  # in a quoted-printable body
-    assert search(m, "BODY", charset="UTF-8") == [3]
-    m.literal = "JÜRGEN".encode()
-    assert search(m, "FROM", charset="UTF-8") == [3]
+def test_search_utf8_charset_literal(inbox):
+    """Non-ASCII search strings go as a literal with CHARSET UTF-8 (imaplib's inbox.literal)."""
+    inbox.literal = "grüße".encode()
+    assert search(inbox, "SUBJECT", charset="UTF-8") == [3]
+    inbox.literal = "hauptstraße".encode()  # in a quoted-printable body
+    assert search(inbox, "BODY", charset="UTF-8") == [3]
+    inbox.literal = "JÜRGEN".encode()
+    assert search(inbox, "FROM", charset="UTF-8") == [3]
 
 
-def test_unknown_charset_is_badcharset(m):
-    typ, data = m._simple_command("SEARCH", "CHARSET", "X-NOSUCH", "ALL")
+def test_unknown_charset_is_badcharset(inbox):
+    typ, data = inbox._simple_command("SEARCH", "CHARSET", "X-NOSUCH", "ALL")
     assert typ == "NO" and data[0].startswith(b"[BADCHARSET (US-ASCII UTF-8)]"), (typ, data)
-    with pytest.raises(m.error):
-        m.search(None, "NOSUCHKEY")
+    with pytest.raises(inbox.error):
+        inbox.search(None, "NOSUCHKEY")
 
 
 def test_esearch_return_options(corpus):
@@ -123,9 +105,9 @@ def test_esearch_return_options(corpus):
         raw.close()
 
 
-def test_sort(m):
+def test_sort(inbox):
     def sort(criteria, *keys):
-        typ, data = m.sort(criteria, "UTF-8", *keys)
+        typ, data = inbox.sort(criteria, "UTF-8", *keys)
         assert typ == "OK", data
         return [int(n) for n in data[0].split()]
 
@@ -136,23 +118,23 @@ def test_sort(m):
     assert sort("(FROM)", "ALL") == [1, 2, 3]  # alice < bob < juergen
     assert sort("(REVERSE SIZE)", "ALL")[0] == 2
     assert sort("(SUBJECT)", "SUBJECT", "hello") == [1, 2]
-    typ, data = m.uid("SORT", "(REVERSE ARRIVAL)", "UTF-8", "ALL")
+    typ, data = inbox.uid("SORT", "(REVERSE ARRIVAL)", "UTF-8", "ALL")
     assert typ == "OK" and len(data[0].split()) == 3, data
 
 
-def test_thread(m):
-    typ, data = m.thread("REFERENCES", "UTF-8", "ALL")
+def test_thread(inbox):
+    typ, data = inbox.thread("REFERENCES", "UTF-8", "ALL")
     assert typ == "OK", data
     assert data[0] == b"(3)(1 2)", data
-    typ, data = m.thread("ORDEREDSUBJECT", "UTF-8", "ALL")
+    typ, data = inbox.thread("ORDEREDSUBJECT", "UTF-8", "ALL")
     assert typ == "OK", data
     assert data[0] == b"(3)(1 2)", data
-    typ, data = m.thread("REFERENCES", "UTF-8", "SUBJECT", "hello")
+    typ, data = inbox.thread("REFERENCES", "UTF-8", "SUBJECT", "hello")
     assert data[0] == b"(1 2)", data
 
 
-def test_capabilities_after_login(m):
-    typ, data = m.capability()
+def test_capabilities_after_login(inbox):
+    typ, data = inbox.capability()
     caps = set(data[0].decode().upper().split())
     for cap in ("ESEARCH", "SEARCHRES", "BINARY", "SORT", "THREAD=REFERENCES", "THREAD=ORDEREDSUBJECT"):
         assert cap in caps, caps

@@ -5,26 +5,11 @@ changes too (flags, deletions), and re-syncs until both sides agree message for 
 and flag for flag."""
 
 import re
-import shutil
-import subprocess
 
-import pytest
 
 import helpers
 
 COUNT = 200
-
-
-def need(tool):
-    if shutil.which(tool) is None:
-        pytest.fail(f"{tool} is not installed (scripts/install-deps.sh installs it)")
-
-
-def run(args, cwd, timeout=120):
-    r = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    assert r.returncode == 0, f"{args[0]} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
-    assert "error" not in (r.stdout + r.stderr).lower(), f"{args[0]}:\n{r.stdout}\n{r.stderr}"
-    return r
 
 
 def maildir_state(folder):
@@ -65,7 +50,7 @@ def mail(subject):
 
 
 def test_mbsync_resync_after_changes_on_both_sides(suite, tmp_path):
-    need("mbsync")
+    helpers.need_tool("mbsync")
     suite.require("smtpd", "queued", "imapd")
     user = suite.new_user("sync")
     password = suite.passwords[user]
@@ -77,35 +62,8 @@ def test_mbsync_resync_after_changes_on_both_sides(suite, tmp_path):
     finally:
         m.logout()
 
-    maildir = tmp_path / "Mail"
-    maildir.mkdir()
-    rc = tmp_path / "mbsyncrc"
-    rc.write_text(f"""IMAPAccount test
-Host localhost
-Port {suite.ports['imaps']}
-User {user}
-Pass {password}
-SSLType IMAPS
-CertificateFile {suite.cert_dir}/cert.pem
-SystemCertificates no
-
-IMAPStore remote
-Account test
-
-MaildirStore local
-Path {maildir}/
-Inbox {maildir}/INBOX
-SubFolders Verbatim
-
-Channel test
-Far :remote:
-Near :local:
-Patterns INBOX Filed
-Create Both
-Expunge Both
-SyncState *
-""")
-    run(["mbsync", "-c", str(rc), "test"], cwd=tmp_path)
+    rc, maildir = helpers.write_mbsyncrc(tmp_path, suite, user, "IMAPS", "INBOX Filed")
+    helpers.run_client(["mbsync", "-c", str(rc), "test"], cwd=tmp_path, timeout=120)
     assert maildir_state(maildir / "INBOX") == {f"m{i:03d}": "" for i in range(COUNT)}
 
     # Server side, from another session: flags, a MOVE, an EXPUNGE, a delivery.
@@ -134,7 +92,7 @@ SyncState *
         elif subject in ("m101", "m102"):
             f.unlink()
 
-    run(["mbsync", "-c", str(rc), "test"], cwd=tmp_path)
+    helpers.run_client(["mbsync", "-c", str(rc), "test"], cwd=tmp_path, timeout=120)
     m = helpers.imap_login(suite.ports["imap"], user, password)
     try:
         inbox = server_state(m, "INBOX")
@@ -153,7 +111,7 @@ SyncState *
     assert maildir_state(maildir / "Filed") == archive
 
     # A third run changes nothing on either side.
-    run(["mbsync", "-c", str(rc), "test"], cwd=tmp_path)
+    helpers.run_client(["mbsync", "-c", str(rc), "test"], cwd=tmp_path, timeout=120)
     m = helpers.imap_login(suite.ports["imap"], user, password)
     try:
         assert server_state(m, "INBOX") == inbox

@@ -10,7 +10,6 @@ login, failed logins per session."""
 
 import os
 import poplib
-import shutil
 import subprocess
 import time
 
@@ -19,11 +18,6 @@ import pytest
 import helpers
 from conftest import ALICE, require_built, separate_suite
 from sasl_clients import Gsasl, Scram, TlsPipe, b64, pop3_sasl
-
-
-def need(tool):
-    if shutil.which(tool) is None:
-        pytest.fail(f"{tool} is not installed (scripts/install-deps.sh installs it)")
 
 
 def plain(authzid, authcid, password):
@@ -110,7 +104,7 @@ def test_auth_scram_sha256_python_client(suite, pop):
 
 
 def test_auth_scram_sha256_gnu_sasl_client(suite, pop):
-    need("gsasl")
+    helpers.need_tool("gsasl")
     g = Gsasl("SCRAM-SHA-256", ALICE, suite.passwords[ALICE])
     try:
         reply = sasl_over_poplib(pop, "SCRAM-SHA-256", g.responder())
@@ -121,7 +115,7 @@ def test_auth_scram_sha256_gnu_sasl_client(suite, pop):
 
 def test_scram_plus_over_tls13_gnu_sasl_and_python(suite):
     suite.require("pop3d")
-    need("gsasl")
+    helpers.need_tool("gsasl")
     t = TlsPipe(suite.ports["pop3s"])
     try:
         assert len(t.exporter) == 32
@@ -183,7 +177,7 @@ def test_no_scram_plus_on_tls12(suite):
 def test_fetchmail_logs_in_through_the_authenticator(suite, tmp_path):
     """fetchmail over POP3S: it sees SASL PLAIN/LOGIN/SCRAM but has none of them for POP3,
     so it sends USER/PASS, which the Authenticator checks (event=auth_success)."""
-    need("fetchmail")
+    helpers.need_tool("fetchmail")
     suite.require("pop3d")
     user = suite.new_user("fmsasl")
     rc = tmp_path / "rc"

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import helpers
+import hostile
 from conftest import ALICE, Suite, require_built, separate_suite
 from helpers import Imap, Pop3, Smtp, expect
 
@@ -59,22 +60,12 @@ def raw(port, source="127.0.0.1"):
 
 
 def read_until_closed(sock, deadline):
-    """Everything the server sends until it closes; fails if it is still open at `deadline`
-    seconds."""
-    sock.settimeout(0.2)
-    data = b""
-    start = time.monotonic()
-    while time.monotonic() - start < deadline:
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            continue
-        except ConnectionError:
-            return data, time.monotonic() - start
-        if not chunk:
-            return data, time.monotonic() - start
-        data += chunk
-    pytest.fail(f"connection still open after {deadline}s; received {data[:200]!r}")
+    """Everything the server sends until it closes, and the seconds that took; fails if it
+    is still open at `deadline` seconds."""
+    data, seconds = hostile.read_until_closed(sock, deadline)
+    if seconds is None:
+        pytest.fail(f"connection still open after {deadline}s; received {data[:200]!r}")
+    return data, seconds
 
 
 def served(s, name):

@@ -6,7 +6,6 @@ mode (its own STARTTLS, tls-exporter channel binding on TLS 1.3) and a SCRAM cli
 written from RFC 5802 over openssl s_client, which also proves a wrong channel binding is
 refused. Each message is read back with imaplib."""
 
-import shutil
 import subprocess
 
 import pytest
@@ -21,11 +20,6 @@ from sasl_clients import Scram, TlsPipe, smtp_sasl
 def running(suite):
     suite.require("mailctl", "smtpd", "queued", "imapd")
     return suite
-
-
-def need(tool):
-    if shutil.which(tool) is None:
-        pytest.fail(f"{tool} is not installed (scripts/install-deps.sh installs it)")
 
 
 def cert(suite):
@@ -43,7 +37,7 @@ def message(tag, rcpt, sender=ALICE):
                                            ("scram-sha-256", "submission"),
                                            ("scram-sha-256", "submissions")])
 def test_msmtp(running, auth, listener):
-    need("msmtp")
+    helpers.need_tool("msmtp")
     rcpt = running.new_user("msmtp")
     tag = token()
     starttls = "on" if listener == "submission" else "off"
@@ -58,7 +52,7 @@ def test_msmtp(running, auth, listener):
 
 
 def test_msmtp_wrong_password_is_refused(running):
-    need("msmtp")
+    helpers.need_tool("msmtp")
     r = subprocess.run(["msmtp", "--host=localhost", f"--port={running.ports['submissions']}",
                         "--tls=on", "--tls-starttls=off", f"--tls-trust-file={cert(running)}",
                         "--auth=plain", f"--user={ALICE}", "--passwordeval=echo wrong",
@@ -73,7 +67,7 @@ def test_msmtp_wrong_password_is_refused(running):
 
 @pytest.mark.parametrize("scheme,listener", [("smtp", "submission"), ("smtps", "submissions")])
 def test_curl_upload(running, scheme, listener, tmp_path):
-    need("curl")
+    helpers.need_tool("curl")
     rcpt = running.new_user("curl")
     tag = token()
     path = tmp_path / "m.eml"
@@ -89,7 +83,7 @@ def test_curl_upload(running, scheme, listener, tmp_path):
 
 
 def test_curl_as_another_user_refused(running, tmp_path):
-    need("curl")
+    helpers.need_tool("curl")
     path = tmp_path / "m.eml"
     path.write_bytes(message("x", ALICE, sender="bob@" + helpers.DOMAIN))
     r = subprocess.run(["curl", "-sS", f"smtps://localhost:{running.ports['submissions']}",
@@ -105,7 +99,7 @@ def test_curl_as_another_user_refused(running, tmp_path):
 
 @pytest.mark.parametrize("listener", ["submission", "submissions"])
 def test_s_nail_batch_send(running, listener, tmp_path):
-    need("s-nail")
+    helpers.need_tool("s-nail")
     rcpt = running.new_user("snail")
     tag = token()
     user = ALICE.replace("@", "%40")
@@ -139,7 +133,7 @@ def test_gsasl_smtp_client(running, mechanism, extra):
     """GNU SASL's own SMTP client: EHLO, STARTTLS (TLS 1.3), AUTH; for -PLUS it binds to
     the RFC 9266 tls-exporter value it computes itself. Plain SCRAM-SHA-256 needs --no-cb
     (without it gsasl gives up itself where it could bind, see test_imap_sasl.py)."""
-    need("gsasl")
+    helpers.need_tool("gsasl")
     r = gsasl_smtp(running, mechanism, extra)
     out = r.stdout + r.stderr
     assert r.returncode == 0, out
