@@ -118,7 +118,7 @@ def imap_find(s, tag, user=ALICE, boxes=("INBOX",), deadline=10):
                 typ, data = m.select(box)
                 if typ != "OK" or int(data[0]) == 0:
                     continue
-                typ, data = m.uid("SEARCH", "BODY", tag)
+                typ, data = m.uid("SEARCH", "TEXT", tag)
                 uids = data[0].split() if typ == "OK" and data and data[0] else []
                 if uids:
                     typ, data = m.uid("FETCH", uids[-1].decode(), "(BODY.PEEK[])")
