@@ -22,21 +22,49 @@ namespace mail::mailauth {
 namespace {
 
 constexpr uint16_t kTypePtr = 12;
+constexpr int kMaxVoidLookups = 2;  // RFC 7208 4.6.4
 
 // The layer's state for one check.
 struct LayerContext {
   dns::Resolver* resolver = nullptr;
   std::chrono::steady_clock::time_point deadline;
+  // RFC 7208 4.6.4: lookups of the terms that gave no records (NXDOMAIN or NODATA). libspf2
+  // predates the limit; the layer counts them. Once a third one came (before any temporary
+  // failure, which would have ended the evaluation first), the check is permerror and
+  // further lookups are answered "no data" without a query.
+  int void_lookups = 0;
+  bool temporary_seen = false;
+  bool void_limit_exceeded = false;
 };
+
+// Counts a void lookup of a term (a, mx, ptr, exists and the address lookups they lead
+// to). TXT lookups are left out: a void include/redirect target is permerror by itself,
+// and the exp= lookup happens after evaluation, outside the limit.
+template <typename T>
+void note_answer(LayerContext& ctx, ns_type type, const dns::Answer<T>& a) {
+  if (a.temporary()) {
+    ctx.temporary_seen = true;
+    return;
+  }
+  if (type == ns_t_txt) return;
+  const bool empty = a.status == dns::Status::NxDomain || a.status == dns::Status::NoData ||
+                     (a.ok() && a.records.empty());
+  if (empty && ++ctx.void_lookups > kMaxVoidLookups && !ctx.temporary_seen)
+    ctx.void_limit_exceeded = true;
+}
 
 SPF_dns_stat_t herrno_of(dns::Status status, bool temporary) {
   if (temporary) return TRY_AGAIN;
   switch (status) {
-    case dns::Status::Ok: return NETDB_SUCCESS;
-    case dns::Status::NoData: return NO_DATA;
+    case dns::Status::Ok:
+      return NETDB_SUCCESS;
+    case dns::Status::NoData:
+      return NO_DATA;
     case dns::Status::NxDomain:
-    case dns::Status::BadName: return HOST_NOT_FOUND;
-    default: return TRY_AGAIN;
+    case dns::Status::BadName:
+      return HOST_NOT_FOUND;
+    default:
+      return TRY_AGAIN;
   }
 }
 
@@ -51,6 +79,7 @@ bool put(SPF_dns_rr_t* rr, int i, const void* data, size_t n) {
 template <typename T, typename Fill>
 SPF_dns_rr_t* answer(SPF_dns_server_t* server, const char* domain, ns_type type,
                      const dns::Answer<T>& a, Fill fill) {
+  note_answer(*static_cast<LayerContext*>(server->hook), type, a);
   SPF_dns_rr_t* rr = SPF_dns_rr_new_init(server, domain, type, static_cast<int>(a.ttl),
                                          herrno_of(a.status, a.temporary()));
   if (rr == nullptr || !a.ok() || a.temporary()) return rr;
@@ -66,6 +95,7 @@ bool put_string(SPF_dns_rr_t* rr, int i, const std::string& s) {
 
 SPF_dns_rr_t* layer_lookup(SPF_dns_server_t* server, const char* domain, ns_type type, int) {
   auto* ctx = static_cast<LayerContext*>(server->hook);
+  if (ctx->void_limit_exceeded) return SPF_dns_rr_new_init(server, domain, type, 0, NO_DATA);
   if (std::chrono::steady_clock::now() >= ctx->deadline || type == ns_t_spf ||
       (type != ns_t_a && type != ns_t_aaaa && type != ns_t_mx && type != ns_t_txt &&
        type != ns_t_ptr)) {
@@ -127,15 +157,40 @@ void set_log_handlers() {
 
 SpfResult from_libspf2(SPF_result_t r) {
   switch (r) {
-    case SPF_RESULT_NEUTRAL: return SpfResult::Neutral;
-    case SPF_RESULT_PASS: return SpfResult::Pass;
-    case SPF_RESULT_FAIL: return SpfResult::Fail;
-    case SPF_RESULT_SOFTFAIL: return SpfResult::SoftFail;
-    case SPF_RESULT_NONE: return SpfResult::None;
-    case SPF_RESULT_TEMPERROR: return SpfResult::TempError;
-    case SPF_RESULT_PERMERROR: return SpfResult::PermError;
-    default: return SpfResult::PermError;
+    case SPF_RESULT_NEUTRAL:
+      return SpfResult::Neutral;
+    case SPF_RESULT_PASS:
+      return SpfResult::Pass;
+    case SPF_RESULT_FAIL:
+      return SpfResult::Fail;
+    case SPF_RESULT_SOFTFAIL:
+      return SpfResult::SoftFail;
+    case SPF_RESULT_NONE:
+      return SpfResult::None;
+    case SPF_RESULT_TEMPERROR:
+      return SpfResult::TempError;
+    case SPF_RESULT_PERMERROR:
+      return SpfResult::PermError;
+    default:
+      return SpfResult::PermError;
   }
+}
+
+// The result when SPF_server_get_record() found no record to evaluate. libspf2 sets
+// none (no TXT record starting "v=spf1", the name does not exist), temperror (DNS) or
+// permerror (several records, RFC 7208 4.5) on the response, except for a record that did
+// not compile: it then reports SPF_E_NOT_SPF after the compiler's own error, which RFC
+// 7208 4.6 makes permerror (syntax errors, unknown mechanisms, bad addresses).
+SPF_result_t record_failure(SPF_errcode_t err, SPF_response_t* response) {
+  if (err == SPF_E_DNS_ERROR) return SPF_RESULT_TEMPERROR;
+  if (err == SPF_E_MULTIPLE_RECORDS) return SPF_RESULT_PERMERROR;
+  const SPF_result_t preset = SPF_response_result(response);
+  if (preset == SPF_RESULT_PERMERROR || preset == SPF_RESULT_TEMPERROR) return preset;
+  for (int i = 0; i < SPF_response_messages(response); ++i) {
+    SPF_error_t* e = SPF_response_message(response, i);
+    if (SPF_error_errorp(e) && SPF_error_code(e) != SPF_E_NOT_SPF) return SPF_RESULT_PERMERROR;
+  }
+  return SPF_RESULT_NONE;
 }
 
 struct ServerDeleter {
@@ -245,10 +300,7 @@ SpfOutcome SpfChecker::check(std::string_view client_ip, std::string_view helo,
   SPF_errcode_t err = SPF_server_get_record(server.get(), req, response.get(), &record);
   if (err != SPF_E_SUCCESS) {
     if (record) SPF_record_free(record);
-    // As SPF_request_query_record() does: a DNS failure is temperror (RFC 7208 4.4), no
-    // record (or none usable) is none.
-    SPF_i_done(response.get(), err == SPF_E_DNS_ERROR ? SPF_RESULT_TEMPERROR : SPF_RESULT_NONE,
-               SPF_REASON_FAILURE, err);
+    SPF_i_done(response.get(), record_failure(err, response.get()), SPF_REASON_FAILURE, err);
   } else {
     response->spf_record_exp = record;
     SPF_record_interpret(record, req, response.get(), 0);
@@ -258,6 +310,10 @@ SpfOutcome SpfChecker::check(std::string_view client_ip, std::string_view helo,
   out.result = from_libspf2(SPF_response_result(response.get()));
   if (const char* comment = SPF_response_get_header_comment(response.get())) {
     out.explanation = comment;
+  }
+  if (ctx.void_limit_exceeded) {
+    out.result = SpfResult::PermError;
+    out.explanation = "more than 2 void lookups (RFC 7208 4.6.4)";
   }
   return out;
 }

@@ -10,6 +10,11 @@
 // type (99, obsolete since RFC 7208 3.1) is answered "no data" without a query, so one TXT
 // lookup finds a record.
 //
+// Where libspf2 departs from RFC 7208 the check says what the RFC says: several SPF
+// records and a record that does not compile are permerror (4.5, 4.6; libspf2 reports the
+// latter as "none"), and a third void lookup is permerror (4.6.4; libspf2 has no such
+// limit, our layer counts them).
+//
 // libspf2's "free ride" for 127.0.0.0/8 and ::1 (always pass) is not used: RFC 7208 has no
 // such rule, and a relay on our own host should submit with AUTH.
 #pragma once

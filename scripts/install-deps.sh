@@ -21,7 +21,7 @@ TEST_PKGS=(
   gsasl
   python3-dnslib
   msmtp s-nail
-  python3-dkim python3-authres python3-spf opendkim-tools
+  python3-dkim python3-authres python3-spf opendkim-tools python3-nacl iproute2
   testssl.sh python3-lmdb
 )
 
