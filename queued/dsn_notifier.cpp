@@ -23,11 +23,13 @@ std::optional<DsnAction> action_for(const NoticeItem& item, size_t k, const DsnN
     case Kind::Failed:
       return DsnAction::Failed;
     case Kind::Deferred:
-      if (s.delay_notice_after > 0 && !r.delay_notice_sent && now - e.arrival >= s.delay_notice_after)
+      if (s.delay_notice_after > 0 && !r.delay_notice_sent &&
+          now - e.arrival >= s.delay_notice_after)
         return DsnAction::Delayed;
       return std::nullopt;
     case Kind::Delivered: {
-      const Success who = item.success && k < item.success->size() ? (*item.success)[k] : Success::Delivered;
+      const Success who =
+          item.success && k < item.success->size() ? (*item.success)[k] : Success::Delivered;
       if (who == Success::NextHop) return std::nullopt;
       return who == Success::Relayed ? DsnAction::Relayed : DsnAction::Delivered;
     }
@@ -47,8 +49,21 @@ DsnNotifierSettings dsn_notifier_settings(const Config& config) {
 }
 
 DsnNotifier::DsnNotifier(net::asio::thread_pool& workers, queue::Spool& spool,
-                         DsnNotifierSettings settings)
-    : workers_(workers), spool_(spool), settings_(std::move(settings)) {}
+                         DsnNotifierSettings settings, mailauth::DkimSigner* signer)
+    : workers_(workers), spool_(spool), settings_(std::move(settings)), signer_(signer) {}
+
+void DsnNotifier::sign(queue::NewMessage& notice) const {
+  if (!signer_) return;
+  auto signatures = signer_->sign(notice.content);
+  if (!signatures) {
+    // An unsigned bounce still tells the sender what happened; a lost one does not.
+    log::warn("dsn_sign_failed")
+        .kv("about", notice.envelope.session_id)
+        .kv("error", signatures.error().message);
+    return;
+  }
+  notice.content.insert(0, *signatures);
+}
 
 bool DsnNotifier::wants_notice(const NoticeItem& item, int64_t now) const {
   const queue::Envelope& e = *item.envelope;
@@ -101,7 +116,10 @@ std::vector<queue::NewMessage> DsnNotifier::notices_for(NoticeItem& item, std::s
       out.push_back(std::move(*dsn));
     } else if (e.sender.empty()) {
       // RFC 3461 6.2, RFC 5321 6.1: nothing goes back to <>; the failure ends here.
-      log::warn("dsn_dropped").kv("queue_id", e.id).kv("action", action).kv("reason", "null sender");
+      log::warn("dsn_dropped")
+          .kv("queue_id", e.id)
+          .kv("action", action)
+          .kv("reason", "null sender");
     }
   }
   return out;
@@ -120,7 +138,10 @@ net::awaitable<Result<size_t>> DsnNotifier::before_complete(std::span<NoticeItem
     for (NoticeItem* item : wanted) {
       auto content = spool_.content(item->envelope->id);
       if (!content) return content.error();
-      for (auto& m : notices_for(*item, *content, now)) batch.push_back(std::move(m));
+      for (auto& m : notices_for(*item, *content, now)) {
+        sign(m);
+        batch.push_back(std::move(m));
+      }
     }
     if (batch.empty()) return size_t{0};
     auto ids = spool_.enqueue(batch);

@@ -21,6 +21,7 @@
 #include "common/config.h"
 #include "common/net/asio.h"
 #include "common/result.h"
+#include "mailauth/dkim_signer.h"
 #include "queue/spool.h"
 #include "queued/delivery_agent.h"
 
@@ -45,17 +46,19 @@ class Notifier {
 };
 
 struct DsnNotifierSettings {
-  std::string hostname;             // Reporting-MTA, From: MAILER-DAEMON@hostname
-  size_t full_content_limit = 50000;  // relay.bounce_size_limit
+  std::string hostname;                   // Reporting-MTA, From: MAILER-DAEMON@hostname
+  size_t full_content_limit = 50000;      // relay.bounce_size_limit
   int64_t delay_notice_after = 4 * 3600;  // relay.delay_notice_after; 0: no delay notices
   int64_t queue_lifetime = 5 * 86400;     // queued.queue_lifetime (Will-Retry-Until)
 };
 
 class DsnNotifier final : public Notifier {
  public:
-  DsnNotifier(net::asio::thread_pool& workers, queue::Spool& spool, DsnNotifierSettings settings);
-  net::awaitable<Result<size_t>> before_complete(std::span<NoticeItem> items,
-                                                 int64_t now) override;
+  // `signer`, when given, DKIM-signs every notice (issue 18: our bounces are signed, so
+  // that DMARC passes for them at the sender's domain).
+  DsnNotifier(net::asio::thread_pool& workers, queue::Spool& spool, DsnNotifierSettings settings,
+              mailauth::DkimSigner* signer = nullptr);
+  net::awaitable<Result<size_t>> before_complete(std::span<NoticeItem> items, int64_t now) override;
 
   // The pure part, for tests: the DSN messages for one item (and the delay notices marked).
   std::vector<queue::NewMessage> notices_for(NoticeItem& item, std::string_view content,
@@ -64,9 +67,13 @@ class DsnNotifier final : public Notifier {
   bool wants_notice(const NoticeItem& item, int64_t now) const;
 
  private:
+  // Puts the DKIM-Signature fields on top of a notice (worker thread; signing is CPU work).
+  void sign(queue::NewMessage& notice) const;
+
   net::asio::thread_pool& workers_;
   queue::Spool& spool_;
   const DsnNotifierSettings settings_;
+  mailauth::DkimSigner* signer_;
 };
 
 DsnNotifierSettings dsn_notifier_settings(const Config& config);

@@ -4,13 +4,14 @@
 // keys once no queued message can need them any more.
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include "auth/open_directory.h"
 #include "common/cli.h"
 #include "common/dns/resolver.h"
-#include "common/net/client.h"
 #include "common/log.h"
 #include "common/mail_metrics.h"
+#include "common/net/client.h"
 #include "common/net/config_reload.h"
 #include "common/net/daemon.h"
 #include "common/net/metrics_server.h"
@@ -90,7 +91,10 @@ int main(int argc, char** argv) {
   scheduler.add_agent("local", local, static_cast<size_t>(q.local_concurrency));
   RelayDelivery relay(runtime.workers(), *spool, relay_agent, policy.get(), clock);
   scheduler.add_agent("relay", relay, static_cast<size_t>(config.relay.concurrency));
-  DsnNotifier notifier(runtime.workers(), *spool, dsn_notifier_settings(config));
+  std::optional<mailauth::DkimSigner> dsn_signer;
+  if (config.mailauth.dkim_sign) dsn_signer.emplace(config.dkim_dir());
+  DsnNotifier notifier(runtime.workers(), *spool, dsn_notifier_settings(config),
+                       dsn_signer ? &*dsn_signer : nullptr);
   scheduler.set_notifier(notifier);
 
   // SIGHUP re-reads the file: log.level applies; queued's own keys need a restart.

@@ -16,7 +16,7 @@ import time
 import pytest
 
 import helpers
-from conftest import ALICE, BOB, REPO, require_built
+from conftest import ALICE, BOB, PASSWORDS, REPO, require_built
 from mailauth_env import (ZONE_HEAD, dkim_fields, dkim_sign, ed25519_key, fetch, mailauth_suite,
                           message, our_results, record_of, rsa_key, send_mx, submit_signed, txt)
 
@@ -36,6 +36,7 @@ def suite(tmp_path_factory):
 sel1._domainkey.sender.test. IN TXT {txt("v=DKIM1; k=rsa; p=" + rsa_public)}
 ed1._domainkey.sender.test. IN TXT "v=DKIM1; k=ed25519; p={ed_public}"
 _dmarc.sender.test. IN TXT "v=DMARC1; p=none"
+nullmx.test. IN MX 0 .
 """
     with mailauth_suite(root, zone) as s:
         s.rsa_private, s.ed_private = rsa_private, ed_private
@@ -208,3 +209,34 @@ def test_key_rotation_with_two_selectors(suite, tmp_path):
     suite.mailctl("dkim", "retire", "example.test", "r1")
     listed = suite.mailctl("dkim", "list", "example.test").stdout
     assert "\tr1\t" not in listed and "\tr2\t" in listed, listed
+
+
+def test_our_bounces_are_signed(suite, tmp_path):
+    """A DSN from MAILER-DAEMON@mail.example.test (the null MX of nullmx.test bounces at
+    once) carries our signature for example.test, the nearest parent domain with a key;
+    dkimpy and opendkim-testmsg verify it, and reject it once its report part changes."""
+    import smtplib
+    if "example.test\t" not in suite.mailctl("dkim", "list", "example.test").stdout:
+        suite.mailctl("dkim", "generate", "example.test", "--selector", "r1")
+    tag = helpers.token()
+    with smtplib.SMTP("127.0.0.1", suite.ports["submission"], timeout=helpers.TIMEOUT) as c:
+        c.starttls(context=helpers.unverified_context())
+        c.ehlo()
+        c.login(ALICE, PASSWORDS[ALICE])
+        c.sendmail(ALICE, ["x@nullmx.test"], message(tag, ALICE, to="x@nullmx.test"))
+    raw = fetch(suite, tag)
+    head = raw[:raw.index(b"\r\n\r\n")]
+    assert b"multipart/report" in head and b"MAILER-DAEMON@" in head, head
+    fields = dkim_fields(raw)
+    assert len(fields) >= 1, head
+    for selector, _, field in fields:
+        assert b"d=example.test;" in re.sub(rb"\s+", b"", field), field
+        one = _only_signature(raw, field)
+        name = f"{selector}._domainkey.example.test"
+        record = record_of(suite, "example.test", selector)
+        tampered = one.replace(b"Action: failed", b"Action: delayed", 1)
+        assert tampered != one
+        assert dkim.verify(one, dnsfunc=lambda q, timeout=5: record.encode())
+        assert not dkim.verify(tampered, dnsfunc=lambda q, timeout=5: record.encode())
+        rc, out = _testmsg(suite, tmp_path, one, {name: record})
+        assert rc == 0 and out.strip() == "", (selector, rc, out)
