@@ -10,6 +10,7 @@ BUILD_PKGS=(
   libidn-dev
   libargon2-dev libtomlplusplus-dev libgtest-dev libgmock-dev
   libunbound-dev nlohmann-json3-dev
+  zlib1g-dev
 )
 TEST_PKGS=(
   clang libclang-rt-14-dev

@@ -17,6 +17,8 @@
 
 namespace mail::net {
 
+class DeflateStream;
+
 enum class ReadStatus { Ok, TooLong, Timeout, Closed };
 
 class Connection {
@@ -50,6 +52,11 @@ class Connection {
   // client pipelined behind STARTTLS was sent in plaintext and may be an injection.
   awaitable<bool> start_tls(ssl::context& context, std::chrono::seconds timeout);
   bool is_tls() const { return tls_.has_value(); }
+  // From now on everything read is inflated and everything written deflated (IMAP
+  // COMPRESS=DEFLATE, RFC 4978; above TLS when both are on). Input already buffered is
+  // taken as compressed. REQUIRES: output flushed (the OK that starts it went plain).
+  void start_compression(std::unique_ptr<DeflateStream> stream);
+  bool is_compressed() const { return deflate_ != nullptr; }
   std::string tls_version() const;  // "TLSv1.3", or "" without TLS
   std::string tls_cipher() const;
   // RFC 9266 tls-exporter channel binding: 32 octets exported with the label
@@ -74,10 +81,13 @@ class Connection {
  private:
   tcp::socket& socket() { return tls_ ? tls_->next_layer() : plain_; }
   awaitable<ReadStatus> fill(std::chrono::steady_clock::time_point deadline);
+  // Inflates `n` octets just read into deflate_ (and what it still holds) into input_.
+  ReadStatus inflate_input(size_t n);
 
   std::string id_;
   tcp::socket plain_;
   std::optional<ssl::stream<tcp::socket>> tls_;
+  std::unique_ptr<DeflateStream> deflate_;  // set by start_compression()
   asio::steady_timer timer_;
   LineBuffer input_;
   std::string output_;
