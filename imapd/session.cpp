@@ -38,7 +38,9 @@ imap::ReceiverLimits Session::receiver_limits() const {
   imap::ReceiverLimits limits;
   limits.max_line = static_cast<size_t>(cfg.max_line_length);
   limits.max_command = cfg.max_command_size;
-  limits.max_append_data = cfg.max_literal_size;
+  // APPENDLIMIT (RFC 7889) is per message; MULTIAPPEND's messages together have their own.
+  limits.max_append_data = cfg.max_append_command_size;
+  limits.max_literal = cfg.max_literal_size;
   // Before login only small literals: enough for any SASL exchange or LOGIN, never a
   // way for an anonymous client to make us hold megabytes.
   if (std::holds_alternative<NotAuthenticated>(state_))
@@ -202,20 +204,31 @@ bool Session::plaintext_auth_allowed() const {
          (config().allow_plaintext_auth_on_loopback && conn_->remote_is_loopback());
 }
 
+CapabilityContext Session::capability_context() const {
+  CapabilityContext c;
+  c.authenticated = !std::holds_alternative<NotAuthenticated>(state_);
+  c.starttls_offered = ctx_.tls && !conn_->is_tls();
+  c.plaintext_auth_allowed = plaintext_auth_allowed();
+  c.append_limit = config().max_literal_size;
+  c.compress = config().compress;
+  c.assumed = ctx_.assumed_capabilities;
+  return c;
+}
+
 void Session::write_capabilities(imap::ResponseWriter& w) const {
-  // RFC 9051 section 7.2.2, RFC 7888 (LITERAL+), RFC 2971 (ID), RFC 2342 (NAMESPACE),
-  // RFC 3691 (UNSELECT), RFC 3348 (CHILDREN), RFC 4315 (UIDPLUS), RFC 7889 (APPENDLIMIT).
-  for (const char* cap :
-       {"IMAP4rev1", "LITERAL+", "ID", "NAMESPACE", "UNSELECT", "CHILDREN", "UIDPLUS"})
-    w.atom(cap);
-  w.atom("APPENDLIMIT=" + std::to_string(config().max_literal_size));
-  if (!std::holds_alternative<NotAuthenticated>(state_)) return;
-  if (ctx_.tls && !conn_->is_tls()) w.atom("STARTTLS");
-  if (plaintext_auth_allowed()) {
-    w.atom("AUTH=PLAIN").atom("SASL-IR");
-  } else {
-    w.atom("LOGINDISABLED");
-  }
+  for (const std::string& word : capability_list(capability_context())) w.atom(word);
+}
+
+bool Session::advertises(std::string_view word) const {
+  return imapd::advertises(capability_context(), word);
+}
+
+bool Session::enable(Extension e) {
+  if (!extensions_.enable(e)) return false;
+  // RFC 6855 section 3, RFC 9051 section 4.3: quoted strings may carry UTF-8 from now on.
+  out_.set_utf8(extensions_.utf8());
+  log::debug("enabled").kv("session", conn_->id()).kv("extension", extension_word(e));
+  return true;
 }
 
 net::awaitable<void> Session::refresh(bool allow_expunge) {

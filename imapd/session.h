@@ -2,6 +2,8 @@
 #pragma once
 
 #include <memory>
+#include <span>
+#include <string_view>
 
 #include "auth/directory.h"
 #include "common/config.h"
@@ -18,6 +20,10 @@ struct ImapContext {
   store::MailStore& store;
   net::TlsContexts* tls;  // null when no certificate is configured
   net::asio::thread_pool& workers;
+  // Capability words taken as advertised besides imapd/capabilities.cpp's table. Empty in
+  // imapd; the per-command tests set it to exercise what depends on a word other parts of
+  // imapd add later (IMAP4rev2 is advertised only once every extension it includes is).
+  std::span<const std::string_view> assumed_capabilities = {};
 };
 
 net::awaitable<void> run_session(ImapContext& context, std::shared_ptr<net::Connection> connection);

@@ -9,6 +9,8 @@
 #include <string_view>
 
 #include "common/net/offload.h"
+#include "imapd/capabilities.h"
+#include "imapd/enabled_extensions.h"
 #include "imapd/protocol/command.h"
 #include "imapd/protocol/receiver.h"
 #include "imapd/protocol/response_writer.h"
@@ -56,6 +58,14 @@ class Session final : private imap::ResponseSink {
 
   // The capabilities for the current state (RFC 9051 section 7.2.2), as atoms.
   void write_capabilities(imap::ResponseWriter& w) const;
+  // Whether CAPABILITY lists `word` now (imapd/capabilities.h).
+  bool advertises(std::string_view word) const;
+  // Extensions the client switched on (ENABLE, RFC 5161, or implicitly, RFC 7162 3.1).
+  bool enabled(Extension e) const { return extensions_.has(e); }
+  const EnabledExtensions& extensions() const { return extensions_; }
+  // Switches `e` on for the rest of the session (and UTF-8 output with it); false when it
+  // was on already.
+  bool enable(Extension e);
   bool plaintext_auth_allowed() const;
   // Seconds the client may be silent now (shorter before login).
   std::chrono::seconds read_timeout() const;
@@ -92,6 +102,7 @@ class Session final : private imap::ResponseSink {
   net::awaitable<void> dispatch(std::string wire);
   void refuse(const imap::TooBig& refusal);
   imap::ReceiverLimits receiver_limits() const;
+  CapabilityContext capability_context() const;
   // Counts a command made before login; BYE at imapd.max_commands_before_login.
   void count_command_before_login();
 
@@ -100,6 +111,7 @@ class Session final : private imap::ResponseSink {
   imap::ResponseWriter out_;
   imap::CommandReceiver receiver_;
   SessionState state_ = NotAuthenticated{};
+  EnabledExtensions extensions_;
   int bad_commands_ = 0;
   int commands_before_login_ = 0;
 };

@@ -41,6 +41,15 @@ constexpr std::array kRules = {
     CommandRule{"EXPUNGE", kSel, true, args::expunge, cmd::expunge},
     CommandRule{"FETCH", kSel, true, args::fetch, cmd::fetch},
     CommandRule{"STORE", kSel, true, args::store, cmd::store},
+    CommandRule{"ENABLE", kAuth, false, args::enable, cmd::enable},
+    CommandRule{"DELETE", kAuth, false, args::mailbox, cmd::delete_},
+    CommandRule{"RENAME", kAuth, false, args::rename, cmd::rename},
+    CommandRule{"SUBSCRIBE", kAuth, false, args::mailbox, cmd::subscribe},
+    CommandRule{"UNSUBSCRIBE", kAuth, false, args::mailbox, cmd::unsubscribe},
+    CommandRule{"GETQUOTA", kAuth, false, args::mailbox, cmd::getquota},
+    CommandRule{"GETQUOTAROOT", kAuth, false, args::mailbox, cmd::getquotaroot},
+    CommandRule{"SETQUOTA", kAuth, false, args::generic, cmd::setquota},
+    CommandRule{"COMPRESS", kAuth, false, args::generic, cmd::compress},
 };
 
 }  // namespace

@@ -35,5 +35,18 @@ net::awaitable<void> fetch(Session& s, const imap::Command& c);
 net::awaitable<void> store(Session& s, const imap::Command& c);
 // expunge.cpp: RFC 9051 section 6.4.3, RFC 4315 section 2.1.
 net::awaitable<void> expunge(Session& s, const imap::Command& c);
+// enable.cpp: RFC 5161, RFC 9051 section 6.3.1.
+net::awaitable<void> enable(Session& s, const imap::Command& c);
+// mailboxes.cpp: RFC 9051 sections 6.3.5-6.3.8.
+net::awaitable<void> delete_(Session& s, const imap::Command& c);
+net::awaitable<void> rename(Session& s, const imap::Command& c);
+net::awaitable<void> subscribe(Session& s, const imap::Command& c);
+net::awaitable<void> unsubscribe(Session& s, const imap::Command& c);
+// quota.cpp: RFC 9208 sections 4.1-4.3.
+net::awaitable<void> getquota(Session& s, const imap::Command& c);
+net::awaitable<void> getquotaroot(Session& s, const imap::Command& c);
+net::awaitable<void> setquota(Session& s, const imap::Command& c);
+// compress.cpp: RFC 4978.
+net::awaitable<void> compress(Session& s, const imap::Command& c);
 
 }  // namespace mail::imapd::commands

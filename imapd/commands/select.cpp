@@ -2,6 +2,7 @@
 // 6.3.3, RFC 3501 section 6.3.1 for the rev1 responses), CLOSE (6.4.2), UNSELECT
 // (RFC 3691).
 #include "imapd/commands/handlers.h"
+#include "imapd/commands/mailbox_names.h"
 #include "imapd/message_flags.h"
 #include "imapd/session_impl.h"
 
@@ -19,9 +20,11 @@ net::awaitable<void> select(Session& s, const imap::Command& c) {
   const auto& args = std::get<imap::MailboxArgs>(c.args);
   const bool read_only = c.name == "EXAMINE";
   deselect(s, "select");  // a failed SELECT leaves no mailbox selected (section 6.3.2)
+  const std::optional<std::string> name = mailbox_argument(s, c, args.mailbox);
+  if (!name) co_return;
   auto& store = s.context().store;
   const std::string& account = s.account();
-  auto info = co_await s.blocking([&] { return store.mailbox(account, args.mailbox); });
+  auto info = co_await s.blocking([&] { return store.mailbox(account, *name); });
   if (!info) {
     if (info.error().kind == ErrorKind::NotFound) {
       s.no(c, "NONEXISTENT", "Mailbox does not exist");

@@ -1,0 +1,24 @@
+// ENABLE (RFC 5161, RFC 9051 section 6.3.1): the client switches on extensions that change
+// how the server answers (imapd/enabled_extensions.h). Only advertised extensions can be
+// enabled; other words are ignored, not refused (RFC 5161 section 3.1). The ENABLED
+// response lists what this command switched on.
+#include "imapd/commands/handlers.h"
+#include "imapd/session_impl.h"
+
+namespace mail::imapd::commands {
+
+net::awaitable<void> enable(Session& s, const imap::Command& c) {
+  const auto& args = std::get<imap::EnableArgs>(c.args);
+  auto& out = s.out();
+  out.untagged().atom("ENABLED");
+  for (const std::string& word : args.capabilities) {
+    const std::optional<Extension> extension = enableable_extension(word);
+    if (!extension || !s.advertises(extension_word(*extension))) continue;
+    if (s.enable(*extension)) out.atom(extension_word(*extension));
+  }
+  out.end();
+  s.completed(c);
+  co_return;
+}
+
+}  // namespace mail::imapd::commands
