@@ -75,12 +75,13 @@ TEST(Append, MultiAppend) {
   auto caps = c.transact("ok", "CAPABILITY").untagged.at(0);
   EXPECT_NE(caps.find(" MULTIAPPEND"), std::string::npos);
   const std::string a = make_message("first"), b = make_message("second");
+  const std::string tag = c.next_tag();
   auto r = c.transact("ok", "APPEND Drafts (\\Draft) {" + std::to_string(a.size()) + "+}\r\n" + a +
                                 " (\\Seen $Work) \" 1-Jan-2020 00:00:00 +0000\" {" +
                                 std::to_string(b.size()) + "+}\r\n" + b);
   const auto drafts = h.store().mailbox(kUser, "Drafts");
   EXPECT_EQ(r.tagged,
-            "t2 OK [APPENDUID " + std::to_string(drafts->uid_validity) + " 1:2] APPEND completed");
+            tag + " OK [APPENDUID " + std::to_string(drafts->uid_validity) + " 1:2] APPEND completed");
   auto stored = h.store().messages(drafts->id);
   ASSERT_EQ(stored->size(), 2u);
   EXPECT_EQ((*stored)[0].flags.system, store::kDraft);
@@ -112,8 +113,9 @@ TEST(Append, AllMessagesTogetherWithinTheCommandLimit) {
   const std::string m(3000, 'x');
   const std::string lit = "{3000+}\r\n" + m;
   c.transact("ok", "APPEND INBOX " + lit + " {3000+}\r\n" + std::string(3000, 'y'));
+  const std::string tag = c.next_tag();
   c.send_command("APPEND INBOX " + lit + " {3001}\r\n");  // 6001 in all
-  EXPECT_EQ(c.read_line(), "t2 NO [TOOBIG] Literal too large");
+  EXPECT_EQ(c.read_line(), tag + " NO [TOOBIG] Literal too large");
   c.transact("ok", "NOOP");
 }
 
