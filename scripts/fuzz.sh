@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
-targets=(smtp_command_fuzz smtp_data_reader_fuzz smtp_params_fuzz smtp_chunk_reader_fuzz imap_parser_fuzz pop3_command_fuzz config_fuzz mime_parse_fuzz mime_decoder_fuzz store_records_fuzz sasl_plain_fuzz sasl_login_fuzz sasl_scram_fuzz sasl_scram_plus_fuzz imap_receiver_fuzz dns_rdata_fuzz)
+targets=(smtp_command_fuzz smtp_data_reader_fuzz smtp_params_fuzz smtp_chunk_reader_fuzz imap_parser_fuzz pop3_command_fuzz config_fuzz mime_parse_fuzz mime_decoder_fuzz store_records_fuzz sasl_plain_fuzz sasl_login_fuzz sasl_scram_fuzz sasl_scram_plus_fuzz imap_receiver_fuzz dns_rdata_fuzz imap_mailbox_name_fuzz deflate_stream_fuzz)
 
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DMAIL_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j2 --target "${targets[@]}" >/dev/null
