@@ -51,6 +51,8 @@ struct SenderGrant {
 struct DirectoryOptions {
   // PBKDF2 iterations for SCRAM keys derived from now on (auth.scram_iterations).
   uint32_t scram_iterations = sasl::kDefaultScramIterations;
+  // The most the LMDB map may grow to (server.directory_max_size).
+  size_t max_map_size = size_t{1} << 30;
 };
 
 class Directory {

@@ -275,7 +275,7 @@ Result<RecipientLookup> LmdbDirectory::resolve(std::string_view address) {
 Result<std::unique_ptr<Directory>> open_lmdb_directory(const std::filesystem::path& dir,
                                                        DirectoryOptions options) {
   lmdb::EnvOptions env_options;
-  env_options.map_size = size_t{256} << 20;  // accounts are small; grows only by config change
+  env_options.map_size = options.max_map_size;  // server.directory_max_size; grows up to it
   auto env = lmdb::Env::open(dir, env_options);
   if (!env) return env.error();
   auto txn = lmdb::Txn::begin(**env, true);

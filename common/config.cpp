@@ -123,6 +123,9 @@ Setter resolvers(std::vector<std::string> DnsConfig::*field) {
     return "";
   };
 }
+// LMDB map maxima: at least 1 MiB, at most 1 TiB (the map is virtual address space).
+constexpr int64_t kMinMapSize = int64_t{1} << 20;
+constexpr int64_t kMaxMapSize = int64_t{1} << 40;
 
 const std::vector<Key>& schema() {
   static const std::vector<Key> keys = {
@@ -141,6 +144,24 @@ const std::vector<Key>& schema() {
          c.server.postmaster = *v;
          return "";
        }},
+      {"server", "user", str(&Config::server, &ServerConfig::user)},
+      {"server", "group", str(&Config::server, &ServerConfig::group)},
+      {"server", "allow_root", boolean(&Config::server, &ServerConfig::allow_root)},
+      {"server", "max_output_buffer",
+       integer(&Config::server, &ServerConfig::max_output_buffer, 4096, int64_t{1} << 30)},
+      {"server", "write_timeout", integer(&Config::server, &ServerConfig::write_timeout, 1, 3600)},
+      {"server", "tls_handshake_timeout",
+       integer(&Config::server, &ServerConfig::tls_handshake_timeout, 1, 3600)},
+      {"server", "shutdown_grace",
+       integer(&Config::server, &ServerConfig::shutdown_grace, 0, 3600)},
+      {"server", "store_max_size",
+       integer(&Config::server, &ServerConfig::store_max_size, kMinMapSize, kMaxMapSize)},
+      {"server", "queue_max_size",
+       integer(&Config::server, &ServerConfig::queue_max_size, kMinMapSize, kMaxMapSize)},
+      {"server", "directory_max_size",
+       integer(&Config::server, &ServerConfig::directory_max_size, kMinMapSize, kMaxMapSize)},
+      {"server", "reader_check_interval",
+       integer(&Config::server, &ServerConfig::reader_check_interval, 1, 86400)},
       {"tls", "cert_file", path(&Config::tls, &TlsConfig::cert_file)},
       {"tls", "key_file", path(&Config::tls, &TlsConfig::key_file)},
       {"log", "level",
@@ -172,6 +193,10 @@ const std::vector<Key>& schema() {
       {"smtpd", "smtputf8", boolean(&Config::smtpd, &SmtpdConfig::smtputf8)},
       {"smtpd", "dsn", boolean(&Config::smtpd, &SmtpdConfig::dsn)},
       {"smtpd", "chunking", boolean(&Config::smtpd, &SmtpdConfig::chunking)},
+      {"smtpd", "max_connections_per_ip",
+       integer(&Config::smtpd, &SmtpdConfig::max_connections_per_ip, 1, 1000000)},
+      {"smtpd", "max_session_time",
+       integer(&Config::smtpd, &SmtpdConfig::max_session_time, 1, 86400 * 7)},
       {"imapd", "listen", endpoint(&Config::imapd, &ImapdConfig::listen)},
       {"imapd", "tls_listen", endpoint(&Config::imapd, &ImapdConfig::tls_listen)},
       {"imapd", "max_line_length",
@@ -190,6 +215,10 @@ const std::vector<Key>& schema() {
       {"imapd", "compress", boolean(&Config::imapd, &ImapdConfig::compress)},
       {"imapd", "max_connections",
        integer(&Config::imapd, &ImapdConfig::max_connections, 1, 1000000)},
+      {"imapd", "max_connections_per_ip",
+       integer(&Config::imapd, &ImapdConfig::max_connections_per_ip, 1, 1000000)},
+      {"imapd", "max_session_time",
+       integer(&Config::imapd, &ImapdConfig::max_session_time, 1, 86400 * 7)},
       {"imapd", "max_bad_commands",
        integer(&Config::imapd, &ImapdConfig::max_bad_commands, 1, 1000)},
       {"imapd", "max_commands_before_login",
@@ -204,6 +233,10 @@ const std::vector<Key>& schema() {
        integer(&Config::pop3d, &Pop3dConfig::max_line_length, 256, 1 << 20)},
       {"pop3d", "max_connections",
        integer(&Config::pop3d, &Pop3dConfig::max_connections, 1, 1000000)},
+      {"pop3d", "max_connections_per_ip",
+       integer(&Config::pop3d, &Pop3dConfig::max_connections_per_ip, 1, 1000000)},
+      {"pop3d", "max_session_time",
+       integer(&Config::pop3d, &Pop3dConfig::max_session_time, 1, 86400 * 7)},
       {"pop3d", "max_bad_commands",
        integer(&Config::pop3d, &Pop3dConfig::max_bad_commands, 1, 1000)},
       {"pop3d", "idle_timeout", integer(&Config::pop3d, &Pop3dConfig::idle_timeout, 1, 86400)},
@@ -258,11 +291,11 @@ const std::vector<Key>& schema() {
          c.queue.backend = *v;
          return "";
        }},
-      {"queue", "max_size",
-       integer(&Config::queue, &QueueConfig::max_size, int64_t{1} << 20, int64_t{1} << 44)},
       {"dns", "resolvers", resolvers(&DnsConfig::resolvers)},
       {"dns", "timeout", integer(&Config::dns, &DnsConfig::timeout, 1, 300)},
       {"dns", "trust_anchor_file", path(&Config::dns, &DnsConfig::trust_anchor_file)},
+      {"queued", "shutdown_grace",
+       integer(&Config::queued, &QueuedConfig::shutdown_grace, 0, 3600)},
   };
   return keys;
 }

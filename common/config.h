@@ -23,6 +23,28 @@ struct ServerConfig {
   // Account (or alias) that receives postmaster@<each local domain> and <Postmaster> when
   // no such account or alias exists (RFC 5321 4.5.1); empty: the domain's first account.
   std::string postmaster;
+
+  // Privileges (docs/security.md). Started as root, a daemon binds its listeners, then
+  // runs as `user`:`group` (group empty: the user's primary group); "" keeps the starting
+  // user, which as root needs allow_root. Not started as root, the keys are ignored.
+  std::string user = "mail";
+  std::string group;
+  bool allow_root = false;
+
+  // Output and timing bounds of every connection (common/net).
+  // Queued reply octets before reads wait for them. 100 clients that never read cost about
+  // 100 x 430 KB at this value (measured; 490 KB at 1 MiB), within the 64 MiB the hostile
+  // tests allow; a command whose reply fills the limit (RETR, FETCH) makes it the bound.
+  uint64_t max_output_buffer = 256 * 1024;
+  int write_timeout = 60;          // seconds for the peer to take queued output
+  int tls_handshake_timeout = 30;  // seconds for a TLS handshake (465/993/995, STARTTLS)
+  int shutdown_grace = 10;         // seconds sessions get to end after SIGTERM
+
+  // LMDB maps (common/lmdb): each starts small and grows on demand up to its maximum.
+  uint64_t store_max_size = uint64_t{16} << 30;     // octets, store/
+  uint64_t queue_max_size = uint64_t{8} << 30;      // octets, queue/
+  uint64_t directory_max_size = uint64_t{1} << 30;  // octets, directory/
+  int reader_check_interval = 60;  // seconds between clearing reader slots of dead processes
 };
 
 struct TlsConfig {
@@ -52,6 +74,8 @@ struct SmtpdConfig {
   bool smtputf8 = true;     // offer SMTPUTF8 (RFC 6531)
   bool dsn = true;          // offer DSN (RFC 3461)
   bool chunking = true;     // offer CHUNKING and BINARYMIME (RFC 3030)
+  int max_connections_per_ip = 50;                    // concurrent sessions from one client address
+  int max_session_time = 3600;                        // seconds a session may last; then 421 4.4.2
 };
 
 struct ImapdConfig {
@@ -66,6 +90,10 @@ struct ImapdConfig {
   int max_mailboxes = 10000;                     // mailboxes of one account (CREATE, RENAME)
   bool compress = true;  // offer COMPRESS=DEFLATE (RFC 4978); about 77 KiB per session using it
   int max_connections = 5000;
+  // Clients keep several connections each (one IDLE per watched mailbox) and an office
+  // behind NAT shares one address: higher than SMTP's.
+  int max_connections_per_ip = 100;
+  int max_session_time = 86400;        // seconds; then * BYE (clients reconnect)
   int max_bad_commands = 20;           // BAD replies before BYE
   int max_commands_before_login = 20;  // commands without a successful login before BYE
   int idle_timeout = 1800;             // seconds of silence before autologout (RFC 9051: >= 30 min)
@@ -78,6 +106,8 @@ struct Pop3dConfig {
   std::string tls_listen = "127.0.0.1:2995";  // POP3S, implicit TLS (995)
   int max_line_length = 1024;
   int max_connections = 1000;
+  int max_connections_per_ip = 50;
+  int max_session_time = 3600;  // seconds; then -ERR [SYS/TEMP]
   int max_bad_commands = 10;
   int idle_timeout = 600;  // seconds (RFC 1939: at least 10 minutes)
   bool allow_plaintext_auth_on_loopback = false;
@@ -104,8 +134,8 @@ struct AuthConfig {
 };
 
 struct QueueConfig {
-  std::string backend = "lmdb";           // the spool's backend (queue::open_spool)
-  uint64_t max_size = uint64_t{8} << 30;  // octets the spool may grow to
+  std::string backend = "lmdb";  // the spool's backend (queue::open_spool); its map maximum
+                                 // is server.queue_max_size
 };
 
 struct QueuedConfig {
@@ -117,6 +147,7 @@ struct QueuedConfig {
   int batch_size = 256;                // messages claimed and delivered in one transaction
   int local_concurrency = 2;           // local delivery batches in flight at once
   std::string worker_name = "queued";  // names our claims; distinct per queued on one queue
+  int shutdown_grace = 30;             // seconds a delivery pass gets to finish after SIGTERM
 };
 
 struct DnsConfig {

@@ -83,9 +83,10 @@ TEST(ConfigTest, QueueQueuedAndDnsSections) {
   EXPECT_EQ(d->dns.timeout, 10);
 
   auto c = parse(R"(
+[server]
+queue_max_size = 1048576
 [queue]
 backend = "lmdb"
-max_size = 1048576
 [queued]
 retry_delay = 60
 max_retry_delay = 600
@@ -97,7 +98,7 @@ timeout = 3
 trust_anchor_file = "root.key"
 )");
   ASSERT_TRUE(c.ok()) << c.error().message;
-  EXPECT_EQ(c->queue.max_size, 1048576u);
+  EXPECT_EQ(c->server.queue_max_size, 1048576u);
   EXPECT_EQ(c->queued.max_retry_delay, 600);
   EXPECT_EQ(c->queued.queue_lifetime, 3600);
   EXPECT_EQ(c->queued.batch_size, 10000);

@@ -11,6 +11,7 @@
 
 #include "auth/address.h"
 #include "auth/directory.h"
+#include "auth/open_directory.h"
 #include "ctl/commands.h"
 #include "ctl/password_input.h"
 #include "store/open_store.h"
@@ -19,10 +20,7 @@ namespace mail::ctl {
 namespace {
 
 Result<std::unique_ptr<auth::Directory>> open_directory(const Invocation& inv) {
-  // New passwords get SCRAM keys with the configured iteration count.
-  auth::DirectoryOptions options;
-  options.scram_iterations = static_cast<uint32_t>(inv.config.auth.scram_iterations);
-  return auth::open_lmdb_directory(inv.config.directory_dir(), options);
+  return auth::open_directory(inv.config);
 }
 
 Result<std::unique_ptr<store::MailStore>> open_store(const Invocation& inv) {

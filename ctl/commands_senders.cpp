@@ -6,13 +6,14 @@
 #include <cstdio>
 
 #include "auth/directory.h"
+#include "auth/open_directory.h"
 #include "ctl/commands.h"
 
 namespace mail::ctl {
 namespace {
 
 Result<std::unique_ptr<auth::Directory>> open_directory(const Invocation& inv) {
-  return auth::open_lmdb_directory(inv.config.directory_dir());
+  return auth::open_directory(inv.config);
 }
 
 }  // namespace

@@ -4,8 +4,10 @@
 //
 // SECURITY: passwords are accepted only over TLS (or on loopback when
 // pop3d.allow_plaintext_auth_on_loopback is set). Every input is bounded (see Pop3dConfig).
+#include <optional>
+
 #include "auth/authenticator.h"
-#include "auth/directory.h"
+#include "auth/open_directory.h"
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/net/daemon.h"
@@ -18,30 +20,40 @@ int main(int argc, char** argv) {
   const Config& config = cli.config;
   log::init("pop3d", config.log.level);
   auto store = net::open_or_exit(store::open_store(config), "pop3d", "store");
-  auto directory =
-      net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "pop3d", "directory");
+  auto directory = net::open_or_exit(auth::open_directory(config), "pop3d", "directory");
   auto tls = net::load_tls_or_exit(config.tls, "pop3d");
 
+  // Declared before the runtime, so it outlives the sessions the runtime's loops destroy
+  // on a forced shutdown (a session's destructor releases its maildrop lock here).
+  std::optional<pop3d::Pop3Context> context;
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
   // After the Runtime: its password pool must stop before the event loops are destroyed.
   auto authenticator =
       net::open_or_exit(auth::Authenticator::open(*directory, config), "pop3d", "login throttle");
-  pop3d::Pop3Context context{config,    *directory,    *store, runtime.workers(),
-                             tls.get(), *authenticator};
-  net::Server server(runtime, "pop3d", config.pop3d.max_connections, tls);
+  context.emplace(config, *directory, *store, runtime.workers(), tls.get(), *authenticator);
+  const auto& limits = config.pop3d;
+  net::Server server(runtime, "pop3d",
+                     net::server_limits(config, limits.max_connections,
+                                        limits.max_connections_per_ip, limits.max_session_time),
+                     tls);
 
   // RFC 3206 4: SYS/TEMP tells the client to try again later.
   const std::string busy = "-ERR [SYS/TEMP] Too many connections\r\n";
+  const std::string per_ip = "-ERR [SYS/TEMP] Too many connections from your address\r\n";
   const std::string bye = "-ERR [SYS/TEMP] Server shutting down\r\n";
+  const std::string expired = "-ERR [SYS/TEMP] Session time limit reached\r\n";
   const size_t max_line = static_cast<size_t>(config.pop3d.max_line_length);
   auto handler = [&context](std::shared_ptr<net::Connection> conn, const net::ListenerSpec&) {
-    return pop3d::run_session(context, std::move(conn));
+    return pop3d::run_session(*context, std::move(conn));
   };
-  net::listen_or_exit(server, {"pop3", config.pop3d.listen, false, max_line, busy, bye}, handler,
-                      "pop3d");
+  net::listen_or_exit(server,
+                      {"pop3", config.pop3d.listen, false, max_line, busy, bye, per_ip, expired},
+                      handler, "pop3d");
   if (tls)
-    net::listen_or_exit(server, {"pop3s", config.pop3d.tls_listen, true, max_line, busy, bye},
-                        handler, "pop3d");
+    net::listen_or_exit(
+        server, {"pop3s", config.pop3d.tls_listen, true, max_line, busy, bye, per_ip, expired},
+        handler, "pop3d");
+  net::drop_privileges_or_exit(config, "pop3d", tls.get());
   net::run_daemon(runtime, server, tls.get(), config);
   return 0;
 }

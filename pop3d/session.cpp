@@ -411,7 +411,8 @@ class Session {
   }
 
   // RFC 1939 5 (RETR) and 7 (TOP): the message (or its head) byte-stuffed, sent in chunks
-  // so a large message is never copied whole a second time.
+  // so a large message is never copied whole a second time; drain() writes whenever
+  // server.max_output_buffer is queued, so a client that does not read stalls the session.
   net::awaitable<void> retrieve(uint32_t number, std::optional<uint32_t> top_lines) {
     const Maildrop::Entry* entry = drop_.find(number);
     if (!entry) co_return reply(err("no such message"));
@@ -437,7 +438,7 @@ class Session {
       chunk.clear();
       stuffer.append(message.substr(pos, kRetrChunk), chunk);
       conn_->send(chunk);
-      if (!co_await conn_->flush()) {
+      if (!co_await conn_->drain()) {
         closing_ = true;
         co_return;
       }

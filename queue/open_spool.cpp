@@ -9,7 +9,7 @@ namespace mail::queue {
 Result<std::unique_ptr<Spool>> open_spool(const Config& config) {
   if (config.queue.backend == "lmdb") {
     LmdbSpoolOptions options;
-    options.map_size = static_cast<size_t>(config.queue.max_size);
+    options.map_size = static_cast<size_t>(config.server.queue_max_size);
     return open_lmdb_spool(config.queue_dir(), options);
   }
   // The config loader accepts only known backends; this is a caller's bug.

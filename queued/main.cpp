@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "auth/directory.h"
+#include "auth/open_directory.h"
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/net/daemon.h"
@@ -51,8 +51,7 @@ int main(int argc, char** argv) {
   log::init("queued", config.log.level);
   auto spool = net::open_or_exit(queue::open_spool(config), "queued", "queue");
   auto store = net::open_or_exit(store::open_store(config), "queued", "store");
-  auto directory =
-      net::open_or_exit(auth::open_lmdb_directory(config.directory_dir()), "queued", "directory");
+  auto directory = net::open_or_exit(auth::open_directory(config), "queued", "directory");
 
   net::Runtime runtime(1, config.server.worker_threads);
   SystemClock clock;
@@ -73,6 +72,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "queued: %s\n", r.error().message.c_str());
     return 1;
   }
+  net::drop_privileges_or_exit(config, "queued", nullptr);
   wakeup.start([&] { scheduler.poke(); });
   scheduler.start();
   bool stopping = false;
@@ -85,8 +85,9 @@ int main(int argc, char** argv) {
     wakeup.close();
     scheduler.stop();
   });
+  net::start_reader_check(runtime, config);
   log::info("started").kv("data_dir", config.server.data_dir.string());
-  runtime.run(std::chrono::seconds(30));
+  runtime.run(std::chrono::seconds(config.queued.shutdown_grace));
   // Blocking calls still on the pool (after a forced shutdown) use the objects below.
   runtime.workers().join();
   log::info("stopped");

@@ -67,6 +67,17 @@ else
   echo "demo: using existing $CONFIG"
 fi
 
+# Privileges (docs/security.md): started as root, the daemons bind their ports and then
+# run as the `mail` user (server.user), which must be able to reach demo/. Not root, they
+# keep the current user. A checkout the mail user cannot reach (under /root, mode 0700)
+# keeps root instead, which the config must then allow explicitly.
+if [ "$(id -u)" -eq 0 ] && ! grep -qE '^[[:space:]]*(user|allow_root)[[:space:]]*=' "$CONFIG"; then
+  if ! runuser -u mail -- test -x "$DEMO" 2>/dev/null; then
+    sed -i '/^\[server\]$/a # demo: the mail user cannot reach this folder, so the daemons keep root\nuser = ""\nallow_root = true' "$CONFIG"
+    echo "demo: the mail user cannot reach $DEMO; the daemons will run as root (see $CONFIG)"
+  fi
+fi
+
 mailctl() { "${BINARY[mailctl]}" --config "$CONFIG" "$@"; }
 
 if ! mailctl domain list | grep -qx "$DOMAIN"; then

@@ -18,6 +18,7 @@ TEST_PKGS=(
   libnet-dns-perl libio-socket-inet6-perl
   gsasl
   python3-dnslib
+  testssl.sh python3-lmdb
 )
 
 missing=()

@@ -25,7 +25,9 @@ class CheckTest : public testing::TempStoreTest {
   template <typename F>
   std::vector<std::string> damaged(const char* table, F&& damage) {
     {
-      auto env = lmdb::Env::open(dir_ / "store", lmdb::EnvOptions{size_t{256} << 20, 32, 126});
+      auto env = lmdb::Env::open(
+          dir_ / "store",
+          lmdb::EnvOptions{.map_size = size_t{256} << 20, .max_dbs = 32, .max_readers = 126});
       EXPECT_TRUE(env.ok());
       auto txn = lmdb::Txn::begin(**env, true);
       auto dbi = txn->open_db(table, false);

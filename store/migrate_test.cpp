@@ -28,7 +28,8 @@ std::string unhex(std::string_view hex) {
 void load_dump(const std::filesystem::path& dump, const std::filesystem::path& dir) {
   std::ifstream in(dump);
   ASSERT_TRUE(in) << dump;
-  auto env = lmdb::Env::open(dir, lmdb::EnvOptions{size_t{64} << 20, 32, 126});
+  auto env = lmdb::Env::open(
+      dir, lmdb::EnvOptions{.map_size = size_t{64} << 20, .max_dbs = 32, .max_readers = 126});
   ASSERT_TRUE(env.ok()) << env.error().message;
   auto txn = lmdb::Txn::begin(**env, true);
   ASSERT_TRUE(txn.ok());
@@ -245,7 +246,8 @@ TEST_F(MigrateTest, AMigrationKilledPartWayResumes) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   {
     // Half-migrated: schema 2 (an older binary refuses it) with a stage to resume from.
-    auto env = lmdb::Env::open(dir_, lmdb::EnvOptions{size_t{64} << 20, 32, 126});
+    auto env = lmdb::Env::open(
+        dir_, lmdb::EnvOptions{.map_size = size_t{64} << 20, .max_dbs = 32, .max_readers = 126});
     ASSERT_TRUE(env.ok());
     auto txn = lmdb::Txn::begin(**env, false);
     auto meta = txn->open_db("meta", false);
@@ -282,7 +284,8 @@ TEST_F(MigrateTest, AMigrationKilledPartWayResumes) {
 TEST_F(MigrateTest, UnknownVersionsAreRefused) {
   for (uint32_t version : {0u, 3u, 0xffffffffu}) {
     {
-      auto env = lmdb::Env::open(dir_, lmdb::EnvOptions{size_t{64} << 20, 32, 126});
+      auto env = lmdb::Env::open(
+          dir_, lmdb::EnvOptions{.map_size = size_t{64} << 20, .max_dbs = 32, .max_readers = 126});
       ASSERT_TRUE(env.ok());
       auto txn = lmdb::Txn::begin(**env, true);
       auto meta = txn->open_db("meta", false);

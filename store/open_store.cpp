@@ -4,17 +4,6 @@
 #include "mime/summary.h"
 
 namespace mail::store {
-namespace {
-
-// server.store_max_size arrives with issue 14's map growth (common/lmdb); until then the
-// default StoreOptions::map_size applies.
-template <typename C>
-void apply_map_size(const C& config, StoreOptions& options) {
-  if constexpr (requires { config.server.store_max_size; })
-    options.map_size = static_cast<size_t>(config.server.store_max_size);
-}
-
-}  // namespace
 
 std::filesystem::path notify_dir(const Config& config) {
   return config.store_dir() / "notify";
@@ -22,7 +11,7 @@ std::filesystem::path notify_dir(const Config& config) {
 
 StoreOptions store_options(const Config& config) {
   StoreOptions options;
-  apply_map_size(config, options);
+  options.map_size = static_cast<size_t>(config.server.store_max_size);  // grows up to it
   options.notify_dir = notify_dir(config);
   // Every process delivers with the MIME summary (ENVELOPE, BODYSTRUCTURE, part offsets,
   // sort keys), computed once per message, and a schema-1 store is migrated with it.

@@ -271,7 +271,8 @@ TEST_F(StoreTest, ReopenPersistsEverything) {
 TEST_F(StoreTest, WrongSchemaVersionIsRefused) {
   store_.reset();
   {
-    auto env = lmdb::Env::open(dir_, lmdb::EnvOptions{size_t{64} << 20, 16, 126});
+    auto env = lmdb::Env::open(
+        dir_, lmdb::EnvOptions{.map_size = size_t{64} << 20, .max_dbs = 16, .max_readers = 126});
     ASSERT_TRUE(env.ok());
     auto txn = lmdb::Txn::begin(**env, true);
     ASSERT_TRUE(txn.ok());
@@ -422,7 +423,8 @@ TEST_F(StoreTest, CheckReportsDamage) {
   store_.reset();
   {
     // Damage the store behind its back: a wrong reference count and a missing body.
-    auto env = lmdb::Env::open(dir_, lmdb::EnvOptions{size_t{64} << 20, 16, 126});
+    auto env = lmdb::Env::open(
+        dir_, lmdb::EnvOptions{.map_size = size_t{64} << 20, .max_dbs = 16, .max_readers = 126});
     ASSERT_TRUE(env.ok());
     auto txn = lmdb::Txn::begin(**env, true);
     ASSERT_TRUE(txn.ok());

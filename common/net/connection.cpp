@@ -8,8 +8,10 @@
 
 namespace mail::net {
 
-Connection::Connection(tcp::socket socket, size_t max_line, std::string id)
+Connection::Connection(tcp::socket socket, size_t max_line, std::string id, ConnectionLimits limits)
     : id_(std::move(id)),
+      limits_(limits),
+      executor_(socket.get_executor()),
       plain_(std::move(socket)),
       timer_(plain_.get_executor()),
       input_(max_line) {
@@ -28,6 +30,12 @@ Connection::Connection(tcp::socket socket, size_t max_line, std::string id)
 
 Connection::~Connection() = default;
 
+awaitable<ReadStatus> Connection::say_goodbye() {
+  send(goodbye_);
+  co_await flush(std::min(kFarewellTimeout, limits_.write_timeout));
+  co_return ReadStatus::Closed;
+}
+
 awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point deadline) {
   if (closed_) co_return ReadStatus::Closed;
   if (!output_.empty() && !co_await flush()) co_return ReadStatus::Closed;
@@ -35,14 +43,11 @@ awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point dea
     const auto now = std::chrono::steady_clock::now();
     if (shutting_down_) {
       // A message in progress may finish within its grace (begin_shutdown_grace()).
-      if (!grace_ || now >= grace_end_) {
-        send(goodbye_);
-        co_await flush(std::chrono::seconds(5));
-        co_return ReadStatus::Closed;
-      }
+      if (!grace_ || now >= grace_end_) co_return co_await say_goodbye();
       deadline = std::min(deadline, grace_end_);
     }
     if (now >= deadline) co_return ReadStatus::Timeout;
+    lines_this_turn_ = 0;  // reading suspends: the turn ends here
     if (deflate_ && deflate_->pending()) co_return inflate_input(0);
     auto buffer = deflate_ ? deflate_->receive_space(16 * 1024) : input_.prepare(16 * 1024);
     timer_.expires_at(deadline);
@@ -83,9 +88,17 @@ awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point dea
 
 awaitable<ReadStatus> Connection::read_line(std::string& line, std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Back-pressure: over the limit, the replies go out before the next command is taken.
+  if (output_.size() >= limits_.max_output && !co_await flush()) co_return ReadStatus::Closed;
   for (;;) {
     switch (input_.next_line(line)) {
       case LineBuffer::Status::Line:
+        // Fairness: a client that pipelines many commands gets a turn of kLinesPerTurn,
+        // then the other sessions of this event loop run before its next command.
+        if (++lines_this_turn_ >= kLinesPerTurn) {
+          lines_this_turn_ = 0;
+          co_await asio::post(executor_, use_awaitable);
+        }
         co_return ReadStatus::Ok;
       case LineBuffer::Status::TooLong:
         co_return ReadStatus::TooLong;
@@ -100,6 +113,7 @@ awaitable<ReadStatus> Connection::read_line(std::string& line, std::chrono::seco
 awaitable<ReadStatus> Connection::read_exact(size_t n, std::string& out,
                                              std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (output_.size() >= limits_.max_output && !co_await flush()) co_return ReadStatus::Closed;
   while (!input_.take(n, out)) {
     ReadStatus s = co_await fill(deadline);
     if (s != ReadStatus::Ok) co_return s;
@@ -108,12 +122,24 @@ awaitable<ReadStatus> Connection::read_exact(size_t n, std::string& out,
 }
 
 awaitable<ReadStatus> Connection::read_more(std::chrono::seconds timeout) {
+  // fill() writes out whatever is queued before it waits.
   return fill(std::chrono::steady_clock::now() + timeout);
+}
+
+awaitable<bool> Connection::drain(size_t threshold) {
+  if (threshold == 0) threshold = limits_.max_output;
+  if (output_.size() < threshold) co_return !closed_;
+  co_return co_await flush();
+}
+
+awaitable<bool> Connection::flush() {
+  return flush(limits_.write_timeout);
 }
 
 awaitable<bool> Connection::flush(std::chrono::seconds timeout) {
   if (closed_) co_return false;
   if (output_.empty()) co_return true;
+  lines_this_turn_ = 0;  // writing suspends: the turn ends here
   std::string pending;
   pending.swap(output_);
   if (deflate_ && !deflate_->compress(pending)) {
@@ -137,14 +163,25 @@ awaitable<bool> Connection::flush(std::chrono::seconds timeout) {
   co_return true;
 }
 
+awaitable<bool> Connection::start_tls(ssl::context& context) {
+  return start_tls(context, limits_.tls_handshake_timeout);
+}
+
 awaitable<bool> Connection::start_tls(ssl::context& context, std::chrono::seconds timeout) {
+  timeout = std::min(timeout, limits_.tls_handshake_timeout);
   if (tls_ || closed_) co_return false;
   if (!co_await flush()) co_return false;
   input_.clear();
   tls_.emplace(std::move(plain_), context);
+  if (shutting_down_) {
+    close();
+    co_return false;
+  }
   timer_.expires_after(timeout);
+  handshaking_ = true;
   auto result = co_await (tls_->async_handshake(ssl::stream_base::server, use_nothrow) ||
                           timer_.async_wait(use_nothrow));
+  handshaking_ = false;
   if (result.index() == 1 || std::get<0>(std::get<0>(result))) {
     close();
     co_return false;
@@ -200,6 +237,7 @@ void Connection::shut_down(std::string goodbye) {
   shutting_down_ = true;
   goodbye_ = std::move(goodbye);
   if (grace_) grace_end_ = std::chrono::steady_clock::now() + *grace_;
+  if (handshaking_) timer_.cancel();  // a TLS handshake ends at once, not at its deadline
   if (!reading_) return;  // the next read sees shutting_down_; a flush is left to finish
   if (!grace_) {
     timer_.cancel();  // wakes the pending read

@@ -4,6 +4,14 @@
 //
 // Output is queued with send() and written when the session next waits for input (or on
 // flush()): replies to pipelined commands leave in one write, in order.
+//
+// Back-pressure (server.max_output_buffer): once queued output reaches the limit, the
+// next read first writes it out, so a client that pipelines commands without reading the
+// replies stalls itself (and is cut off after server.write_timeout) instead of growing
+// our memory. A long reply (IMAP FETCH, POP3 RETR) is produced in chunks with
+//     conn->send(chunk);
+//     if (!co_await conn->drain()) co_return;  // peer gone or too slow
+// so a session never holds more than one chunk plus the limit.
 #pragma once
 
 #include <chrono>
@@ -21,9 +29,23 @@ class DeflateStream;
 
 enum class ReadStatus { Ok, TooLong, Timeout, Closed };
 
+// Bounds of one connection (from [server]; see docs/config.md).
+struct ConnectionLimits {
+  size_t max_output = 256 * 1024;                  // server.max_output_buffer
+  std::chrono::seconds write_timeout{60};          // server.write_timeout
+  std::chrono::seconds tls_handshake_timeout{30};  // server.tls_handshake_timeout
+};
+
+// Commands a session may take from already-buffered input before the other sessions of
+// its event loop get to run (a pipelining client cannot hog the loop).
+constexpr int kLinesPerTurn = 64;
+
+// The last words of a session (shutdown reply, the final flush) wait at most this long.
+constexpr std::chrono::seconds kFarewellTimeout{5};
+
 class Connection {
  public:
-  Connection(tcp::socket socket, size_t max_line, std::string id);
+  Connection(tcp::socket socket, size_t max_line, std::string id, ConnectionLimits limits = {});
   ~Connection();
 
   const std::string& id() const { return id_; }
@@ -33,8 +55,9 @@ class Connection {
 
   LineBuffer& input() { return input_; }
 
-  // Reads one line (without CRLF). Flushes queued output first if it must wait. The
-  // timeout covers the whole line: a client trickling bytes cannot stretch it.
+  // Reads one line (without CRLF). Flushes queued output first if it must wait, or at once
+  // when it is over the limit. The timeout covers the whole line: a client trickling
+  // bytes cannot stretch it.
   awaitable<ReadStatus> read_line(std::string& line, std::chrono::seconds timeout);
   // Reads exactly n octets (an IMAP literal), within the timeout as a whole.
   awaitable<ReadStatus> read_exact(size_t n, std::string& out, std::chrono::seconds timeout);
@@ -45,11 +68,20 @@ class Connection {
   void send(std::string_view bytes) { output_.append(bytes); }
   // Octets queued by send() and not yet written.
   size_t pending_output() const { return output_.size(); }
-  // Writes everything queued; false when the peer is gone or too slow.
-  awaitable<bool> flush(std::chrono::seconds timeout = std::chrono::seconds(60));
+  const ConnectionLimits& limits() const { return limits_; }
+  // Writes everything queued within server.write_timeout (or `timeout`); false when the
+  // peer is gone or too slow (the connection is then closed).
+  awaitable<bool> flush();
+  awaitable<bool> flush(std::chrono::seconds timeout);
+  // Back-pressure for long replies: flushes when at least `threshold` octets are queued
+  // (0: server.max_output_buffer), else returns at once. False as flush().
+  awaitable<bool> drain(size_t threshold = 0);
 
-  // Server-side TLS handshake. Input buffered before it is discarded first: anything a
-  // client pipelined behind STARTTLS was sent in plaintext and may be an injection.
+  // Server-side TLS handshake within server.tls_handshake_timeout (the two-argument form
+  // takes the shorter of `timeout` and that). Input buffered before it is discarded
+  // first: anything a client pipelined behind STARTTLS was sent in plaintext and may be
+  // an injection.
+  awaitable<bool> start_tls(ssl::context& context);
   awaitable<bool> start_tls(ssl::context& context, std::chrono::seconds timeout);
   bool is_tls() const { return tls_.has_value(); }
   // From now on everything read is inflated and everything written deflated (IMAP
@@ -66,9 +98,10 @@ class Connection {
 
   // Ends the connection (safe to call on the connection's executor only).
   void close();
-  // Server shutdown (on the connection's executor): the session's current or next read
-  // sends `goodbye` (the protocol's shutdown reply) and reports Closed, so a session ends
-  // at a command boundary and work already in progress (a queue commit) completes.
+  // Server shutdown or the end of the session's lifetime (on the connection's executor):
+  // the session's current or next read sends `goodbye` (the protocol's reply) and reports
+  // Closed, so a session ends at a command boundary and work already in progress (a queue
+  // commit) completes.
   void shut_down(std::string goodbye);
   // While a message is being received (SMTP DATA, BDAT), a shutdown waits for it: reads
   // go on until `grace` after shut_down(), and only then send the goodbye. A message that
@@ -76,15 +109,20 @@ class Connection {
   // end_shutdown_grace().
   void begin_shutdown_grace(std::chrono::seconds grace) { grace_ = grace; }
   void end_shutdown_grace() { grace_.reset(); }
-  asio::any_io_executor executor() { return socket().get_executor(); }
+  // The executor the session runs on; fixed at construction, so any thread may read it
+  // (the socket object changes under STARTTLS).
+  const asio::any_io_executor& executor() const { return executor_; }
 
  private:
   tcp::socket& socket() { return tls_ ? tls_->next_layer() : plain_; }
   awaitable<ReadStatus> fill(std::chrono::steady_clock::time_point deadline);
+  awaitable<ReadStatus> say_goodbye();
   // Inflates `n` octets just read into deflate_ (and what it still holds) into input_.
   ReadStatus inflate_input(size_t n);
 
   std::string id_;
+  ConnectionLimits limits_;
+  asio::any_io_executor executor_;
   tcp::socket plain_;
   std::optional<ssl::stream<tcp::socket>> tls_;
   std::unique_ptr<DeflateStream> deflate_;  // set by start_compression()
@@ -96,7 +134,9 @@ class Connection {
   bool loopback_ = false;
   bool closed_ = false;
   bool shutting_down_ = false;
-  bool reading_ = false;  // fill() is waiting for input (shut_down() may wake it)
+  bool reading_ = false;      // fill() is waiting for input (shut_down() may wake it)
+  bool handshaking_ = false;  // start_tls() is waiting for the handshake (likewise)
+  int lines_this_turn_ = 0;
   std::string goodbye_;
   std::optional<std::chrono::seconds> grace_;        // see begin_shutdown_grace()
   std::chrono::steady_clock::time_point grace_end_;  // shut_down() time + grace_

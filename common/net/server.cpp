@@ -1,6 +1,7 @@
 #include "common/net/server.h"
 
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <thread>
@@ -61,6 +62,10 @@ void Runtime::wait_until_idle() {
   });
 }
 
+void Runtime::request_shutdown() {
+  asio::post(main_context(), [this] { begin_shutdown(); });
+}
+
 void Runtime::run(std::chrono::seconds grace) {
   grace_ = grace;
   std::function<void()> wait_signal;
@@ -90,13 +95,47 @@ struct Server::Listener {
   tcp::acceptor acceptor;
 };
 
-Server::Server(Runtime& runtime, std::string daemon, int max_connections,
+// Descriptors a daemon needs besides its sessions: listeners, LMDB files, epoll and
+// eventfds of each loop, the log, the worker pool.
+constexpr uint64_t kSpareDescriptors = 256;
+
+Server::Server(Runtime& runtime, std::string daemon, ServerLimits limits,
                std::shared_ptr<TlsContexts> tls)
-    : runtime_(runtime),
-      daemon_(std::move(daemon)),
-      max_connections_(max_connections),
-      tls_(std::move(tls)) {
+    : runtime_(runtime), daemon_(std::move(daemon)), limits_(limits), tls_(std::move(tls)) {
   runtime_.add_busy_check([this] { return active_.load() > 0; });
+  raise_open_file_limit(static_cast<uint64_t>(limits_.max_connections) + kSpareDescriptors);
+}
+
+uint64_t raise_open_file_limit(uint64_t needed) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur >= needed) return limit.rlim_cur;
+  rlimit wanted = limit;
+  wanted.rlim_cur = needed;
+  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < needed) {
+    wanted.rlim_max = needed;  // only with CAP_SYS_RESOURCE (started as root)
+    if (setrlimit(RLIMIT_NOFILE, &wanted) == 0) {
+      log::info("open_file_limit").kv("soft", needed).kv("hard", needed).kv("raised_hard", true);
+      return needed;
+    }
+    wanted.rlim_cur = wanted.rlim_max = limit.rlim_max;
+  }
+  if (setrlimit(RLIMIT_NOFILE, &wanted) != 0) wanted = limit;
+  if (wanted.rlim_cur < needed)
+    log::warn("open_file_limit_low")
+        .kv("soft", static_cast<uint64_t>(wanted.rlim_cur))
+        .kv("hard", static_cast<uint64_t>(wanted.rlim_max))
+        .kv("needed", needed)
+        .kv("hint", "raise the hard limit (ulimit -Hn, LimitNOFILE=) or lower max_connections");
+  else
+    log::info("open_file_limit").kv("soft", static_cast<uint64_t>(wanted.rlim_cur));
+  return wanted.rlim_cur;
+}
+
+std::string address_text(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  return address.to_string();
 }
 
 Result<tcp::endpoint> parse_endpoint(const std::string& address) {
@@ -137,6 +176,17 @@ Result<void> Server::listen(ListenerSpec spec, SessionHandler handler) {
   return {};
 }
 
+std::optional<tcp::endpoint> Server::local_endpoint(std::string_view name) const {
+  for (const auto& l : listeners_) {
+    boost::system::error_code ec;
+    if (l->spec.name == name) {
+      auto endpoint = l->acceptor.local_endpoint(ec);
+      if (!ec) return endpoint;
+    }
+  }
+  return std::nullopt;
+}
+
 awaitable<void> Server::accept_loop(std::shared_ptr<Listener> listener) {
   while (!stopping_) {
     auto& ctx = runtime_.next_context();
@@ -149,34 +199,69 @@ awaitable<void> Server::accept_loop(std::shared_ptr<Listener> listener) {
       co_await pause.async_wait(use_nothrow);
       continue;
     }
-    if (active_.load() >= max_connections_) {
-      log::warn("connection_refused")
-          .kv("listener", listener->spec.name)
-          .kv("reason", "max_connections");
+    boost::system::error_code rec;
+    const auto remote = socket.remote_endpoint(rec);
+    const std::string address = rec ? std::string() : address_text(remote.address());
+    std::string refusal;
+    if (!admit(address, *listener, refusal)) {
       boost::system::error_code wec;
-      if (!listener->spec.busy_reply.empty() && !listener->spec.implicit_tls)
-        asio::write(socket, asio::buffer(listener->spec.busy_reply), wec);
+      if (!refusal.empty() && !listener->spec.implicit_tls)
+        asio::write(socket, asio::buffer(refusal), wec);  // a fresh socket: does not block
       socket.close(wec);
       continue;
     }
-    ++active_;
     auto conn = std::make_shared<Connection>(std::move(socket), listener->spec.max_line,
-                                             log::new_session_id());
+                                             log::new_session_id(), limits_.connection);
     {
       std::lock_guard lock(sessions_mutex_);
       std::erase_if(sessions_, [](const OpenSession& o) { return o.connection.expired(); });
       sessions_.push_back(OpenSession{conn, listener->spec.shutdown_reply});
     }
-    asio::co_spawn(ctx, run_session(conn, listener), [this, id = conn->id()](std::exception_ptr e) {
-      --active_;
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        log::error("session_crashed").kv("session", id).kv("error", ex.what());
-      }
-    });
+    // The completion runs however the session ends, by return or by exception (a bug, or
+    // an exception rethrown by net::offload): the slot is always given back.
+    asio::co_spawn(ctx, run_session(conn, listener),
+                   [this, address, id = conn->id()](std::exception_ptr e) {
+                     release(address);
+                     if (!e) return;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       log::error("session_crashed").kv("session", id).kv("error", ex.what());
+                     } catch (...) {
+                       log::error("session_crashed").kv("session", id).kv("error", "unknown");
+                     }
+                   });
   }
+}
+
+bool Server::admit(const std::string& address, const Listener& listener, std::string& refusal) {
+  const char* reason = nullptr;
+  {
+    std::lock_guard lock(per_ip_mutex_);
+    if (active_.load() >= limits_.max_connections) {
+      reason = "max_connections";
+      refusal = listener.spec.busy_reply;
+    } else if (int& open = per_ip_[address]; open >= limits_.max_connections_per_ip) {
+      reason = "max_connections_per_ip";
+      refusal = listener.spec.per_ip_reply.empty() ? listener.spec.busy_reply
+                                                   : listener.spec.per_ip_reply;
+    } else {
+      ++open;
+      ++active_;
+      return true;
+    }
+  }
+  log::warn("connection_refused")
+      .kv("listener", listener.spec.name)
+      .kv("remote", address)
+      .kv("reason", reason);
+  return false;
+}
+
+void Server::release(const std::string& address) {
+  std::lock_guard lock(per_ip_mutex_);
+  if (auto it = per_ip_.find(address); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
+  --active_;
 }
 
 awaitable<void> Server::run_session(std::shared_ptr<Connection> conn,
@@ -186,14 +271,27 @@ awaitable<void> Server::run_session(std::shared_ptr<Connection> conn,
       .kv("listener", listener->spec.name)
       .kv("remote", conn->remote_address())
       .kv("port", static_cast<int64_t>(conn->remote_port()));
+  // The session's lifetime: when it ends, the session gets its protocol's reply at its
+  // next read (as on SIGTERM) and closes.
+  asio::steady_timer lifetime(conn->executor(), limits_.max_session_time);
+  lifetime.async_wait([weak = std::weak_ptr<Connection>(conn),
+                       reply = listener->spec.expired_reply.empty()
+                                   ? listener->spec.shutdown_reply
+                                   : listener->spec.expired_reply](boost::system::error_code ec) {
+    auto conn = weak.lock();
+    if (ec || !conn) return;
+    log::info("session_expired").kv("session", conn->id());
+    conn->shut_down(reply);
+  });
   bool ok = true;
   if (listener->spec.implicit_tls) {
     auto ctx = tls_->current();
-    ok = co_await conn->start_tls(*ctx, std::chrono::seconds(30));
+    ok = co_await conn->start_tls(*ctx);
     if (!ok) log::info("tls_failed").kv("session", conn->id());
   }
   if (ok) co_await listener->handler(conn, listener->spec);
-  co_await conn->flush(std::chrono::seconds(5));
+  lifetime.cancel();
+  co_await conn->flush(std::min(kFarewellTimeout, limits_.connection.write_timeout));
   conn->close();
   log::info("disconnect").kv("session", conn->id());
 }

@@ -18,7 +18,7 @@ namespace mail::queue {
 constexpr uint32_t kLmdbSchemaVersion = 2;
 
 struct LmdbSpoolOptions {
-  size_t map_size = size_t{8} << 30;  // the most the spool may grow to (queue.max_size)
+  size_t map_size = size_t{8} << 30;  // the most the spool may grow to (server.queue_max_size)
 };
 
 // Opens (creating when missing, migrating from version 1) the spool in `dir`. Corrupt

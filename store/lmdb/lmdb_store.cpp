@@ -60,13 +60,11 @@ constexpr DefaultMailbox kDefaultMailboxes[] = {
     {"Trash", SpecialUse::Trash}, {"Junk", SpecialUse::Junk}, {"Archive", SpecialUse::Archive},
 };
 
-// The map sizes; initial_map_size exists once common/lmdb grows maps (issue 14 item 11).
-template <typename EnvOptions>
-EnvOptions env_options(const StoreOptions& options) {
-  EnvOptions env;
+// The map starts at initial_map_size and common/lmdb grows it up to map_size.
+lmdb::EnvOptions env_options(const StoreOptions& options) {
+  lmdb::EnvOptions env;
   env.map_size = options.map_size;
-  if constexpr (requires { env.initial_map_size; })
-    env.initial_map_size = std::min(options.initial_map_size, options.map_size);
+  env.initial_map_size = std::min(options.initial_map_size, options.map_size);
   env.max_dbs = 24;
   return env;
 }
@@ -106,8 +104,7 @@ LmdbStore::LmdbStore(std::unique_ptr<lmdb::Env> env, Dbs dbs, const StoreOptions
 
 Result<std::unique_ptr<MailStore>> LmdbStore::open(const std::filesystem::path& dir,
                                                    const StoreOptions& options) {
-  STORE_ASSIGN(std::unique_ptr<lmdb::Env> env,
-               lmdb::Env::open(dir, env_options<lmdb::EnvOptions>(options)));
+  STORE_ASSIGN(std::unique_ptr<lmdb::Env> env, lmdb::Env::open(dir, env_options(options)));
   STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env, true));
   STORE_ASSIGN(Dbs dbs, open_tables(txn));
   STORE_ASSIGN(std::optional<std::string_view> version, txn.get(dbs.meta, kSchemaKey));

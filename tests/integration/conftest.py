@@ -49,6 +49,24 @@ _suite = None  # for the failure report hook
 STRICT = os.environ.get("MAIL_TESTS_STRICT", "0") == "1"  # scripts/test.sh sets it
 
 
+def _sanitized():
+    """True when $MAIL_BUILD_DIR was configured with -DMAIL_SANITIZE=ON (ASan + UBSan):
+    memory and timing figures of such a build say nothing about a release build."""
+    try:
+        return "MAIL_SANITIZE:BOOL=ON" in (BUILD / "CMakeCache.txt").read_text()
+    except OSError:
+        return False
+
+
+SANITIZED = _sanitized()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "release_only: checks that only mean something on the release build (TLS "
+                   "configuration scans); scripts/test.sh deselects them in the sanitizer stage")
+
+
 def built(name):
     return BINARIES[name].is_file() and os.access(BINARIES[name], os.X_OK)
 
@@ -106,6 +124,11 @@ def _base_config_text(data_dir, cert_dir, ports, extra=""):
 [server]
 hostname = "{helpers.HOSTNAME}"
 data_dir = "{data_dir}"
+# The tests run as root with their data under pytest's private /tmp/pytest-of-root (0700),
+# which no other user can reach: the daemons keep the starting user. test_privileges.py
+# tests the switch to an unprivileged user.
+user = ""
+allow_root = true
 
 [tls]
 cert_file = "{cert_dir}/cert.pem"
@@ -214,7 +237,9 @@ class Suite:
             if built(name):
                 self.start(name)
 
-    def start(self, name):
+    def start(self, name, prefix=(), preexec_fn=None):
+        """Starts `name` and waits until it serves. `prefix` runs it under a wrapper
+        (e.g. setpriv); `preexec_fn` runs in the child before exec (e.g. setrlimit)."""
         log = self.root / f"{name}.log"
         self.logs[name] = log
         if name == "queued":
@@ -222,8 +247,9 @@ class Suite:
             # "started" (queued removes and re-binds it itself).
             (self.data_dir / "queued.sock").unlink(missing_ok=True)
         with open(log, "ab") as out:
-            proc = subprocess.Popen([str(BINARIES[name]), "--config", str(self.config)], stdout=out,
-                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.root)
+            proc = subprocess.Popen([*prefix, str(BINARIES[name]), "--config", str(self.config)],
+                                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    cwd=self.root, preexec_fn=preexec_fn)
         self.procs[name] = proc
         self.reported_dead.discard(name)  # a restarted daemon is watched again
         try:
@@ -289,6 +315,21 @@ class Suite:
         address = f"{prefix}-{helpers.token()[:8]}@{helpers.DOMAIN}"
         self.add_user(address, "pw-" + helpers.token())
         return address
+
+    def pid(self, name):
+        return self.procs[name].pid
+
+    def status(self, name):
+        """/proc/PID/status of a running daemon as {field: value}."""
+        fields = {}
+        for line in Path(f"/proc/{self.pid(name)}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+        return fields
+
+    def rss_kib(self, name):
+        """Resident set size (VmRSS) of a running daemon in KiB."""
+        return int(self.status(name)["VmRSS"].split()[0])
 
     def dead(self):
         return {n: p.returncode for n, p in self.procs.items()
