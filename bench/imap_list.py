@@ -195,8 +195,11 @@ class Ours:
 
     def start(self):
         cfg = self.work / "config.toml"
+        # The data lives in a private temporary directory (0700): keep the starting user.
         cfg.write_text(f"""[server]
 data_dir = "{self.work}/data"
+user = ""
+allow_root = true
 [log]
 level = "warn"
 [imapd]
