@@ -260,7 +260,7 @@ def main():
              "| workload | ours ms | dovecot ms | ratio ours/dovecot |", "|---|---:|---:|---:|"]
     for row in ROWS:
         o, d = best[(row, "ours")], best[(row, "dovecot")]
-        lines.append(f"| {row} | {o * 1000:.1f} | {d * 1000:.1f} | {o / d:.2f} |")
+        lines.append(f"| {row} | {o * 1000:.1f} | {d * 1000:.1f} | {o / d:.3f} |")
     report = "\n".join(lines) + "\n"
     print(report)
     results = ROOT / "bench" / "results"
