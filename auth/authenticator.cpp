@@ -5,6 +5,7 @@
 #include "auth/password.h"
 #include "auth/sasl/mechanism.h"
 #include "common/log.h"
+#include "common/mail_metrics.h"
 
 namespace mail::auth {
 
@@ -120,6 +121,7 @@ LoginResult Authenticator::finish(const ClientInfo& client, std::string_view mec
   if (!reason.empty()) line.kv("reason", reason);
   if (cached) line.kv("cached", true);
   if (result.status == LoginStatus::Throttled) ++stats_.throttled;
+  metrics::auth_result(client.protocol, login_status_name(result.status));
   if (result.status == LoginStatus::Throttled)
     line.kv("scope", scope_name(result.scope))
         .kv("retry_after", static_cast<int64_t>(result.retry_after.count()));

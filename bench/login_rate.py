@@ -5,8 +5,10 @@ out), ours against Dovecot from ../shared/peers in the same run, as ratios.
 Rows (each a number of concurrent clients looping for a fixed time):
   pop3s_tls     connect + TLS handshake + greeting + QUIT, no login: the TLS cost alone
   pop3s_login   connect + TLS + USER/PASS + QUIT: TLS plus the password check
-  imaps_login   connect + TLS + LOGIN + LOGOUT (issue 16's figure; Dovecot only until
-                imapd uses the Authenticator, then ours too)
+  imaps_tls     connect + TLS handshake + greeting + LOGOUT, no login
+  imaps_login   connect + TLS + LOGIN + LOGOUT (issue 16's figure)
+Besides the rates, the IMAPS cycles time their phases: connect + TLS handshake + greeting,
+and LOGIN to its OK (the password check, seen apart from TLS); medians in ms.
 Ours runs twice: with the verification cache (auth.cache_ttl = 60, the default: only the
 first login of a client runs argon2id) and without it (cache_ttl = 0: argon2id, m=19 MiB,
 t=2, on every login). Dovecot's peer checks a plaintext password file (no hashing at all).
@@ -14,7 +16,8 @@ t=2, on every login). Dovecot's peer checks a plaintext password file (no hashin
 Usage (as root when the peers must be started): bench/login_rate.py
 Environment: MAIL_BUILD_DIR (default build-bench, else build), BENCH_CLIENTS (8),
 BENCH_SECONDS (8 per measurement), BENCH_REPEAT (2 rounds; each cell keeps its best round,
-since other load only slows a run), PEERS_DIR, PEERS_RUN.
+since other load only slows a run), PEERS_DIR, PEERS_RUN, PEERS_POP3S_PORT (12995),
+PEERS_IMAPS_PORT (12993), BENCH_PORT_BASE (23000).
 Writes bench/results/login_rate-YYYY-MM-DD.md. Starts our pop3d/imapd on 23xxx ports
 from a temporary directory and stops them by PID; starts the peers only if they are not
 running, and then stops them at the end.
@@ -22,6 +25,7 @@ running, and then stops them at the end.
 
 import datetime
 import os
+import statistics
 import shutil
 import signal
 import socket
@@ -41,8 +45,11 @@ if not (BUILD / "pop3d" / "pop3d").exists():
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "2"))
-PEER = {"pop3s": 12995, "imaps": 12993, "user": "alice@example.test", "password": "secret"}
-OURS_PORTS = {"pop3": 23110, "pop3s": 23995, "imap": 23143, "imaps": 23993}
+PEER = {"pop3s": int(os.environ.get("PEERS_POP3S_PORT", "12995")),
+        "imaps": int(os.environ.get("PEERS_IMAPS_PORT", "12993")),
+        "user": "alice@example.test", "password": "secret"}
+BASE = int(os.environ.get("BENCH_PORT_BASE", "23000"))  # another base when 23xxx is taken
+OURS_PORTS = {"pop3": BASE + 110, "pop3s": BASE + 995, "imap": BASE + 143, "imaps": BASE + 993}
 # One account per client: POP3 locks the maildrop (RFC 1939 4), so concurrent sessions
 # of one account would be refused with [IN-USE].
 USERS = [f"bench{i}@example.test" for i in range(CLIENTS)]
@@ -86,15 +93,22 @@ def pop3s_cycle(port, user, password, login):
             read_line(f)
 
 
+PHASES = {}  # (port, login) -> [(tls seconds, login seconds)]
+
+
 def imaps_cycle(port, user, password, login=True):
+    t0 = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
         with context().wrap_socket(raw) as s:
             f = s.makefile("rb")
             assert read_line(f).startswith(b"* OK")
-            s.sendall(f'a LOGIN "{user}" "{password}"\r\n'.encode())
-            while not (line := read_line(f)).startswith(b"a "):
-                pass
-            assert line.startswith(b"a OK"), line
+            t1 = time.monotonic()
+            if login:
+                s.sendall(f'a LOGIN "{user}" "{password}"\r\n'.encode())
+                while not (line := read_line(f)).startswith(b"a "):
+                    pass
+                assert line.startswith(b"a OK"), line
+            PHASES.setdefault((port, login), []).append((t1 - t0, time.monotonic() - t1))
             s.sendall(b"b LOGOUT\r\n")
             while not read_line(f).startswith(b"b "):
                 pass
@@ -178,7 +192,23 @@ cache_ttl = {self.cache_ttl}
         self.procs = []
 
 
+PHASE_ROWS = {}  # (row, system) -> (median tls ms, median login ms) of its best round
+
+
+def record_phases(key, port, login, rate, best):
+    """Keeps the phase medians of the round that gave the cell its best rate."""
+    samples = PHASES.get((port, login), [])
+    if samples and rate >= best:
+        PHASE_ROWS[key] = (statistics.median(t for t, _ in samples) * 1000,
+                           statistics.median(x for _, x in samples) * 1000)
+
+
+def loadavg():
+    return " ".join(open("/proc/loadavg").read().split()[:3])
+
+
 def main():
+    load_before = loadavg()
     for port in OURS_PORTS.values():
         if port_open(port):
             sys.exit(f"login_rate: port {port} is already in use")
@@ -207,21 +237,26 @@ def main():
                     for row, cycle, port, login in (
                             ("pop3s_tls", pop3s_cycle, OURS_PORTS["pop3s"], False),
                             ("pop3s_login", pop3s_cycle, OURS_PORTS["pop3s"], True),
-                            ("imaps_login (imapd today: no Authenticator yet)", imaps_cycle,
-                             OURS_PORTS["imaps"], True)):
-                        if ttl == 0 and row == "pop3s_tls":
+                            ("imaps_tls", imaps_cycle, OURS_PORTS["imaps"], False),
+                            ("imaps_login", imaps_cycle, OURS_PORTS["imaps"], True)):
+                        if ttl == 0 and row.endswith("_tls"):
                             continue
+                        PHASES.clear()
                         rate, err = measure(cycle, port, USERS, PASSWORD, login)
                         key = (row, system)
+                        record_phases(key, port, login, rate, rows.get(key, 0))
                         rows[key] = max(rows.get(key, 0), rate)
                         notes += [f"{system} {row}: {e}" for e in err]
                 finally:
                     ours.stop()
             for row, cycle, port, login in (("pop3s_tls", pop3s_cycle, PEER["pop3s"], False),
                                             ("pop3s_login", pop3s_cycle, PEER["pop3s"], True),
+                                            ("imaps_tls", imaps_cycle, PEER["imaps"], False),
                                             ("imaps_login", imaps_cycle, PEER["imaps"], True)):
+                PHASES.clear()
                 rate, err = measure(cycle, port, [PEER["user"]], PEER["password"], login)
                 key = (row, "dovecot")
+                record_phases(key, port, login, rate, rows.get(key, 0))
                 rows[key] = max(rows.get(key, 0), rate)
                 notes += [f"dovecot {row}: {e}" for e in err]
     finally:
@@ -232,19 +267,27 @@ def main():
     def cell(row, system):
         return rows.get((row, system), 0.0)
 
-    imap_row = "imaps_login (imapd today: no Authenticator yet)"
     lines = [
         f"# Login rate, {datetime.date.today()} ({CLIENTS} clients, {SECONDS:.0f} s per cell, "
-        f"best of {REPEAT}; load generator on the same {os.cpu_count()} cores)",
+        f"best of {REPEAT}; load generator on the same {os.cpu_count()} cores; load average "
+        f"before {load_before}, after {loadavg()})",
         "",
         "| workload | ours (cache) /s | ours (argon2id every login) /s | dovecot /s | ratio cache/dovecot | ratio argon2id/dovecot |",
         "|---|---|---|---|---|---|",
     ]
-    for row, peer_row in (("pop3s_tls", "pop3s_tls"), ("pop3s_login", "pop3s_login"),
-                          (imap_row, "imaps_login")):
-        c, a, d = cell(row, "ours (cache)"), cell(row, "ours (argon2id every login)"), cell(peer_row, "dovecot")
+    for row in ("pop3s_tls", "pop3s_login", "imaps_tls", "imaps_login"):
+        c, a, d = cell(row, "ours (cache)"), cell(row, "ours (argon2id every login)"), cell(row, "dovecot")
         ratio = lambda x: f"{x / d:.2f}" if d and x else "-"  # noqa: E731
         lines.append(f"| {row} | {c:.1f} | {a:.1f} | {d:.1f} | {ratio(c)} | {ratio(a)} |")
+    lines += ["", "IMAPS phases under the same load (medians, ms): connect + TLS handshake + greeting | "
+              "LOGIN to OK (the password check)", "",
+              "| system | imaps_tls: TLS | imaps_login: TLS | imaps_login: LOGIN |", "|---|---|---|---|"]
+    for system in ("ours (cache)", "ours (argon2id every login)", "dovecot"):
+        tls_only = PHASE_ROWS.get(("imaps_tls", system))
+        login = PHASE_ROWS.get(("imaps_login", system))
+        fmt = lambda v: f"{v:.1f}" if v is not None else "-"  # noqa: E731
+        lines.append(f"| {system} | {fmt(tls_only[0] if tls_only else None)} | "
+                     f"{fmt(login[0] if login else None)} | {fmt(login[1] if login else None)} |")
     if notes:
         lines += ["", "Problems seen:"] + [f"- {n}" for n in notes]
     text = "\n".join(lines) + "\n"

@@ -33,17 +33,14 @@ CommandLine parse_command_line(int argc, char** argv, std::string_view program,
     const char* env = std::getenv("MAIL_CONFIG");
     if (env && *env) config_path = env;
   }
-  if (config_path) {
-    auto config = load_config(*config_path);
-    if (!config) {
-      std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
-                   config.error().message.c_str());
-      std::exit(2);
-    }
-    out.config = std::move(config.value());
-  } else {
-    out.config.server.data_dir = std::filesystem::absolute(out.config.server.data_dir);
+  auto config = config_path ? load_config(*config_path) : default_config();
+  if (!config) {
+    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
+                 config.error().message.c_str());
+    std::exit(2);
   }
+  out.config = std::move(config.value());
+  if (config_path) out.config_path = *config_path;
   return out;
 }
 

@@ -12,6 +12,9 @@ namespace mail {
 
 struct CommandLine {
   Config config;
+  // The file the config came from (--config or MAIL_CONFIG); empty: embedded defaults.
+  // SIGHUP reads it again (common/net/config_reload.h).
+  std::filesystem::path config_path;
   std::vector<std::string> args;  // what remains after the options
 };
 

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,8 +76,16 @@ struct SmtpdConfig {
   bool smtputf8 = true;     // offer SMTPUTF8 (RFC 6531)
   bool dsn = true;          // offer DSN (RFC 3461)
   bool chunking = true;     // offer CHUNKING and BINARYMIME (RFC 3030)
-  int max_connections_per_ip = 50;                    // concurrent sessions from one client address
-  int max_session_time = 3600;                        // seconds a session may last; then 421 4.4.2
+  // Submission and SMTP AUTH (RFC 4954, RFC 6409).
+  bool auth_on_mx = false;                        // offer AUTH on the MX listener too (after TLS)
+  bool allow_plaintext_auth_on_loopback = false;  // AUTH without TLS from 127.0.0.0/8, ::1
+  int max_auth_failures = 3;             // failed AUTH in one session before 421 and disconnect
+  bool check_header_from = true;         // authenticated: From:/Sender: must be the user's too
+  int max_author_addresses = 10;         // From: plus Sender: addresses checked; more: refused
+  bool hide_authenticated_user = false;  // leave the user name out of the Received header
+  std::string metrics_listen;            // Prometheus endpoint (GET /metrics); empty: off
+  int max_connections_per_ip = 50;       // concurrent sessions from one client address
+  int max_session_time = 3600;           // seconds a session may last; then 421 4.4.2
 };
 
 struct ImapdConfig {
@@ -99,6 +109,10 @@ struct ImapdConfig {
   int idle_timeout = 1800;             // seconds of silence before autologout (RFC 9051: >= 30 min)
   int login_timeout = 60;  // seconds of silence before login (and per pre-login command)
   bool allow_plaintext_auth_on_loopback = false;  // LOGIN without TLS from 127.0.0.0/8, ::1
+  std::string metrics_listen;                     // Prometheus endpoint; empty: off
+  int idle_refresh_interval = 60;  // seconds between IDLE's safety refreshes (notices wake it)
+  int idle_keepalive = 120;        // seconds between "* OK Still here" during IDLE
+  int max_login_failures = 3;      // failed LOGIN/AUTHENTICATE in one session before BYE
 };
 
 struct Pop3dConfig {
@@ -114,6 +128,7 @@ struct Pop3dConfig {
   int login_timeout = 60;       // seconds from connect to a successful login
   int max_login_commands = 20;  // commands before login; then -ERR and disconnect
   int max_login_failures = 3;   // failed logins in one session before disconnect
+  std::string metrics_listen;   // Prometheus endpoint; empty: off
 };
 
 // Login throttling, the password-check pool and cache, SCRAM keys (auth/authenticator.h).
@@ -147,6 +162,7 @@ struct QueuedConfig {
   int batch_size = 256;                // messages claimed and delivered in one transaction
   int local_concurrency = 2;           // local delivery batches in flight at once
   std::string worker_name = "queued";  // names our claims; distinct per queued on one queue
+  std::string metrics_listen;          // Prometheus endpoint; empty: off
   int shutdown_grace = 30;             // seconds a delivery pass gets to finish after SIGTERM
 };
 
@@ -160,6 +176,88 @@ struct DnsConfig {
   std::filesystem::path trust_anchor_file;
 };
 
+// A sender-dependent route (Postfix's sender_dependent_relayhost_maps and
+// smtp_bind_address): mail from this sender goes through `relayhost` and/or leaves from
+// `source_address`. Either may be empty.
+struct SenderRoute {
+  std::string relayhost;                // "host:port" or "[host]:port"; "" keeps the route
+  std::string source_address;           // IPv4 or IPv6 address to send from; "" the default
+  std::string user;                     // AUTH to the relayhost (over TLS only)
+  std::filesystem::path password_file;  // its password, first line of the file
+};
+
+// Per destination domain; 0 means the [relay] default.
+struct DestinationLimit {
+  int concurrency = 0;  // connections at once
+  int rate = 0;         // messages per minute
+};
+
+struct RelayConfig {
+  std::string helo_name;       // our EHLO name; "" means server.hostname
+  int smtp_port = 25;          // port of MX hosts (tests point it at a sink)
+  std::string smarthost;       // "host:port": all remote mail goes there; "" MX routing
+  std::string smarthost_user;  // AUTH PLAIN/LOGIN to the smarthost, over TLS only
+  std::filesystem::path smarthost_password_file;
+  std::string source_address;             // IPv4 address outgoing connections bind to; "" any
+  std::string source_address6;            // IPv6 address outgoing connections bind to; "" any
+  std::string address_families = "both";  // "both", "ipv4", "ipv6"
+  std::string tls_policy = "may";         // "none", "may" (opportunistic), "encrypt", "verify"
+  std::filesystem::path tls_ca_file;      // CA bundle for "verify"; "" the system's
+  std::map<std::string, std::string> tls_policies;   // destination domain -> policy
+  std::map<std::string, std::string> transport;      // domain -> "host:port"
+  std::map<std::string, SenderRoute> sender_routes;  // sender address or domain -> route
+  int destination_concurrency = 20;                  // connections at once per destination domain
+  int destination_rate = 0;  // messages per minute per destination domain; 0 no limit
+  std::map<std::string, DestinationLimit> destination_limits;  // per-domain overrides
+  int rate_max_wait = 60;            // seconds a message may wait for its rate slot
+  int connect_timeout = 30;          // seconds per TCP connect
+  int greeting_timeout = 300;        // RFC 5321 4.5.3.2.1
+  int command_timeout = 300;         // EHLO, HELO, STARTTLS, AUTH, RSET, QUIT
+  int mail_timeout = 300;            // RFC 5321 4.5.3.2.2
+  int rcpt_timeout = 300;            // RFC 5321 4.5.3.2.3
+  int data_init_timeout = 120;       // RFC 5321 4.5.3.2.4
+  int data_block_timeout = 180;      // RFC 5321 4.5.3.2.5
+  int data_done_timeout = 600;       // RFC 5321 4.5.3.2.6
+  int tls_timeout = 60;              // seconds for the TLS handshake
+  int max_reply_lines = 100;         // lines of one server reply
+  int max_reply_line_length = 2048;  // octets of one reply line (RFC 5321 4.5.3.1.5: 512)
+  int max_mx_hosts = 5;              // MX hosts tried per destination
+  int max_addresses = 10;            // addresses tried per destination
+  int max_messages_per_connection = 100;
+  int connection_cache_time = 2;      // seconds an idle connection waits for the next message
+  int max_received_headers = 100;     // more: the message loops, bounce 5.4.6
+  int bounce_size_limit = 50000;      // octets of the original a bounce returns in full
+  int delay_notice_after = 4 * 3600;  // seconds after arrival: a "delayed" DSN; 0 none
+  int concurrency = 50;               // relay batches in flight at once (each: one next hop)
+  int user_hourly_limit = 0;          // messages per hour per authenticated user; 0 no limit
+  int user_daily_limit = 0;           // messages per day per authenticated user; 0 no limit
+  bool suppression = true;            // refuse suppressed (hard-bounced) recipients at RCPT
+};
+
+// Mail authentication (mailauth/, docs/mail-authentication.md): SPF, DKIM and DMARC on
+// mail arriving at the MX port, DKIM signing of authenticated senders' mail.
+struct MailauthConfig {
+  bool spf = true;          // check SPF at MAIL FROM (HELO for the null sender)
+  bool dkim_verify = true;  // verify every DKIM signature after DATA/BDAT
+  bool dmarc = true;        // apply the sender domain's DMARC policy
+  bool dkim_sign = true;    // sign mail of authenticated senders with data_dir/dkim keys
+  std::string authserv_id;  // our name in Authentication-Results; empty: server.hostname
+  // A temporary DNS error that could change the outcome: "defer" (451 4.7.x, the client
+  // retries) or "accept" (delivered, the result says temperror).
+  std::string on_temperror = "defer";
+  std::string spf_fail = "mark";  // SPF fail: "mark" (DMARC decides) or "reject" (550 5.7.23)
+  // DMARC p=reject: "reject" (550 5.7.1 at the end of DATA), "quarantine" or "mark".
+  std::string dmarc_reject = "reject";
+  std::string dmarc_quarantine = "quarantine";  // DMARC p=quarantine: "quarantine" or "mark"
+  // Per recipient domain (ours), replaces dmarc_reject: { "example.org" = "quarantine" }.
+  std::map<std::string, std::string> dmarc_reject_by_domain;
+  int timeout = 20;              // seconds for all checks of one message (then temperror)
+  int threads = 8;               // threads running libspf2 and libopendkim (they wait on DNS)
+  int dkim_max_signatures = 8;   // signatures verified per message; the rest are ignored
+  int dkim_min_key_bits = 1024;  // RSA keys below this fail (RFC 8301 3.2)
+  std::filesystem::path public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
+};
+
 struct Config {
   ServerConfig server;
   TlsConfig tls;
@@ -171,20 +269,63 @@ struct Config {
   QueuedConfig queued;
   AuthConfig auth;
   DnsConfig dns;
+  RelayConfig relay;
+  MailauthConfig mailauth;
 
   std::filesystem::path store_dir() const { return server.data_dir / "store"; }
   std::filesystem::path queue_dir() const { return server.data_dir / "queue"; }
   std::filesystem::path directory_dir() const { return server.data_dir / "directory"; }
   // Login failure counters shared by smtpd, imapd and pop3d (no fsync).
   std::filesystem::path throttle_dir() const { return server.data_dir / "throttle"; }
+  // Suppression list and per-user sending counters (queued/relay/sending_policy.h).
+  std::filesystem::path sending_dir() const { return server.data_dir / "sending"; }
   // queued's control socket: smtpd sends a datagram here after each enqueue.
   std::filesystem::path queued_socket() const { return server.data_dir / "queued.sock"; }
+  // DKIM signing keys: dkim/<domain>/<selector>.pem and dkim/<domain>/active (mailctl dkim).
+  std::filesystem::path dkim_dir() const { return server.data_dir / "dkim"; }
+  // Our authserv-id (RFC 8601 2.5): mailauth.authserv_id, or the host name.
+  const std::string& authserv_id() const {
+    return mailauth.authserv_id.empty() ? server.hostname : mailauth.authserv_id;
+  }
 };
+
+// Looks up an environment variable (std::getenv in the programs; a table in tests).
+using Environment = std::function<const char*(const char* name)>;
 
 // Parses TOML text. Relative paths are taken relative to `base_dir`. The error names the
 // key and the line ("config.toml:12: smtpd.max_recipients: expected an integer >= 1").
+// With `environment`, a variable MAIL_<SECTION>_<KEY> (MAIL_SERVER_HOSTNAME,
+// MAIL_SMTPD_LISTEN, MAIL_TLS_CERT_FILE...) overrides that key of the file; its value is
+// read as a TOML value (25, true, ["1.1.1.1"]) or else as a string (for containers:
+// docker/README.md).
 Result<Config> parse_config(std::string_view text, std::string_view source_name,
-                            const std::filesystem::path& base_dir);
+                            const std::filesystem::path& base_dir,
+                            const Environment& environment = nullptr);
+// Reads the file and applies the process environment's overrides.
 Result<Config> load_config(const std::filesystem::path& path);
+// The embedded defaults (no file) with the environment's overrides; relative paths are
+// taken relative to the current directory.
+Result<Config> default_config();
+
+// The environment variable that overrides a key: "smtpd", "max_recipients" ->
+// "MAIL_SMTPD_MAX_RECIPIENTS".
+std::string environment_name(std::string_view section, std::string_view key);
+
+// SIGHUP (common/net/config_reload.h): the file as it is now, merged with the running one.
+// Keys that can change in a running daemon (is_live_key) take the file's new values; every
+// other key keeps its running value and is named in `need_restart`.
+struct ConfigReload {
+  Config config;
+  std::vector<std::string> changed;       // live keys that differ from the running file
+  std::vector<std::string> need_restart;  // other keys that differ: ignored until restart
+};
+Result<ConfigReload> reload_config(std::string_view running_text, std::string_view new_text,
+                                   std::string_view source_name,
+                                   const std::filesystem::path& base_dir,
+                                   const Environment& environment = nullptr);
+
+// Whether a SIGHUP applies a key ("log.level", "smtpd.max_recipients") to new sessions
+// of running daemons. docs/config.md marks the others "restart".
+bool is_live_key(std::string_view section, std::string_view key);
 
 }  // namespace mail

@@ -133,6 +133,46 @@ trust_anchor_file = "root.key"
   EXPECT_NE(r.error().message.find("at most 16 resolvers"), std::string::npos);
 }
 
+TEST(ConfigTest, RelayTablesAndTheirErrors) {
+  auto c = parse(R"(
+[relay]
+smarthost = "[smtp.example.com]:587"
+tls_policy = "encrypt"
+destination_rate = 60
+[relay.transport]
+"Example.NET" = "127.0.0.1:2526"
+[relay.tls_policies]
+"bank.example" = "verify"
+[relay.sender_routes]
+"news.example.org" = { relayhost = "esp.example.com:2525", source_address = "192.0.2.10" }
+[relay.destination_limits]
+"gmail.com" = { concurrency = 5, rate = 600 }
+)");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->relay.smarthost, "[smtp.example.com]:587");
+  EXPECT_EQ(c->relay.transport.at("example.net"), "127.0.0.1:2526");  // keys lower-cased
+  EXPECT_EQ(c->relay.tls_policies.at("bank.example"), "verify");
+  EXPECT_EQ(c->relay.sender_routes.at("news.example.org").source_address, "192.0.2.10");
+  EXPECT_EQ(c->relay.destination_limits.at("gmail.com").concurrency, 5);
+  EXPECT_EQ(c->relay.destination_rate, 60);
+  EXPECT_EQ(c->sending_dir(), std::filesystem::path("/base/data/sending"));
+
+  const BadCase cases[] = {
+      {"[relay]\nsmarthost = \"x\"\n", "test.toml:2: relay.smarthost: expected \"host:port\""},
+      {"[relay.transport]\n\"a.example\" = \"h:0\"\n", "relay.transport: \"a.example\": bad port"},
+      {"[relay.sender_routes]\n\"a@b\" = { source_address = \"x\" }\n", "expected an IP address"},
+      {"[relay]\ndata_done_timeout = 0\n",
+       "relay.data_done_timeout: expected an integer between 1"},
+      {"[relay]\nmax_reply_line_length = 511\n", "between 512"},
+  };
+  for (const auto& bad : cases) {
+    auto r = parse(bad.text);
+    ASSERT_FALSE(r.ok()) << bad.text;
+    EXPECT_NE(r.error().message.find(bad.expected), std::string::npos)
+        << "input: " << bad.text << "\nerror: " << r.error().message;
+  }
+}
+
 TEST(ConfigTest, MissingFileIsNotFound) {
   auto r = load_config("/nonexistent/mail.toml");
   ASSERT_FALSE(r.ok());

@@ -69,6 +69,10 @@ std::string timestamp() {
 
 void init(std::string_view daemon, std::string_view level) {
   g_daemon = std::string(daemon);
+  set_level(level);
+}
+
+void set_level(std::string_view level) {
   Level l = Level::Info;
   if (level == "debug") l = Level::Debug;
   if (level == "warn") l = Level::Warn;

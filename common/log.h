@@ -14,6 +14,8 @@ enum class Level { Debug = 0, Info = 1, Warn = 2, Error = 3 };
 
 // Called once at start-up.
 void init(std::string_view daemon, std::string_view level);
+// Changes the lowest level written, from any thread (SIGHUP applies log.level).
+void set_level(std::string_view level);
 bool enabled(Level level);
 
 class Line {

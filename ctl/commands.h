@@ -57,4 +57,21 @@ Result<void> queue_delete(const Invocation& inv);
 Result<void> queue_hold(const Invocation& inv);
 Result<void> queue_release(const Invocation& inv);
 
+// commands_backup.cpp (one-word commands: "mailctl backup DIR")
+Result<void> backup(const Invocation& inv);
+Result<void> restore(const Invocation& inv);
+// commands_sending.cpp
+Result<void> suppression_list(const Invocation& inv);
+Result<void> suppression_remove(const Invocation& inv);
+Result<void> limit_set(const Invocation& inv);
+Result<void> limit_list(const Invocation& inv);
+Result<void> limit_remove(const Invocation& inv);
+// commands_dkim.cpp
+Result<void> dkim_generate(const Invocation& inv);
+Result<void> dkim_list(const Invocation& inv);
+Result<void> dkim_show(const Invocation& inv);
+Result<void> dkim_activate(const Invocation& inv);
+Result<void> dkim_retire(const Invocation& inv);
+Result<void> dns_records(const Invocation& inv);
+
 }  // namespace mail::ctl

@@ -21,7 +21,7 @@ namespace {
 
 struct Command {
   std::string_view noun;
-  std::string_view verb;
+  std::string_view verb;  // empty: a one-word command ("backup DIR")
   Handler handler;
   std::string_view operands;  // for the usage text
   size_t min_operands;
@@ -59,6 +59,21 @@ constexpr std::array kCommands{
     Command{"queue", "delete", queue_delete, "ID", 1, 1, false},
     Command{"queue", "hold", queue_hold, "ID", 1, 1, false},
     Command{"queue", "release", queue_release, "ID", 1, 1, false},
+    Command{"backup", "", backup, "DIR", 1, 1, false},
+    Command{"restore", "", restore, "[--replace] DIR", 1, 1, false, "replace"},
+    Command{"suppression", "list", suppression_list, "", 0, 0, false},
+    Command{"suppression", "remove", suppression_remove, "ADDRESS", 1, 1, false},
+    Command{"limit", "set", limit_set, "USER HOURLY DAILY", 3, 3, false},
+    Command{"limit", "list", limit_list, "", 0, 0, false},
+    Command{"limit", "remove", limit_remove, "USER", 1, 1, false},
+    Command{"dkim", "generate", dkim_generate,
+            "DOMAIN [--selector S] [--algorithm rsa|ed25519]", 1, 1, false,
+            "selector= algorithm="},
+    Command{"dkim", "list", dkim_list, "[DOMAIN]", 0, 1, false},
+    Command{"dkim", "show", dkim_show, "DOMAIN [--selector S]", 1, 1, false, "selector="},
+    Command{"dkim", "activate", dkim_activate, "DOMAIN SELECTOR", 2, 2, false},
+    Command{"dkim", "retire", dkim_retire, "DOMAIN SELECTOR", 2, 2, false},
+    Command{"dns", "records", dns_records, "DOMAIN", 1, 1, false},
 };
 
 // Whether `spec` (Command::options) has the flag `name` ("json") or the valued "name=".
@@ -76,7 +91,7 @@ std::optional<bool> option_takes_value(std::string_view spec, std::string_view n
 }
 
 std::string command_synopsis(const Command& c) {
-  std::string s = std::string(c.noun) + " " + std::string(c.verb);
+  std::string s = std::string(c.noun) + (c.verb.empty() ? "" : " ") + std::string(c.verb);
   if (!c.operands.empty()) s += " " + std::string(c.operands);
   return s;
 }
@@ -115,9 +130,10 @@ int run(int argc, char** argv) {
       else if (cl.args[i].empty() || cl.args[i][0] != '-')
         leading.push_back(cl.args[i]);
     }
-    if (leading.size() >= 2)
-      for (const auto& c : kCommands)
-        if (c.noun == leading[0] && c.verb == leading[1]) command = &c;
+    for (const auto& c : kCommands)
+      if (!leading.empty() && c.noun == leading[0] &&
+          (c.verb.empty() || (leading.size() >= 2 && c.verb == leading[1])))
+        command = &c;
   }
 
   std::vector<std::string> words;
@@ -154,10 +170,11 @@ int run(int argc, char** argv) {
       options[name] = value;
     }
   }
-  if (words.size() < 2) usage_error(words.empty() ? "" : "missing command", nullptr);
-  if (!command || command->noun != words[0] || command->verb != words[1])
+  const size_t command_words = command && command->verb.empty() ? 1 : 2;
+  if (words.size() < command_words) usage_error(words.empty() ? "" : "missing command", nullptr);
+  if (!command || command->noun != words[0] || (command_words == 2 && command->verb != words[1]))
     usage_error("unknown command " + words[0] + " " + words[1] + " (options go after it)", nullptr);
-  size_t count = words.size() - 2;
+  size_t count = words.size() - command_words;
   if (count < command->min_operands || count > command->max_operands) {
     usage_error("wrong number of arguments", command);
   }
@@ -165,7 +182,10 @@ int run(int argc, char** argv) {
     usage_error("--password-file is for user add and user passwd", command);
   }
 
-  Invocation inv{cl.config, std::vector<std::string>(words.begin() + 2, words.end()), password_file,
+  Invocation inv{cl.config,
+                 std::vector<std::string>(words.begin() + static_cast<long>(command_words),
+                                          words.end()),
+                 password_file,
                  std::move(options)};
   auto result = command->handler(inv);
   std::fflush(stdout);

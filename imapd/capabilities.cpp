@@ -10,13 +10,13 @@ namespace {
 // command and response it defines works), with the RFC that defines it.
 constexpr CapabilityWord kWords[] = {
     // --- Session, mailboxes, APPEND, QUOTA, COMPRESS (imapbox) ---
-    {"IMAP4rev1", Shown::Always},    // RFC 3501
-    {"LITERAL+", Shown::Always},     // RFC 7888 (the receiver takes LITERAL- too)
-    {"ID", Shown::Always},           // RFC 2971
-    {"ENABLE", Shown::Always},       // RFC 5161
-    {"NAMESPACE", Shown::AfterLogin},  // RFC 2342
-    {"UNSELECT", Shown::AfterLogin},   // RFC 3691
-    {"CHILDREN", Shown::AfterLogin},   // RFC 3348
+    {"IMAP4rev1", Shown::Always},               // RFC 3501
+    {"LITERAL+", Shown::Always},                // RFC 7888 (the receiver takes LITERAL- too)
+    {"ID", Shown::Always},                      // RFC 2971
+    {"ENABLE", Shown::Always},                  // RFC 5161
+    {"NAMESPACE", Shown::AfterLogin},           // RFC 2342
+    {"UNSELECT", Shown::AfterLogin},            // RFC 3691
+    {"CHILDREN", Shown::AfterLogin},            // RFC 3348
     {"LIST-EXTENDED", Shown::AfterLogin},       // RFC 5258
     {"LIST-STATUS", Shown::AfterLogin},         // RFC 5819
     {"SPECIAL-USE", Shown::AfterLogin},         // RFC 6154
@@ -26,19 +26,31 @@ constexpr CapabilityWord kWords[] = {
     {"QUOTA", Shown::AfterLogin},               // RFC 9208
     {"QUOTA=RES-STORAGE", Shown::AfterLogin},
     {"QUOTA=RES-MESSAGE", Shown::AfterLogin},
-    {"UTF8=ACCEPT", Shown::AfterLogin},         // RFC 6855
+    {"UTF8=ACCEPT", Shown::AfterLogin},  // RFC 6855
 
     // --- Messages: FETCH, SEARCH, ESEARCH, SORT, THREAD, BINARY (imapfetch) ---
+    {"BINARY", Shown::Always},                 // RFC 3516
+    {"ESEARCH", Shown::Always},                // RFC 4731
+    {"SEARCHRES", Shown::Always},              // RFC 5182
+    {"SORT", Shown::Always},                   // RFC 5256
+    {"SORT=DISPLAY", Shown::Always},           // RFC 5957
+    {"ESORT", Shown::Always},                  // RFC 5267
+    {"THREAD=ORDEREDSUBJECT", Shown::Always},  // RFC 5256
+    {"THREAD=REFERENCES", Shown::Always},      // RFC 5256
 
     // --- Mailbox state: SELECT, IDLE, CONDSTORE, QRESYNC, COPY, MOVE, EXPUNGE (imapsync) ---
-    {"UIDPLUS", Shown::AfterLogin},  // RFC 4315: APPENDUID, UID EXPUNGE; COPYUID with COPY
+    {"UIDPLUS", Shown::AfterLogin},  // RFC 4315: APPENDUID, UID EXPUNGE, COPYUID
+    {"IDLE", Shown::Always},         // RFC 2177
+    {"MOVE", Shown::Always},         // RFC 6851
+    {"CONDSTORE", Shown::Always},    // RFC 7162 section 3.1
+    {"QRESYNC", Shown::Always},      // RFC 7162 section 3.2
 };
 
 // RFC 9051 appendix E: the extensions IMAP4rev2 includes.
 constexpr std::string_view kImap4rev2Includes[] = {
-    "NAMESPACE",     "UNSELECT", "UIDPLUS",       "ESEARCH",     "SEARCHRES",
-    "ENABLE",        "IDLE",     "SASL-IR",       "LIST-EXTENDED", "LIST-STATUS",
-    "MOVE",          "LITERAL+", "BINARY",        "SPECIAL-USE", "STATUS=SIZE",
+    "NAMESPACE", "UNSELECT", "UIDPLUS", "ESEARCH",       "SEARCHRES",
+    "ENABLE",    "IDLE",     "SASL-IR", "LIST-EXTENDED", "LIST-STATUS",
+    "MOVE",      "LITERAL+", "BINARY",  "SPECIAL-USE",   "STATUS=SIZE",
 };
 
 // Implemented, but shown only when usable now: SASL-IR needs a login to be possible.
@@ -77,12 +89,13 @@ std::vector<std::string> capability_list(const CapabilityContext& context) {
   for (std::string_view word : context.assumed)
     if (std::none_of(out.begin(), out.end(), [&](const std::string& w) { return w == word; }))
       out.emplace_back(word);
-  out.push_back("APPENDLIMIT=" + std::to_string(context.append_limit));  // RFC 7889
+  out.push_back("APPENDLIMIT=" + std::to_string(context.append_limit));                 // RFC 7889
   if (context.authenticated && context.compress) out.emplace_back("COMPRESS=DEFLATE");  // RFC 4978
   if (!context.authenticated) {
     if (context.starttls_offered) out.emplace_back("STARTTLS");
     if (context.plaintext_auth_allowed) {
-      out.emplace_back("AUTH=PLAIN");
+      // RFC 9051 section 6.2.2: the Authenticator's mechanisms for this connection.
+      for (const std::string& m : context.auth_mechanisms) out.push_back("AUTH=" + m);
       out.emplace_back("SASL-IR");  // RFC 4959
     } else {
       out.emplace_back("LOGINDISABLED");

@@ -1,7 +1,7 @@
 // The CAPABILITY list (RFC 9051 section 7.2.2): assembled from one table of words, each
 // shown before login, after login or always, plus the words that depend on the session
-// (STARTTLS, AUTH=, APPENDLIMIT=). A word goes into the table when its extension is
-// complete; the table in capabilities.cpp has one section per part of imapd.
+// (STARTTLS, AUTH=, APPENDLIMIT=, COMPRESS=DEFLATE). A word goes into the table when its extension
+// is complete; the table in capabilities.cpp has one section per part of imapd.
 //
 // IMAP4rev2 is not in the table: it is advertised as soon as every extension RFC 9051
 // folds into the base protocol (imap4rev2_includes()) is, so it can never be offered
@@ -29,9 +29,11 @@ struct CapabilityWord {
 struct CapabilityContext {
   bool authenticated = false;
   bool starttls_offered = false;        // TLS is configured and the connection is plain
-  bool plaintext_auth_allowed = false;  // LOGIN/AUTHENTICATE PLAIN allowed now
-  uint64_t append_limit = 0;            // APPENDLIMIT (RFC 7889)
-  bool compress = false;                // COMPRESS=DEFLATE offered (imapd.compress)
+  bool plaintext_auth_allowed = false;  // LOGIN/AUTHENTICATE allowed now
+  // The SASL mechanisms for this connection (auth::Authenticator::mechanisms), as AUTH=.
+  std::vector<std::string> auth_mechanisms = {};
+  uint64_t append_limit = 0;  // APPENDLIMIT (RFC 7889)
+  bool compress = false;      // COMPRESS=DEFLATE offered (imapd.compress)
   // Words taken as advertised besides the table (see ImapContext::assumed_capabilities).
   std::span<const std::string_view> assumed = {};
 };

@@ -32,16 +32,18 @@ TEST(Capabilities, BeforeLogin) {
   auto list = capability_list(before_login());
   ASSERT_FALSE(list.empty());
   EXPECT_EQ(list.front(), "IMAP4rev1");
-  for (std::string_view w : {"LITERAL+", "ID", "ENABLE", "APPENDLIMIT=1234", "STARTTLS",
-                             "LOGINDISABLED"})
+  for (std::string_view w :
+       {"LITERAL+", "ID", "ENABLE", "APPENDLIMIT=1234", "STARTTLS", "LOGINDISABLED"})
     EXPECT_TRUE(has(list, w)) << w;
   EXPECT_FALSE(has(list, "AUTH=PLAIN"));
   EXPECT_FALSE(has(list, "NAMESPACE"));  // after login only
   CapabilityContext plain = before_login();
   plain.plaintext_auth_allowed = true;
   plain.starttls_offered = false;
+  plain.auth_mechanisms = {"PLAIN", "SCRAM-SHA-256"};
   list = capability_list(plain);
   EXPECT_TRUE(has(list, "AUTH=PLAIN"));
+  EXPECT_TRUE(has(list, "AUTH=SCRAM-SHA-256"));
   EXPECT_TRUE(has(list, "SASL-IR"));
   EXPECT_FALSE(has(list, "LOGINDISABLED"));
   EXPECT_FALSE(has(list, "STARTTLS"));
@@ -49,8 +51,17 @@ TEST(Capabilities, BeforeLogin) {
 
 TEST(Capabilities, AfterLogin) {
   auto list = capability_list(after_login());
-  for (std::string_view w : {"IMAP4rev1", "NAMESPACE", "UNSELECT", "CHILDREN", "ENABLE"})
+  // Every part's words: mailboxes (imapbox), messages (imapfetch), state (imapsync).
+  for (std::string_view w : {"IMAP4rev1", "NAMESPACE",     "UNSELECT",    "CHILDREN",
+                             "ENABLE",    "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE",
+                             "QUOTA",     "MULTIAPPEND",   "UTF8=ACCEPT", "BINARY",
+                             "ESEARCH",   "SEARCHRES",     "SORT",        "THREAD=REFERENCES",
+                             "IDLE",      "MOVE",          "CONDSTORE",   "QRESYNC",
+                             "UIDPLUS"})
     EXPECT_TRUE(has(list, w)) << w;
+  CapabilityContext compress = after_login();
+  compress.compress = true;
+  EXPECT_TRUE(has(capability_list(compress), "COMPRESS=DEFLATE"));
   for (std::string_view w : {"STARTTLS", "LOGINDISABLED", "AUTH=PLAIN", "SASL-IR"})
     EXPECT_FALSE(has(list, w)) << w;
   std::set<std::string> unique(list.begin(), list.end());

@@ -6,7 +6,9 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/mail_metrics.h"
 #include "imapd/commands/command_table.h"
+#include "imapd/commands/handlers.h"
 #include "imapd/protocol/parser.h"
 #include "imapd/session_impl.h"
 
@@ -148,9 +150,12 @@ net::awaitable<void> Session::dispatch(std::string wire) {
   // The command holds its own copy of what it needs (an APPEND's message): the wire
   // form goes now rather than living through the handler.
   std::string().swap(wire);
-  const imap::Command& cmd = std::get<imap::Command>(parsed);
+  imap::Command& cmd = std::get<imap::Command>(parsed);
+  commands::substitute_saved_result(*this, cmd);  // RFC 5182 "$"
   log::debug("command").kv("session", conn_->id()).kv("command", cmd.name).kv("uid", cmd.uid);
+  const auto started = metrics::Clock::now();
   co_await rule->handler(*this, cmd);
+  metrics::command_done("imap", rule->name, metrics::Clock::now() - started);
   count_command_before_login();
 }
 
@@ -178,6 +183,19 @@ const std::string& Session::account() const {
 
 void Session::completed(const imap::Command& c) {
   out_.tagged(c.tag).status(imap::Status::Ok).text((c.uid ? "UID " : "") + c.name + " completed");
+}
+
+void Session::completed_with_modseq(const imap::Command& c) {
+  if (!is_selected() || !announce_options().condstore || !view().pending_expunges().empty()) {
+    completed(c);
+    return;
+  }
+  out_.tagged(c.tag)
+      .status(imap::Status::Ok)
+      .begin_code("HIGHESTMODSEQ")
+      .number(view().highest_modseq())
+      .end_code()
+      .text((c.uid ? "UID " : "") + c.name + " completed");
 }
 
 void Session::no(const imap::Command& c, std::string_view code, std::string_view text) {
@@ -209,6 +227,8 @@ CapabilityContext Session::capability_context() const {
   c.authenticated = !std::holds_alternative<NotAuthenticated>(state_);
   c.starttls_offered = ctx_.tls && !conn_->is_tls();
   c.plaintext_auth_allowed = plaintext_auth_allowed();
+  if (!c.authenticated && c.plaintext_auth_allowed)
+    c.auth_mechanisms = ctx_.authenticator.mechanisms(login_client());
   c.append_limit = config().max_literal_size;
   c.compress = config().compress;
   c.assumed = ctx_.assumed_capabilities;
@@ -232,14 +252,33 @@ bool Session::enable(Extension e) {
 }
 
 net::awaitable<void> Session::refresh(bool allow_expunge) {
-  if (!is_selected()) co_return;
+  refresh_now(allow_expunge);
+  co_return;
+}
+
+void Session::refresh_now(bool allow_expunge) {
+  if (!is_selected()) return;
   MailboxView& v = view();
-  auto changes = co_await blocking([&] { return v.read_changes(ctx_.store); });
+  auto changes = v.prepare_refresh(ctx_.store, allow_expunge);
   if (!changes) {
     log::warn("refresh_failed").kv("session", conn_->id()).kv("error", changes.error().message);
-    co_return;
+    // RFC 9051 section 7.1.5: the mailbox this session relies on is gone; Dovecot does
+    // the same.
+    if (changes.error().kind == ErrorKind::NotFound) bye("Selected mailbox was deleted");
+    if (changes.error().kind == ErrorKind::Invalid) bye("Selected mailbox was recreated");
+    return;
   }
-  v.apply(std::move(*changes), allow_expunge, out_);
+  v.announce(std::move(*changes), announce_options(), out_);
+}
+
+Result<void> Session::read_view(const std::function<Result<void>(MailboxView::Snapshot&)>& fn) {
+  MailboxView& v = view();
+  // Before fn writes anything: its FETCH FLAGS may name the new keywords (the write only
+  // queues output; nothing waits on the network inside the transaction).
+  return v.read(ctx_.store, [&](MailboxView::Snapshot& s) {
+    v.announce_keywords(out_);
+    return fn(s);
+  });
 }
 
 net::awaitable<bool> Session::send_octets(std::string_view bytes) {

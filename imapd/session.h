@@ -5,6 +5,7 @@
 #include <span>
 #include <string_view>
 
+#include "auth/authenticator.h"
 #include "auth/directory.h"
 #include "common/config.h"
 #include "common/net/connection.h"
@@ -13,6 +14,8 @@
 
 namespace mail::imapd {
 
+class ChangeHub;
+
 // What every session shares; outlives them all.
 struct ImapContext {
   const Config& config;
@@ -20,6 +23,9 @@ struct ImapContext {
   store::MailStore& store;
   net::TlsContexts* tls;  // null when no certificate is configured
   net::asio::thread_pool& workers;
+  auth::Authenticator& authenticator;  // LOGIN, AUTHENTICATE (commands/login.cpp)
+  // Wakes IDLE sessions on the store's change notices (null: IDLE polls on its timer).
+  ChangeHub* changes = nullptr;
   // Capability words taken as advertised besides imapd/capabilities.cpp's table. Empty in
   // imapd; the per-command tests set it to exercise what depends on a word other parts of
   // imapd add later (IMAP4rev2 is advertised only once every extension it includes is).

@@ -4,6 +4,7 @@
 // SASL response line, run a blocking call on the worker pool). Internal to imapd.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,9 +49,14 @@ class Session final : private imap::ResponseSink {
   // REQUIRES: Selected.
   MailboxView& view() { return std::get<Selected>(state_).view; }
   bool is_selected() const { return std::holds_alternative<Selected>(state_); }
+  // REQUIRES: Selected. The search result SEARCH RETURN (SAVE) kept (RFC 5182).
+  search::SavedResult& saved_search() { return std::get<Selected>(state_).saved_search; }
 
   // Tagged completions. bad() counts toward imapd.max_bad_commands (then BYE).
   void completed(const imap::Command& c);  // "tag OK [UID ]NAME completed"
+  // completed() with [HIGHESTMODSEQ n] once CONDSTORE is on and no expunge is pending
+  // (RFC 7162 section 3.1.2.1 / 3.2.10: EXPUNGE, MOVE).
+  void completed_with_modseq(const imap::Command& c);
   void no(const imap::Command& c, std::string_view code, std::string_view text);
   void bad(std::string_view tag, std::string_view text);
   // "* BYE text" and the Logout state: the session ends after this command.
@@ -67,12 +73,29 @@ class Session final : private imap::ResponseSink {
   // was on already.
   bool enable(Extension e);
   bool plaintext_auth_allowed() const;
+  // commands/login.cpp: who is logging in, for the Authenticator; a failed login counted,
+  // and BYE at imapd.max_login_failures.
+  auth::ClientInfo login_client() const;
+  void count_login_failure();
   // Seconds the client may be silent now (shorter before login).
   std::chrono::seconds read_timeout() const;
 
+  // How the selected mailbox's changes are announced, from extensions().
+  AnnounceOptions announce_options() const {
+    return {enabled(Extension::CondStore), enabled(Extension::QResync)};
+  }
+
   // Brings the selected mailbox's view up to date and announces the changes (RFC 9051
-  // section 7.5.1: EXPUNGE only when allow_expunge).
+  // section 7.5.1: EXPUNGE or VANISHED only when allow_expunge). A selected mailbox that
+  // was deleted (or recreated) ends the session with BYE. Reads the store on the event
+  // loop (a short LMDB read transaction).
   net::awaitable<void> refresh(bool allow_expunge);
+  // The synchronous body of refresh() (IDLE's notice handler runs it between writes).
+  void refresh_now(bool allow_expunge);
+  // Runs fn on a snapshot of the selected mailbox (MailboxView::read), first announcing
+  // keywords it revealed (untagged FLAGS), on the event loop. fn may write responses (they
+  // are only queued) but must not wait for I/O. On error the caller answers NO.
+  Result<void> read_view(const std::function<Result<void>(MailboxView::Snapshot&)>& fn);
   // Sends `bytes` (a literal's octets, announced by ResponseWriter::literal_header) in
   // pieces, writing to the socket whenever kOutputFlushThreshold is queued. False when
   // the client is gone or too slow.
@@ -114,6 +137,7 @@ class Session final : private imap::ResponseSink {
   EnabledExtensions extensions_;
   int bad_commands_ = 0;
   int commands_before_login_ = 0;
+  int login_failures_ = 0;
 };
 
 }  // namespace mail::imapd

@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "imapd/mailbox_view.h"
+#include "imapd/search/saved_result.h"
 
 namespace mail::imapd {
 
@@ -19,6 +20,7 @@ struct Authenticated {
 struct Selected {
   std::string account;
   MailboxView view;
+  search::SavedResult saved_search;  // RFC 5182 "$": empty at SELECT, gone at CLOSE
 };
 struct Logout {};
 

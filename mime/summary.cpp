@@ -136,14 +136,18 @@ void link_parts(std::vector<PartInfo>& parts) {
   if (!parts.empty()) number_message(parts, 0, "");
 }
 
+// RFC 5256 section 3: the first address as ENVELOPE lists it, so a group's start marker
+// (addr-mailbox = the group's name) when the field begins with a group, as Dovecot sorts
+// (imaptest sort-addresses, sort-display-to).
 const Address* first_mailbox(const std::vector<Address>& list) {
   for (const Address& a : list)
-    if (!a.is_group_start() && !a.is_group_end()) return &a;
+    if (!a.is_group_end()) return &a;
   return nullptr;
 }
 
 std::string display_key(const Address* a) {
   if (!a) return "";
+  if (a->is_group_start()) return unicode_casemap(decode_header_utf8(a->mailbox.value_or("")));
   std::string name = a->name ? decode_header_utf8(*a->name) : "";
   if (name.empty()) name = a->mailbox.value_or("") + "@" + a->domain.value_or("");
   return unicode_casemap(name);
@@ -312,6 +316,27 @@ std::string encode_summary(const MessageSummary& s) {
   put_varint(e, k.references.size());
   for (const std::string& r : k.references) put_string(e, r);
   return std::move(e).bytes();
+}
+
+std::optional<StoredFetchStrings> stored_fetch_strings(std::string_view blob) {
+  size_t pos = 0;
+  if (blob.empty() || static_cast<uint8_t>(blob[pos++]) != kSummaryVersion) return std::nullopt;
+  auto next_string = [&](std::string_view& out) {
+    uint64_t len = 0;
+    for (int shift = 0;; shift += 7) {
+      if (pos >= blob.size() || shift >= 64) return false;
+      const auto b = static_cast<uint8_t>(blob[pos++]);
+      len |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) break;
+    }
+    if (len > blob.size() - pos) return false;
+    out = blob.substr(pos, len);
+    pos += len;
+    return true;
+  };
+  StoredFetchStrings s;
+  if (!next_string(s.envelope) || !next_string(s.bodystructure)) return std::nullopt;
+  return s;
 }
 
 Result<MessageSummary> decode_summary(std::string_view blob) {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,6 +84,13 @@ MessageSummary summarize(const ParsedMessage& parsed);
 
 std::string encode_summary(const MessageSummary& summary);
 Result<MessageSummary> decode_summary(std::string_view blob);
+// ENVELOPE and BODYSTRUCTURE as views into an encoded summary, without decoding the rest
+// (FETCH of those items alone stays a copy of stored bytes); nullopt when the blob is not
+// a summary of this version.
+struct StoredFetchStrings {
+  std::string_view envelope, bodystructure;
+};
+std::optional<StoredFetchStrings> stored_fetch_strings(std::string_view blob);
 
 // The message ids ("<...>") in a Message-ID, In-Reply-To or References value, in order;
 // comments and anything else between them are skipped.

@@ -131,6 +131,20 @@ TEST(Summary, BlobRoundTrips) {
   EXPECT_EQ(back->sort.reply_or_forward, s.sort.reply_or_forward);
 }
 
+// FETCH ENVELOPE / BODYSTRUCTURE read the two strings without decoding the rest.
+TEST(Summary, StoredFetchStrings) {
+  MessageSummary s = analyze(kMessage);
+  std::string blob = encode_summary(s);
+  auto stored = stored_fetch_strings(blob);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->envelope, s.envelope);
+  EXPECT_EQ(stored->bodystructure, s.bodystructure);
+  EXPECT_FALSE(stored_fetch_strings(""));
+  EXPECT_FALSE(stored_fetch_strings(blob.substr(0, 3)));
+  blob[0] = static_cast<char>(kSummaryVersion + 1);
+  EXPECT_FALSE(stored_fetch_strings(blob));
+}
+
 TEST(Summary, DecodeRefusesUnknownVersionsAndDamage) {
   std::string blob = encode_summary(analyze(kMessage));
   std::string other = blob;

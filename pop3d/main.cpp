@@ -10,7 +10,9 @@
 #include "auth/open_directory.h"
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/net/config_reload.h"
 #include "common/net/daemon.h"
+#include "common/net/metrics_server.h"
 #include "pop3d/session.h"
 #include "store/open_store.h"
 
@@ -23,14 +25,20 @@ int main(int argc, char** argv) {
   auto directory = net::open_or_exit(auth::open_directory(config), "pop3d", "directory");
   auto tls = net::load_tls_or_exit(config.tls, "pop3d");
 
-  // Declared before the runtime, so it outlives the sessions the runtime's loops destroy
-  // on a forced shutdown (a session's destructor releases its maildrop lock here).
-  std::optional<pop3d::Pop3Context> context;
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
   // After the Runtime: its password pool must stop before the event loops are destroyed.
   auto authenticator =
       net::open_or_exit(auth::Authenticator::open(*directory, config), "pop3d", "login throttle");
-  context.emplace(config, *directory, *store, runtime.workers(), tls.get(), *authenticator);
+  // SIGHUP: new sessions get a context built from the re-read configuration. Each session
+  // holds its generation (and so the context where its destructor releases the maildrop
+  // lock) until it is destroyed, also on a forced shutdown.
+  net::ConfigReloader reloader(cli.config_path, config);
+  net::LiveContext<pop3d::Pop3Context> live(reloader.current(), [&](const Config& c) {
+    return pop3d::Pop3Context{c, *directory, *store, runtime.workers(), tls.get(), *authenticator};
+  });
+  reloader.on_change([&live](std::shared_ptr<const Config> c) { live.replace(std::move(c)); });
+  net::reload_config_on_sighup(runtime, reloader);
+  auto metrics = net::start_metrics_or_exit(runtime, config.pop3d.metrics_listen, "pop3d");
   const auto& limits = config.pop3d;
   net::Server server(runtime, "pop3d",
                      net::server_limits(config, limits.max_connections,
@@ -43,8 +51,10 @@ int main(int argc, char** argv) {
   const std::string bye = "-ERR [SYS/TEMP] Server shutting down\r\n";
   const std::string expired = "-ERR [SYS/TEMP] Session time limit reached\r\n";
   const size_t max_line = static_cast<size_t>(config.pop3d.max_line_length);
-  auto handler = [&context](std::shared_ptr<net::Connection> conn, const net::ListenerSpec&) {
-    return pop3d::run_session(*context, std::move(conn));
+  auto handler = [&live](std::shared_ptr<net::Connection> conn, const net::ListenerSpec& spec) {
+    auto generation = live.current();
+    auto session = pop3d::run_session(generation->context, std::move(conn));
+    return net::observed_session(std::move(generation), spec.name, std::move(session));
   };
   net::listen_or_exit(server,
                       {"pop3", config.pop3d.listen, false, max_line, busy, bye, per_ip, expired},

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "common/log.h"
+#include "common/mail_metrics.h"
 #include "common/net/offload.h"
 #include "pop3d/login.h"
 #include "pop3d/maildrop.h"
@@ -178,6 +179,7 @@ class Session {
       error(err("command not valid in this state"));
       co_return;
     }
+    const auto started = metrics::Clock::now();
     switch (cmd.verb) {
       case Verb::Capa:
         capa();
@@ -223,6 +225,7 @@ class Session {
         reply(ok());
         break;
     }
+    metrics::command_done("pop3", verb_name(cmd.verb), metrics::Clock::now() - started);
   }
 
   bool tls_offered() const {

@@ -118,6 +118,7 @@ struct Outcome {
   std::string reply;  // recorded as last_reply ("250 2.0.0 ...", "451 4.3.0 ...")
   BounceClass bounce_class = BounceClass::None;  // for Deferred and Failed
   int64_t next_attempt = 0;                      // Deferred: when to try again
+  bool delay_notice_sent = false;  // Deferred: a "delayed" DSN went out (Recipient's flag)
 };
 
 struct Completion {
@@ -130,9 +131,25 @@ struct Completed {
   bool removed = false;  // no recipient is pending: the message left the queue
 };
 
+// What monitoring asks of a spool (queued's metrics).
+struct SpoolStats {
+  uint64_t messages = 0;       // envelopes in the queue (held ones included)
+  int64_t oldest_arrival = 0;  // seconds since the epoch; 0 when the queue is empty
+};
+
 class Spool {
  public:
   virtual ~Spool() = default;
+  // For monitoring. This default lists every envelope; a backend answers from its indexes.
+  virtual Result<SpoolStats> stats() {
+    auto all = list();
+    if (!all) return all.error();
+    SpoolStats s;
+    s.messages = all->size();
+    for (const Envelope& e : *all)
+      if (s.oldest_arrival == 0 || e.arrival < s.oldest_arrival) s.oldest_arrival = e.arrival;
+    return s;
+  }
 
   // Stores every message in one durable commit; returns their ids in order. A given id
   // that already exists fails the batch (Exists), never replaces a message. Sets

@@ -39,6 +39,11 @@ struct AttemptResult {
   Kind kind = Kind::Temporary;
   std::string reply;  // "250 2.0.0 ...", "451 4.4.1 ...", "550 5.1.1 ..."
   queue::BounceClass bounce_class = queue::BounceClass::None;
+  // Delivered: who reports it to a sender who asked with NOTIFY=SUCCESS (RFC 3461 5.2.2):
+  // we, as "delivered" (final delivery) or "relayed" (the next hop does not do DSN), or
+  // the next hop, which was given the NOTIFY parameter (dsn_notifier.h).
+  enum class SuccessNotice : uint8_t { Delivered, Relayed, NextHop };
+  SuccessNotice success_notice = SuccessNotice::Delivered;
 };
 
 class DeliveryAgent {

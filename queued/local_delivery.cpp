@@ -6,6 +6,7 @@
 
 #include "auth/postmaster.h"
 #include "common/net/offload.h"
+#include "mailauth/quarantine.h"
 
 namespace mail::queued {
 namespace {
@@ -97,8 +98,10 @@ std::vector<std::vector<AttemptResult>> LocalDelivery::deliver_now(
     if (p.accounts.empty()) continue;
     p.message = return_path_header(e.sender);
     p.message.append(*content);
+    const bool junk = !limits_.quarantine_authserv_id.empty() &&
+                      mailauth::quarantine_requested(*content, limits_.quarantine_authserv_id);
     for (const auto& [account, unused] : p.accounts)
-      p.to.push_back(store::Delivery{account, "INBOX", {}, e.id + "/" + account});
+      p.to.push_back(store::Delivery{account, junk ? "Junk" : "INBOX", {}, e.id + "/" + account});
     prepared.push_back(std::move(p));
   }
 

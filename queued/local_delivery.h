@@ -26,6 +26,9 @@ struct LocalDeliveryLimits {
   // in several transactions (it bounds the memory one transaction holds).
   size_t max_batch_bytes = size_t{64} << 20;
   std::string postmaster;  // [server] postmaster (auth::resolve_recipient)
+  // DMARC p=quarantine (mailauth/quarantine.h): a message whose Authentication-Results
+  // field with this authserv-id says policy.dmarc=quarantine goes to "Junk". Empty: never.
+  std::string quarantine_authserv_id;
 };
 
 class LocalDelivery final : public DeliveryAgent {

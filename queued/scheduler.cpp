@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "common/log.h"
+#include "common/mail_metrics.h"
 #include "common/net/offload.h"
 
 namespace mail::queued {
@@ -24,6 +25,7 @@ struct Scheduler::InFlight {
   queue::Claim claim;
   size_t outstanding = 0;  // jobs not finished yet
   std::vector<queue::Outcome> outcomes;
+  std::vector<AttemptResult::SuccessNotice> success;  // parallel to outcomes (notifier)
 };
 
 struct Scheduler::PendingJob {
@@ -278,12 +280,14 @@ awaitable<void> Scheduler::run_batch(Agent& agent, std::vector<PendingJob> batch
   jobs.reserve(batch.size());
   for (const PendingJob& p : batch) jobs.push_back(p.job);
   std::vector<std::vector<AttemptResult>> results;
+  const auto started = metrics::Clock::now();
   try {
     results = co_await agent.agent->deliver(jobs);
   } catch (const std::exception& e) {
     // A bug in an agent must not lose the claims: every recipient is retried.
     log::error("agent_failed").kv("agent", agent.name).kv("error", e.what());
   }
+  metrics::delivery_batch(agent.name, metrics::Clock::now() - started);
   const int64_t now = clock_.now();
   for (size_t j = 0; j < batch.size(); ++j) {
     InFlight& owner = *batch[j].owner;
@@ -316,6 +320,7 @@ awaitable<void> Scheduler::run_batch(Agent& agent, std::vector<PendingJob> batch
 void Scheduler::record(InFlight& owner, const AttemptResult& result, int64_t now) {
   const queue::Envelope& e = owner.claim.envelope;
   owner.outcomes.push_back(outcome_for(retry_, e, e.recipients[result.recipient], result, now));
+  owner.success.push_back(result.success_notice);
 }
 
 void Scheduler::job_done(InFlight& owner) {
@@ -329,6 +334,25 @@ void Scheduler::flush_completions() {
 }
 
 awaitable<void> Scheduler::complete(std::vector<InFlight*> ready) {
+  if (notifier_) {
+    // DSNs first, durably: a crash before the completion repeats them rather than lose them.
+    std::vector<NoticeItem> items;
+    items.reserve(ready.size());
+    for (InFlight* f : ready) items.push_back(NoticeItem{&f->claim.envelope, &f->outcomes, &f->success});
+    auto notices = co_await notifier_->before_complete(items, clock_.now());
+    if (!notices) {
+      // Nothing is recorded: the leases run out and the attempts (and notices) repeat.
+      log::error("dsn_enqueue_failed")
+          .kv("messages", static_cast<uint64_t>(ready.size()))
+          .kv("error", notices.error().message);
+      for (InFlight* f : ready) in_flight_.erase(f->claim.envelope.id);
+      completing_ = false;
+      flush_completions();
+      wake();
+      co_return;
+    }
+    if (*notices > 0) poked_ = true;  // the DSNs are due now
+  }
   std::vector<queue::Completion> batch;
   batch.reserve(ready.size());
   for (InFlight* f : ready)
@@ -358,6 +382,7 @@ awaitable<void> Scheduler::complete(std::vector<InFlight*> ready) {
         line.kv("reply", o.reply);
         if (o.kind != queue::Outcome::Kind::Delivered) line.kv("class", class_name(o.bounce_class));
         if (o.kind == queue::Outcome::Kind::Deferred) line.kv("next_attempt", o.next_attempt);
+        metrics::delivery(kind_name(o.kind));
         switch (o.kind) {
           case queue::Outcome::Kind::Delivered:
             ++stats_.delivered;

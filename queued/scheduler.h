@@ -22,6 +22,7 @@
 #include "common/net/asio.h"
 #include "queue/spool.h"
 #include "queued/delivery_agent.h"
+#include "queued/dsn_notifier.h"
 #include "queued/retry_policy.h"
 
 namespace mail::queued {
@@ -49,6 +50,9 @@ class Scheduler {
 
   // REQUIRES: before start(). At most `concurrency` deliver() calls of the agent run at once.
   void add_agent(std::string name, DeliveryAgent& agent, size_t concurrency);
+  // REQUIRES: before start(). Sees every batch of outcomes before it is recorded and
+  // enqueues the DSNs they call for (dsn_notifier.h).
+  void set_notifier(Notifier& notifier) { notifier_ = &notifier; }
 
   void start();
   // Look for due mail now (new mail arrived). Call on the event loop.
@@ -85,6 +89,7 @@ class Scheduler {
   net::asio::thread_pool& workers_;
   queue::Spool& spool_;
   Router& router_;
+  Notifier* notifier_ = nullptr;
   Clock& clock_;
   const RetryPolicy retry_;
   const SchedulerLimits limits_;

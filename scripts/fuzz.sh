@@ -17,6 +17,7 @@ targets=(
   smtp_data_reader_fuzz
   smtp_params_fuzz
   smtp_chunk_reader_fuzz
+  smtp_submission_header_fuzz
   imap_parser_fuzz
   pop3_command_fuzz
   config_fuzz
@@ -31,6 +32,11 @@ targets=(
   dns_rdata_fuzz
   imap_mailbox_name_fuzz
   deflate_stream_fuzz
+  http_request_fuzz
+  relay_reply_fuzz
+  mailauth_canon_fuzz
+  mailauth_authres_fuzz
+  imap_search_fuzz
 )
 
 started=$SECONDS

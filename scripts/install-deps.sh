@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package the build, the demo and the tests need.
 # Idempotent: skips apt-get when everything is already installed.
+#   scripts/install-deps.sh           everything
+#   scripts/install-deps.sh --build   the compiler and -dev packages only (docker/Dockerfile)
 set -euo pipefail
 
 BUILD_PKGS=(
@@ -11,6 +13,7 @@ BUILD_PKGS=(
   libargon2-dev libtomlplusplus-dev libgtest-dev libgmock-dev
   libunbound-dev nlohmann-json3-dev
   zlib1g-dev
+  libspf2-dev libopendkim-dev libopendmarc-dev publicsuffix
 )
 TEST_PKGS=(
   clang libclang-rt-14-dev
@@ -18,13 +21,34 @@ TEST_PKGS=(
   libnet-dns-perl libio-socket-inet6-perl
   gsasl
   python3-dnslib
+  msmtp s-nail
+  python3-dkim python3-authres python3-spf opendkim-tools
   testssl.sh python3-lmdb
 )
 
+# Container tests (docker/test-stack.sh): the engine, compose v1, base-image bootstrap.
+DOCKER_PKGS=(
+  docker.io docker-compose debootstrap
+)
+
+# --build: only what compiling needs (the Dockerfile's build stage).
+wanted=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${DOCKER_PKGS[@]}")
+if [ "${1:-}" = "--build" ]; then
+  wanted=()
+  for p in "${BUILD_PKGS[@]}"; do
+    [ "$p" = clang-format ] || wanted+=("$p")
+  done
+fi
+
 missing=()
-for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do
+for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The compose file's and Dockerfile's linters (docker/lint.sh) come from npm, when it is there.
+if [ "${1:-}" != "--build" ] && command -v npm >/dev/null &&
+  ! { command -v dclint && command -v dockerfile-utils; } >/dev/null; then
+  npm install -g --no-fund --no-audit dclint dockerfile-utils >/dev/null || echo "install-deps: npm linters not installed"
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

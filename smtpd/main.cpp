@@ -4,11 +4,17 @@
 // sessions share fsyncs, and queued is nudged at once.
 //
 // SECURITY: relaying to other domains requires an authenticated session; no address range
-// is trusted. Every input is bounded (see SmtpdConfig).
+// is trusted. AUTH (through the shared, throttled auth::Authenticator) is offered only over
+// TLS, or from loopback with smtpd.allow_plaintext_auth_on_loopback. Every input is
+// bounded (see SmtpdConfig).
+#include "auth/authenticator.h"
 #include "auth/open_directory.h"
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/net/config_reload.h"
 #include "common/net/daemon.h"
+#include "common/net/metrics_server.h"
+#include "mailauth/inbound.h"
 #include "queue/group_commit.h"
 #include "queue/spool.h"
 #include "smtpd/protocol/reply.h"
@@ -26,7 +32,22 @@ int main(int argc, char** argv) {
   net::Runtime runtime(config.server.io_threads, config.server.worker_threads);
   // After the runtime, so it is destroyed first: its last callbacks still find the loops.
   queue::GroupCommitter committer(*spool);
-  smtpd::SmtpContext context{config, *directory, committer, tls.get()};
+  // After the Runtime: its password pool must stop before the event loops are destroyed.
+  auto authenticator =
+      net::open_or_exit(auth::Authenticator::open(*directory, config), "smtpd", "login throttle");
+  std::unique_ptr<mailauth::Service> authentication;
+  const MailauthConfig& ma = config.mailauth;
+  if (ma.spf || ma.dkim_verify || ma.dmarc || ma.dkim_sign)
+    authentication = net::open_or_exit(mailauth::Service::create(config), "smtpd", "mailauth");
+  // SIGHUP: new sessions get a context built from the re-read configuration.
+  net::ConfigReloader reloader(cli.config_path, config);
+  net::LiveContext<smtpd::SmtpContext> live(reloader.current(), [&](const Config& c) {
+    return smtpd::SmtpContext{c,         *directory,     committer,
+                              tls.get(), *authenticator, authentication.get()};
+  });
+  reloader.on_change([&live](std::shared_ptr<const Config> c) { live.replace(std::move(c)); });
+  net::reload_config_on_sighup(runtime, reloader);
+  auto metrics = net::start_metrics_or_exit(runtime, config.smtpd.metrics_listen, "smtpd");
   const auto& limits = config.smtpd;
   net::Server server(runtime, "smtpd",
                      net::server_limits(config, limits.max_connections,
@@ -39,10 +60,12 @@ int main(int argc, char** argv) {
   const std::string bye = smtp::replies::service_unavailable(config.server.hostname).to_wire();
   const std::string expired = "421 4.4.2 Session time limit reached, closing connection\r\n";
   const size_t max_line = static_cast<size_t>(config.smtpd.max_line_length);
-  auto handler_for = [&context](smtpd::Port port) {
-    return [&context, policy = smtpd::port_policy(port)](std::shared_ptr<net::Connection> conn,
-                                                         const net::ListenerSpec&) {
-      return smtpd::run_session(context, std::move(conn), policy);
+  auto handler_for = [&live, &config](smtpd::Port port) {
+    return [&live, policy = smtpd::port_policy(port, config.smtpd)](
+               std::shared_ptr<net::Connection> conn, const net::ListenerSpec& spec) {
+      auto generation = live.current();
+      auto session = smtpd::run_session(generation->context, std::move(conn), policy);
+      return net::observed_session(std::move(generation), spec.name, std::move(session));
     };
   };
   net::listen_or_exit(server,

@@ -37,7 +37,7 @@ std::string received_header(const TraceInfo& info) {
   // 4.3 the same with UTF8SMTP for a transaction that used SMTPUTF8.
   std::string with = info.smtputf8 ? "UTF8SMTP" : info.esmtp ? "ESMTP" : "SMTP";
   if (info.esmtp && !info.tls_version.empty()) with += "S";
-  if (info.esmtp && !info.authenticated_user.empty()) with += "A";
+  if (info.esmtp && (info.authenticated || !info.authenticated_user.empty())) with += "A";
 
   std::vector<std::string> parts;
   parts.push_back("Received: from " + sanitize(info.helo) + " ([" + info.remote_address + "])");

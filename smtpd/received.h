@@ -17,11 +17,14 @@ struct TraceInfo {
   bool esmtp = true;
   std::string tls_version;  // empty without TLS
   std::string tls_cipher;
-  std::string authenticated_user;  // empty when not authenticated
+  std::string authenticated_user;  // empty when not authenticated, or hidden
   std::string id;                  // queue id, also in the logs and the 250 reply
   std::vector<std::string> recipients;
   int64_t time = 0;       // seconds since the epoch
   bool smtputf8 = false;  // MAIL ... SMTPUTF8 (RFC 6531 4.3: "with UTF8SMTP")
+  // The session authenticated (RFC 3848 "ESMTPA"), also when smtpd.hide_authenticated_user
+  // keeps the name out.
+  bool authenticated = false;
 };
 
 // "Received: from ... by ... with ESMTPS id ...; <date>\r\n", folded at 78 columns.

@@ -41,6 +41,15 @@ TEST(ReceivedTest, TlsAuthAndSeveralRecipients) {
   EXPECT_EQ(h.find("for <"), std::string::npos) << "several recipients are not disclosed: " << h;
 }
 
+TEST(ReceivedTest, HiddenUserStillSaysAuthenticated) {
+  TraceInfo t{"c", "192.0.2.1", "mx", true, "TLSv1.3", "TLS_AES_128_GCM_SHA256", "", "Q", {}, 0};
+  t.authenticated = true;
+  std::string h = received_header(t);
+  EXPECT_NE(h.find("with ESMTPSA id Q"), std::string::npos) << h;
+  EXPECT_NE(h.find("(using TLSv1.3 with cipher TLS_AES_128_GCM_SHA256)"), std::string::npos) << h;
+  EXPECT_EQ(h.find("authenticated as"), std::string::npos) << h;
+}
+
 TEST(ReceivedTest, Utf8SmtpProtocolNames) {
   TraceInfo t{"c", "192.0.2.1", "mx", true, "", "", "", "Q", {"j\xC3\xB6rg@x.test"}, 0, true};
   std::string h = received_header(t);

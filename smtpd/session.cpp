@@ -4,6 +4,7 @@
 // smtpd.max_message_size, every read by a timeout, errors by smtpd.max_errors and
 // commands that move nothing by smtpd.max_commands_without_progress.
 #include "common/log.h"
+#include "common/mail_metrics.h"
 #include "smtpd/session_impl.h"
 
 namespace mail::smtpd {
@@ -15,11 +16,13 @@ using std::chrono::seconds;
 namespace {
 
 // What a command needs besides the right state; whether a need applies is the port's
-// policy (PortPolicy): e.g. AUTH needs TLS on submission, MAIL needs AUTH there.
+// policy (PortPolicy): e.g. MAIL needs TLS and AUTH on submission.
 enum Needs : unsigned {
   kNothing = 0,
-  kNeedsTls = 1u << 0,   // refused with 530 5.7.0 until STARTTLS where tls_required
-  kNeedsAuth = 1u << 1,  // refused with 530 5.7.0 until AUTH where auth_required
+  kNeedsTls = 1u << 0,       // refused with 530 5.7.0 until STARTTLS where tls_required
+  kNeedsAuth = 1u << 1,      // refused with 530 5.7.0 until AUTH where auth_required
+  kNeedsAuthPort = 1u << 2,  // refused with 502 5.5.1 where the port does not offer AUTH
+  kNeedsPrivacy = 1u << 3,   // refused with 538 5.7.11 on any port until TLS (RFC 4954 6)
 };
 
 constexpr unsigned bits(State s) {
@@ -38,13 +41,14 @@ struct CommandRule {
 };
 
 // The one table that says which command runs when. dispatch() checks it, in this order:
-// state (503), TLS (530), AUTH (530); only then does the handler run.
+// state (503), AUTH offered (502), TLS (530), privacy (538), AUTH (530); only then does
+// the handler run.
 const CommandRule kCommands[] = {
     {Verb::Helo, kAnyState, kNothing, true, &Session::hello},
     {Verb::Ehlo, kAnyState, kNothing, true, &Session::hello},
     {Verb::Starttls, bits(State::Greeted) | bits(State::Ready), kNothing, false,
      &Session::starttls},
-    {Verb::Auth, bits(State::Ready), kNeedsTls, false, &Session::auth},
+    {Verb::Auth, bits(State::Ready), kNeedsAuthPort | kNeedsPrivacy, false, &Session::auth},
     {Verb::Mail, bits(State::Ready), kNeedsTls | kNeedsAuth, false, &Session::mail},
     {Verb::Rcpt, kRecipients, kNeedsTls | kNeedsAuth, false, &Session::rcpt},
     {Verb::Data, bits(State::RcptGiven), kNeedsTls | kNeedsAuth, false, &Session::data},
@@ -91,14 +95,14 @@ std::string_view state_name(State state) {
   return "?";
 }
 
-PortPolicy port_policy(Port port) {
+PortPolicy port_policy(Port port, const SmtpdConfig& config) {
   switch (port) {
     case Port::Mx:
-      return {port, false, false, true};
+      return {port, false, false, config.auth_on_mx, true};
     case Port::Submission:
-      return {port, true, true, false};
+      return {port, true, true, true, false};
     case Port::Submissions:
-      return {port, true, true, false};  // implicit TLS: the TLS need is always met
+      return {port, true, true, true, false};  // implicit TLS: the TLS need is always met
   }
   return {};
 }
@@ -164,8 +168,12 @@ net::awaitable<void> Session::dispatch(const std::string& line, bool bare_lf) {
     refused = replies::not_implemented();
   } else if (!(rule->states & bits(state_))) {
     refused = refusal(cmd.verb);
-  } else if ((rule->needs & kNeedsTls) && policy_.tls_required && !conn_->is_tls()) {
+  } else if ((rule->needs & kNeedsAuthPort) && !policy_.auth_offered) {
+    refused = replies::not_implemented("AUTH not available on this port");
+  } else if ((rule->needs & kNeedsTls) && policy_.tls_required && !channel_private()) {
     refused = replies::starttls_required();
+  } else if ((rule->needs & kNeedsPrivacy) && !channel_private()) {
+    refused = replies::auth_encryption_required();
   } else if ((rule->needs & kNeedsAuth) && policy_.auth_required && user_.empty()) {
     refused = replies::auth_required();
   }
@@ -185,7 +193,9 @@ net::awaitable<void> Session::dispatch(const std::string& line, bool bare_lf) {
     co_return reply(replies::too_many_commands());
   }
   log::debug("command").kv("session", conn_->id()).kv("verb", verb_name(cmd.verb));
+  const auto started = metrics::Clock::now();
   co_await (this->*(rule->handler))(cmd);
+  metrics::command_done("smtp", verb_name(cmd.verb), metrics::Clock::now() - started);
 }
 
 Reply Session::refusal(Verb verb) const {
@@ -213,6 +223,7 @@ Reply Session::refusal(Verb verb) const {
 }
 
 void Session::reply(const Reply& r) {
+  if (r.code >= 400) metrics::smtp_rejected(r.code, r.enhanced);
   conn_->send(r.to_wire());
   if (r.closes_connection()) closing_ = true;
 }

@@ -6,8 +6,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
+#include "mailauth/inbound.h"
 #include "queue/spool.h"
 #include "smtpd/protocol/chunk_reader.h"
 #include "smtpd/protocol/command.h"
@@ -36,6 +38,8 @@ struct Transaction {
   std::vector<queue::Recipient> recipients;  // accepted: address as sent, DSN fields
   bool rcpt_attempted = false;               // for 554 "no valid recipients" at DATA/BDAT
   std::optional<smtp::ChunkReader> chunks;   // in State::Chunking
+  // SPF of this transaction, running since MAIL FROM (MX port, unauthenticated only).
+  std::shared_ptr<mailauth::SenderCheck> sender_check;
 };
 
 class Session {
@@ -81,6 +85,21 @@ class Session {
   // The extensions this session's EHLO reply offers (commands/hello.cpp).
   smtp::Extensions offered() const;
   bool tls_offered() const;
+  // Passwords may cross this connection: TLS, or loopback where
+  // smtpd.allow_plaintext_auth_on_loopback allows it (RFC 4954 4, RFC 8314).
+  bool channel_private() const;
+  // AUTH is offered now: the port offers it and the channel is private.
+  bool auth_offered() const;
+  // Who is authenticating, for the Authenticator (commands/auth.cpp).
+  auth::ClientInfo client_info() const;
+
+  // commands/submission.cpp: what an authenticated session may send (RFC 6409).
+  // MAIL FROM: the null path or an address the user may send as; else 553 5.7.1.
+  std::optional<smtp::Reply> check_sender(const smtp::Address& sender) const;
+  // The message's From:/Sender: addresses must be the user's too (smtpd.check_header_from,
+  // else 550 5.7.1); returns the fields to add (Date, Message-ID, RFC 6409 8.2, 8.3).
+  std::variant<std::string, smtp::Reply> prepare_submission(std::string_view message,
+                                                            std::string_view queue_id) const;
 
   // Reads the next `size` octets of a BDAT chunk into `into`, or drops them when null.
   // False when the connection ended or timed out (the session is then closing).
@@ -88,6 +107,10 @@ class Session {
   // Queues the message of the current transaction; 250 only after the commit
   // (commands/queue_message.cpp).
   net::awaitable<void> queue_message(std::string body);
+  // Mail authentication of the message before it is queued (commands/authenticate.cpp):
+  // on the MX port SPF/DKIM/DMARC and our Authentication-Results on top; from an
+  // authenticated sender DKIM signatures. False when it replied (refused or deferred).
+  net::awaitable<bool> authenticate_message(std::string& body);
 
   SmtpContext& ctx_;
   std::shared_ptr<net::Connection> conn_;
@@ -97,8 +120,9 @@ class Session {
   Transaction tx_;
   std::string helo_;
   bool esmtp_ = false;
-  std::string user_;  // authenticated user; empty until AUTH (the submission issue)
+  std::string user_;  // the authenticated account; empty until AUTH succeeded
   int errors_ = 0;
+  int auth_failures_ = 0;  // failed AUTH exchanges (smtpd.max_auth_failures)
   int idle_commands_ = 0;  // commands since the last queued message that moved nothing
   int messages_ = 0;
   bool closing_ = false;

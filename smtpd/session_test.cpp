@@ -7,7 +7,10 @@
 #include <mutex>
 #include <thread>
 
+#include "auth/authenticator.h"
 #include "auth/directory.h"
+#include "auth/sasl/scram_test_client.h"
+#include "common/base64.h"
 #include "queue/group_commit.h"
 #include "smtpd/session.h"
 
@@ -65,7 +68,7 @@ class RecordingSpool : public queue::Spool {
 // What net::Server does around a session: run it, then write its last replies and close.
 asio::awaitable<void> serve(SmtpContext& context, std::shared_ptr<net::Connection> conn,
                             Port port) {
-  co_await run_session(context, conn, port_policy(port));
+  co_await run_session(context, conn, port_policy(port, context.config.smtpd));
   co_await conn->flush(std::chrono::seconds(5));
   conn->close();
 }
@@ -91,6 +94,9 @@ class SessionTest : public ::testing::Test {
                                   "pw")
                     .ok());
     ASSERT_TRUE(directory_->add_alias("j\xC3\xB6rg@example.test", "alice@example.test").ok());
+    ASSERT_TRUE(directory_->add_account("carol@example.test", "carol-pw").ok());
+    ASSERT_TRUE(directory_->add_alias("sales@example.test", "carol@example.test").ok());
+    ASSERT_TRUE(directory_->allow_sender("carol@example.test", "team@example.test").ok());
   }
   static void TearDownTestSuite() {
     delete directory_;
@@ -109,7 +115,20 @@ class SessionTest : public ::testing::Test {
   // Starts a session on `policy`'s port and connects a client to it.
   void start(Port port = Port::Mx) {
     committer_.emplace(spool_);
-    context_.emplace(SmtpContext{config_, *directory_, *committer_, nullptr});
+    if (!authenticator_) {
+      auth::AuthenticatorOptions options;
+      options.throttle.initial_delay = std::chrono::milliseconds(1);
+      options.throttle.max_delay = std::chrono::milliseconds(2);
+      options.throttle.ip_failure_limit = 1000;
+      options.throttle.account_failure_limit = 1000;
+      options.throttle.map_size = 1 << 20;
+      options.scram_iterations = 4096;
+      auto throttle = auth::LoginThrottle::open(*dir_ / "throttle", options.throttle);
+      ASSERT_TRUE(throttle.ok());
+      authenticator_ =
+          std::make_unique<auth::Authenticator>(*directory_, std::move(*throttle), options);
+    }
+    context_.emplace(SmtpContext{config_, *directory_, *committer_, nullptr, *authenticator_});
     tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     client_.connect(acceptor.local_endpoint());
     tcp::socket server_side = acceptor.accept();
@@ -124,6 +143,7 @@ class SessionTest : public ::testing::Test {
     client_.close();
     if (thread_.joinable()) thread_.join();
     committer_.reset();
+    authenticator_.reset();
   }
 
   void send(std::string_view text) { asio::write(client_, asio::buffer(text)); }
@@ -149,7 +169,8 @@ class SessionTest : public ::testing::Test {
       last_line_ = line;
       if (line.size() > 3 && line[3] == '-') continue;
       std::string out = line.substr(0, 3);
-      if (line.size() > 9 && line[5] == '.' && line[7] == '.') out += " " + line.substr(4, 5);
+      // The enhanced status code (RFC 3463), whose parts may have several digits.
+      if (line.size() > 9 && line[5] == '.') out += " " + line.substr(4, line.find(' ', 4) - 4);
       return out;
     }
   }
@@ -191,6 +212,7 @@ class SessionTest : public ::testing::Test {
   Config config_;
   RecordingSpool spool_;
   std::optional<queue::GroupCommitter> committer_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
   std::optional<SmtpContext> context_;
   asio::io_context io_;
   tcp::socket client_{io_};
@@ -404,7 +426,7 @@ TEST_F(SessionTest, SubmissionPortGatesMailOnAuth) {
   start(Port::Submissions);  // no TLS in this test: the TLS rule refuses first
   ehlo();
   EXPECT_EQ(cmd("MAIL FROM:<alice@example.test>"), "530 5.7.0");
-  EXPECT_EQ(cmd("AUTH PLAIN"), "530 5.7.0");
+  EXPECT_EQ(cmd("AUTH PLAIN"), "538 5.7.11");  // RFC 4954 6: not over plaintext
   EXPECT_EQ(bdat("3", "abc"), "503 5.5.1");
   EXPECT_EQ(cmd("NOOP"), "250 2.0.0");
 }
@@ -462,6 +484,242 @@ TEST_F(SessionTest, StateErrors) {
   EXPECT_EQ(cmd("RCPT TO:<alice@example.test>"), "250 2.1.5");
   EXPECT_EQ(cmd("STARTTLS"), "503 5.5.1");
   EXPECT_EQ(cmd("QUIT"), "221 2.0.0");
+}
+
+// --- SMTP AUTH (RFC 4954) and submission (RFC 6409) ---------------------------------
+
+std::string plain(std::string_view authzid, std::string_view user, std::string_view password) {
+  std::string raw(authzid);
+  raw.push_back('\0');
+  raw += user;
+  raw.push_back('\0');
+  raw += password;
+  return base64_encode(raw);
+}
+
+std::string auth_line(const std::vector<std::string>& ehlo_lines) {
+  for (const auto& l : ehlo_lines) {
+    if (l.substr(4, 5) == "AUTH ") return l.substr(4);
+  }
+  return "";
+}
+
+// The loopback exception off (the default): no AUTH before TLS on any port.
+TEST_F(SessionTest, NoAuthWithoutTls) {
+  start(Port::Submission);
+  EXPECT_EQ(auth_line(ehlo()), "");
+  EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "alice@example.test", "pw")), "538 5.7.11");
+  EXPECT_EQ(cmd("MAIL FROM:<alice@example.test>"), "530 5.7.0");
+  EXPECT_EQ(last_line_, "530 5.7.0 Must issue a STARTTLS command first");
+}
+
+TEST_F(SessionTest, MxOffersAuthOnlyWhenConfigured) {
+  config_.smtpd.allow_plaintext_auth_on_loopback = true;
+  start(Port::Mx);
+  EXPECT_EQ(auth_line(ehlo()), "");
+  EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "alice@example.test", "pw")), "502 5.5.1");
+  EXPECT_EQ(cmd("MAIL FROM:<a@x.test> AUTH=<>"), "555 5.5.4");  // AUTH not offered
+}
+
+TEST_F(SessionTest, MxWithAuthOnMx) {
+  config_.smtpd.allow_plaintext_auth_on_loopback = true;
+  config_.smtpd.auth_on_mx = true;
+  start(Port::Mx);
+  // SCRAM-SHA-256-PLUS only on TLS 1.3.
+  EXPECT_EQ(auth_line(ehlo()), "AUTH SCRAM-SHA-256 PLAIN LOGIN");
+  // Port 25 still takes mail for our domains without AUTH.
+  EXPECT_EQ(cmd("MAIL FROM:<s@x.test>"), "250 2.1.0");
+  EXPECT_EQ(cmd("RSET"), "250 2.0.0");
+  EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "alice@example.test", "pw")), "235 2.7.0");
+  EXPECT_EQ(cmd("MAIL FROM:<s@x.test>"), "553 5.7.1");  // now it is a submission
+}
+
+TEST_F(SessionTest, SubmissionAuthPlainAndSend) {
+  config_.smtpd.allow_plaintext_auth_on_loopback = true;
+  start(Port::Submission);
+  EXPECT_EQ(auth_line(ehlo()), "AUTH SCRAM-SHA-256 PLAIN LOGIN");
+  EXPECT_EQ(cmd("MAIL FROM:<alice@example.test>"), "530 5.7.0");
+  EXPECT_EQ(last_line_, "530 5.7.0 Authentication required");
+  EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "Alice@Example.test", "pw")), "235 2.7.0");
+  EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "alice@example.test", "pw")), "503 5.5.1");
+  EXPECT_EQ(cmd("MAIL FROM:<carol@example.test>"), "553 5.7.1");
+  EXPECT_EQ(last_line_, "553 5.7.1 Sender address rejected: not owned by user alice@example.test");
+  // An alias delivering to alice is hers to send as.
+  EXPECT_EQ(cmd("MAIL FROM:<j\xC3\xB6rg@example.test> SMTPUTF8"), "250 2.1.0");
+  EXPECT_EQ(cmd("RSET"), "250 2.0.0");
+  EXPECT_EQ(cmd("MAIL FROM:<alice@example.test>"), "250 2.1.0");
+  EXPECT_EQ(cmd("RCPT TO:<someone@elsewhere.test>"), "250 2.1.5");  // relayed for her
+  EXPECT_EQ(cmd("RCPT TO:<nobody@example.test>"), "550 5.1.1");
+  EXPECT_EQ(cmd("DATA"), "354");
+  EXPECT_EQ(cmd("From: Alice <alice@example.test>\r\nSubject: s\r\n\r\nhi\r\n."), "250 2.0.0");
+  auto q = queued();
+  ASSERT_EQ(q.size(), 1u);
+  const auto& m = q[0];
+  EXPECT_EQ(m.envelope.client, "alice@example.test");
+  EXPECT_EQ(m.envelope.recipients.at(0).address, "someone@elsewhere.test");
+  const std::string& c = m.content;
+  EXPECT_NE(c.find("with ESMTPA id " + m.envelope.id), std::string::npos) << c;
+  EXPECT_NE(c.find("(authenticated as alice@example.test)"), std::string::npos) << c;
+  // RFC 6409 8.2 and 8.3, below the Received header and above the client's fields.
+  const size_t date = c.find("\r\nDate: ");
+  const size_t id = c.find("\r\nMessage-ID: <" + m.envelope.id + "@mx.example.test>\r\n");
+  const size_t from = c.find("\r\nFrom: Alice");
+  EXPECT_NE(date, std::string::npos) << c;
+  EXPECT_NE(id, std::string::npos) << c;
+  EXPECT_LT(date, from);
+  EXPECT_LT(id, from);
+}
+
+TEST_F(SessionTest, HeaderAuthorsMustBeTheUsers) {
+  config_.smtpd.allow_plaintext_auth_on_loopback = true;
+  start(Port::Submission);
+  ehlo();
+  EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "carol@example.test", "carol-pw")), "235 2.7.0");
+  // carol may send as herself, her alias sales@ and team@ (granted), not as alice.
+  EXPECT_EQ(cmd("MAIL FROM:<team@example.test>"), "250 2.1.0");
+  EXPECT_EQ(cmd("RCPT TO:<alice@example.test>"), "250 2.1.5");
+  EXPECT_EQ(cmd("DATA"), "354");
+  EXPECT_EQ(cmd("From: Alice <alice@example.test>\r\n\r\nhi\r\n."), "550 5.7.1");
+  EXPECT_EQ(last_line_, "550 5.7.1 From:/Sender: address not owned by user carol@example.test");
+  EXPECT_EQ(cmd("RCPT TO:<alice@example.test>"), "503 5.5.1");  // the transaction is over
+  // A Sender: that is not hers, beside a From: that is.
+  EXPECT_EQ(cmd("MAIL FROM:<carol@example.test>"), "250 2.1.0");
+  EXPECT_EQ(cmd("RCPT TO:<alice@example.test>"), "250 2.1.5");
+  EXPECT_EQ(cmd("DATA"), "354");
+  EXPECT_EQ(cmd("From: carol@example.test\r\nSender: alice@example.test\r\n\r\nhi\r\n."),
+            "550 5.7.1");
+  // An unreadable author is refused, not skipped.
+  EXPECT_EQ(cmd("MAIL FROM:<carol@example.test>"), "250 2.1.0");
+  EXPECT_EQ(cmd("RCPT TO:<alice@example.test>"), "250 2.1.5");
+  EXPECT_EQ(cmd("DATA"), "354");
+  EXPECT_EQ(cmd("From: carol@example.test, broken\r\n\r\nhi\r\n."), "550 5.7.1");
+  EXPECT_EQ(queued_count(), 0u);
+  // The null path (vacation replies), the alias, the grant, and a message that has its
+  // own Date and Message-ID keeps them.
+  EXPECT_EQ(cmd("MAIL FROM:<>"), "250 2.1.0");
+  EXPECT_EQ(cmd("RCPT TO:<alice@example.test>"), "250 2.1.5");
+  EXPECT_EQ(cmd("DATA"), "354");
+  EXPECT_EQ(cmd("From: Sales <sales@example.test>, \"Team\" <team@EXAMPLE.test>\r\n"
+                "Sender: carol@example.test\r\nDate: Mon, 01 Jan 2024 00:00:00 +0000\r\n"
+                "Message-ID: <own@x>\r\n\r\nhi\r\n."),
+            "250 2.0.0");
+  auto q = queued();
+  ASSERT_EQ(q.size(), 1u);
+  const std::string& c = q[0].content;
+  EXPECT_EQ(c.find("Date: "), c.rfind("Date: ")) << c;
+  EXPECT_EQ(c.find("Message-ID: "), c.rfind("Message-ID: ")) << c;
+}
+
+TEST_F(SessionTest, HeaderCheckOffAndHiddenUser) {
+  config_.smtpd.allow_plaintext_auth_on_loopback = true;
+  config_.smtpd.check_header_from = false;
+  config_.smtpd.hide_authenticated_user = true;
+  start(Port::Submission);
+  ehlo();
+  EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "carol@example.test", "carol-pw")), "235 2.7.0");
+  EXPECT_EQ(cmd("MAIL FROM:<carol@example.test>"), "250 2.1.0");
+  EXPECT_EQ(cmd("RCPT TO:<alice@example.test>"), "250 2.1.5");
+  EXPECT_EQ(cmd("DATA"), "354");
+  EXPECT_EQ(cmd("From: alice@example.test\r\n\r\nhi\r\n."), "250 2.0.0");
+  auto q = queued();
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_NE(q[0].content.find("with ESMTPA id"), std::string::npos) << q[0].content;
+  EXPECT_EQ(q[0].content.find("carol"), std::string::npos) << q[0].content;  // nor Sender:
+}
+
+TEST_F(SessionTest, TooManyAuthorAddresses) {
+  config_.smtpd.allow_plaintext_auth_on_loopback = true;
+  config_.smtpd.max_author_addresses = 2;
+  start(Port::Submission);
+  ehlo();
+  EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "carol@example.test", "carol-pw")), "235 2.7.0");
+  for (const char* from : {"carol@example.test, sales@example.test",
+                           "carol@example.test, sales@example.test, team@example.test"}) {
+    EXPECT_EQ(cmd("MAIL FROM:<carol@example.test>"), "250 2.1.0");
+    EXPECT_EQ(cmd("RCPT TO:<alice@example.test>"), "250 2.1.5");
+    EXPECT_EQ(cmd("DATA"), "354");
+    EXPECT_EQ(cmd("From: " + std::string(from) + "\r\n\r\nhi\r\n."),
+              std::string(from).find("team") == std::string::npos ? "250 2.0.0" : "550 5.7.1");
+  }
+}
+
+TEST_F(SessionTest, AuthExchangesAndFailures) {
+  config_.smtpd.allow_plaintext_auth_on_loopback = true;
+  config_.smtpd.max_auth_failures = 3;
+  start(Port::Submission);
+  ehlo();
+  // LOGIN's two challenges (RFC 4954 4: "334 <base64>"), then "*" cancels.
+  EXPECT_EQ(cmd("AUTH LOGIN"), "334");
+  EXPECT_EQ(last_line_, "334 VXNlcm5hbWU6");
+  EXPECT_EQ(cmd(base64_encode("alice@example.test")), "334");
+  EXPECT_EQ(last_line_, "334 UGFzc3dvcmQ6");
+  EXPECT_EQ(cmd("*"), "501 5.7.0");
+  // PLAIN without an initial response gets an empty challenge.
+  EXPECT_EQ(cmd("AUTH PLAIN"), "334");
+  EXPECT_EQ(last_line_, "334 ");
+  EXPECT_EQ(cmd("not base64!"), "501 5.5.2");
+  EXPECT_EQ(cmd("AUTH PLAIN ==="), "501 5.5.2");
+  EXPECT_EQ(cmd("AUTH CRAM-MD5"), "504 5.5.4");
+  EXPECT_EQ(cmd("AUTH SCRAM-SHA-256-PLUS"), "504 5.5.4");  // not without TLS 1.3
+  // Wrong passwords and a foreign authorization identity: 535, and the third ends it.
+  EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "alice@example.test", "wrong")), "535 5.7.8");
+  EXPECT_EQ(cmd("AUTH PLAIN " + plain("carol@example.test", "alice@example.test", "pw")),
+            "535 5.7.8");
+  EXPECT_EQ(cmd("AUTH LOGIN " + base64_encode("nobody@example.test")), "334");
+  EXPECT_EQ(cmd(base64_encode("pw")), "535 5.7.8");
+  EXPECT_EQ(reply(), "421 4.7.0");
+  EXPECT_EQ(reply(), "closed");
+}
+
+TEST_F(SessionTest, AuthLoginWithChallengesSucceeds) {
+  config_.smtpd.allow_plaintext_auth_on_loopback = true;
+  start(Port::Submission);
+  ehlo();
+  EXPECT_EQ(cmd("AUTH LOGIN"), "334");
+  EXPECT_EQ(cmd(base64_encode("alice@example.test")), "334");
+  EXPECT_EQ(cmd(base64_encode("pw")), "235 2.7.0");
+  EXPECT_EQ(cmd("MAIL FROM:<alice@example.test>"), "250 2.1.0");
+}
+
+TEST_F(SessionTest, AuthAnswerLineTooLong) {
+  config_.smtpd.allow_plaintext_auth_on_loopback = true;
+  start(Port::Submission);
+  ehlo();
+  EXPECT_EQ(cmd("AUTH PLAIN"), "334");
+  EXPECT_EQ(cmd(std::string(1500, 'A')), "500 5.5.6");
+  EXPECT_EQ(cmd("NOOP"), "250 2.0.0");
+  EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "alice@example.test", "pw")), "235 2.7.0");
+}
+
+TEST_F(SessionTest, AuthParameterOnMail) {
+  config_.smtpd.allow_plaintext_auth_on_loopback = true;
+  start(Port::Submission);
+  ehlo();
+  EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "alice@example.test", "pw")), "235 2.7.0");
+  EXPECT_EQ(cmd("MAIL FROM:<alice@example.test> AUTH=<>"), "250 2.1.0");
+  EXPECT_EQ(cmd("RSET"), "250 2.0.0");
+  EXPECT_EQ(cmd("MAIL FROM:<alice@example.test> AUTH=alice+40example.test"), "250 2.1.0");
+  EXPECT_EQ(cmd("RSET"), "250 2.0.0");
+  // Someone else's mailbox is accepted and treated as AUTH=<> (RFC 4954 5).
+  EXPECT_EQ(cmd("MAIL FROM:<alice@example.test> AUTH=carol@example.test"), "250 2.1.0");
+  EXPECT_EQ(cmd("RSET"), "250 2.0.0");
+  EXPECT_EQ(cmd("MAIL FROM:<alice@example.test> AUTH=bad+ZZ"), "501 5.5.4");
+  EXPECT_EQ(cmd("MAIL FROM:<alice@example.test> AUTH="), "501 5.5.4");
+}
+
+TEST_F(SessionTest, ScramSha256OverSmtp) {
+  config_.smtpd.allow_plaintext_auth_on_loopback = true;
+  start(Port::Submission);
+  ehlo();
+  auth::sasl::ScramTestClient client;
+  client.bare = "n=alice@example.test,r=smtpclientnonce";
+  client.password = "pw";
+  EXPECT_EQ(cmd("AUTH SCRAM-SHA-256 " + base64_encode(client.first())), "334");
+  const std::string server_first = base64_decode(last_line_.substr(4)).value_or("");
+  ASSERT_EQ(server_first.rfind("r=smtpclientnonce", 0), 0u) << server_first;
+  EXPECT_EQ(cmd(base64_encode(client.final(server_first))), "334");
+  EXPECT_EQ(base64_decode(last_line_.substr(4)).value_or(""), client.expected_server_signature);
+  EXPECT_EQ(cmd(""), "235 2.7.0");
 }
 
 }  // namespace

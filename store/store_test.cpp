@@ -9,7 +9,7 @@
 #include "common/codec.h"
 #include "common/lmdb.h"
 #include "store/mail_store.h"
-#include "store/message_parse.h"
+#include "mime/header.h"
 
 namespace mail::store {
 namespace {
@@ -124,7 +124,7 @@ TEST_F(StoreTest, DeliverToTwoAccountsStoresBodyOnce) {
   EXPECT_EQ((*ma)[0].size, kMsg.size());
   EXPECT_EQ((*ma)[0].internal_date, 1700000000);
   EXPECT_EQ((*ma)[0].modseq, 2u);
-  EXPECT_EQ((*ma)[0].header_size, header_size(kMsg));
+  EXPECT_EQ((*ma)[0].header_size, mime::header_section_end(kMsg));
 
   MailboxInfo a = box("a@x.org", "INBOX");
   EXPECT_EQ(a.messages, 1u);
@@ -442,7 +442,10 @@ TEST_F(StoreTest, CheckReportsDamage) {
   EXPECT_EQ(store_->message_bytes(d[0].mailbox_id, d[0].uid).error().kind, ErrorKind::Corrupt);
 }
 
+// The header size the store records is mime::header_section_end's (the blank line
+// included); these are the cases FETCH BODY[HEADER] and BODY[TEXT] depend on.
 TEST(HeaderSize, Cases) {
+  auto header_size = [](std::string_view m) { return mime::header_section_end(m); };
   EXPECT_EQ(header_size("A: b\r\n\r\nbody\r\n"), 8u);
   EXPECT_EQ(header_size("A: b\r\nC: d\r\n\r\n"), 14u);  // empty body
   EXPECT_EQ(header_size("A: b\r\nC: d\r\n"), 12u);      // no blank line: all header

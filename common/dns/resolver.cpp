@@ -168,6 +168,10 @@ std::optional<asio::ip::address> to_v6(std::string_view rd) {
   return asio::ip::address(asio::ip::address_v6(*b));
 }
 
+std::optional<std::string> raw_rdata(std::string_view rd) {
+  return std::string(rd);
+}
+
 Error setup_error(const char* what, int rc) {
   return make_error(ErrorKind::Invalid, std::string("dns: ") + what + ": " + ub_strerror(rc));
 }
@@ -270,6 +274,10 @@ net::awaitable<Answer<std::string>> Resolver::txt(std::string_view name) {
   co_return typed<std::string>(co_await query(name, kTypeTxt), parse_txt);
 }
 
+net::awaitable<Answer<std::string>> Resolver::rdata(std::string_view name, uint16_t rrtype) {
+  co_return typed<std::string>(co_await query(name, rrtype), raw_rdata);
+}
+
 Answer<MxRecord> Resolver::mx_sync(std::string_view domain) {
   return typed<MxRecord>(query_sync(domain, kTypeMx), parse_mx);
 }
@@ -281,6 +289,9 @@ Answer<asio::ip::address> Resolver::aaaa_sync(std::string_view host) {
 }
 Answer<std::string> Resolver::txt_sync(std::string_view name) {
   return typed<std::string>(query_sync(name, kTypeTxt), parse_txt);
+}
+Answer<std::string> Resolver::rdata_sync(std::string_view name, uint16_t rrtype) {
+  return typed<std::string>(query_sync(name, rrtype), raw_rdata);
 }
 
 }  // namespace mail::dns

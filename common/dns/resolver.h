@@ -55,6 +55,9 @@ class Resolver {
   net::awaitable<Answer<net::asio::ip::address>> a(std::string_view host);
   net::awaitable<Answer<net::asio::ip::address>> aaaa(std::string_view host);
   net::awaitable<Answer<std::string>> txt(std::string_view name);
+  // Any other type (PTR 12, SRV 33, ...): each record's RDATA as libunbound gives it
+  // (names inside uncompressed), for the caller's own parser (mail authentication).
+  net::awaitable<Answer<std::string>> rdata(std::string_view name, uint16_t rrtype);
 
   // Blocking forms for worker threads. REQUIRES: not called on the resolver's own event
   // loop (that would wait for itself; it returns Error instead).
@@ -62,6 +65,7 @@ class Resolver {
   Answer<net::asio::ip::address> a_sync(std::string_view host);
   Answer<net::asio::ip::address> aaaa_sync(std::string_view host);
   Answer<std::string> txt_sync(std::string_view name);
+  Answer<std::string> rdata_sync(std::string_view name, uint16_t rrtype);
 
   struct Raw;   // one answer as libunbound gave it (resolver.cpp)
   struct Impl;  // the libunbound context and the queries in flight

@@ -129,6 +129,23 @@ TEST_F(ResolverTest, FallbackAddressesNullMxAndTxt) {
   EXPECT_EQ(dkim.records, std::vector<std::string>{"v=DKIM1; k=rsa; p=MIIBIjANBg"});
 }
 
+TEST_F(ResolverTest, OtherTypesAsRawRecordData) {
+  start();
+  auto ptr = run(resolver->rdata("ptr.example.test", 12));
+  ASSERT_EQ(ptr.status, Status::Ok) << ptr.detail;
+  ASSERT_EQ(ptr.records.size(), 1u);
+  EXPECT_EQ(parse_name(ptr.records[0]), "mx1.example.test");
+  // SRV (RFC 2782): priority, weight, port, then the target name uncompressed.
+  auto srv2 = resolver->rdata_sync("_imaps._tcp.example.test", 33);
+  ASSERT_EQ(srv2.status, Status::Ok) << srv2.detail;
+  ASSERT_EQ(srv2.records.size(), 1u);
+  const std::string& rd = srv2.records[0];
+  ASSERT_GT(rd.size(), 6u);
+  EXPECT_EQ(rd.substr(0, 6), std::string("\0\0\0\1\3\xe1", 6));
+  EXPECT_EQ(parse_name(rd.substr(6)), "mx1.example.test");
+  EXPECT_EQ(run(resolver->rdata("example.test", 12)).status, Status::NoData);
+}
+
 TEST_F(ResolverTest, PermanentAndTemporaryFailures) {
   start();
   auto nx = run(resolver->mx("nothing.example.test"));

@@ -14,6 +14,7 @@ Connection::Connection(tcp::socket socket, size_t max_line, std::string id, Conn
       executor_(socket.get_executor()),
       plain_(std::move(socket)),
       timer_(plain_.get_executor()),
+      write_timer_(plain_.get_executor()),
       input_(max_line) {
   boost::system::error_code ec;
   auto remote = plain_.remote_endpoint(ec);
@@ -146,15 +147,15 @@ awaitable<bool> Connection::flush(std::chrono::seconds timeout) {
     close();
     co_return false;
   }
-  timer_.expires_after(timeout);
+  write_timer_.expires_after(timeout);
   std::variant<std::tuple<boost::system::error_code, size_t>, std::tuple<boost::system::error_code>>
       result;
   if (tls_) {
     result = co_await (asio::async_write(*tls_, asio::buffer(pending), use_nothrow) ||
-                       timer_.async_wait(use_nothrow));
+                       write_timer_.async_wait(use_nothrow));
   } else {
     result = co_await (asio::async_write(plain_, asio::buffer(pending), use_nothrow) ||
-                       timer_.async_wait(use_nothrow));
+                       write_timer_.async_wait(use_nothrow));
   }
   if (result.index() == 1 || std::get<0>(std::get<0>(result))) {
     close();
@@ -251,6 +252,7 @@ void Connection::close() {
   closed_ = true;
   boost::system::error_code ec;
   timer_.cancel();
+  write_timer_.cancel();
   socket().shutdown(tcp::socket::shutdown_both, ec);
   socket().close(ec);
 }

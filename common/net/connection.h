@@ -127,6 +127,9 @@ class Connection {
   std::optional<ssl::stream<tcp::socket>> tls_;
   std::unique_ptr<DeflateStream> deflate_;  // set by start_compression()
   asio::steady_timer timer_;
+  // flush()'s own deadline, so that a write may run while a read waits (IMAP IDLE pushes
+  // changes while it waits for DONE) without cutting the read's deadline short.
+  asio::steady_timer write_timer_;
   LineBuffer input_;
   std::string output_;
   std::string remote_address_;

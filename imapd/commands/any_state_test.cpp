@@ -16,7 +16,7 @@ TEST(AnyState, GreetingCarriesCapabilities) {
   SessionHarness h;
   TestClient c = h.connect();
   EXPECT_EQ(c.greeting().rfind("* OK [CAPABILITY IMAP4rev1 LITERAL+ ", 0), 0u) << c.greeting();
-  EXPECT_NE(c.greeting().find(" AUTH=PLAIN SASL-IR] test.example IMAP server ready"),
+  EXPECT_NE(c.greeting().find(" AUTH=PLAIN AUTH=LOGIN SASL-IR] test.example IMAP server ready"),
             std::string::npos)
       << c.greeting();
 }

@@ -41,7 +41,6 @@ constexpr std::array kRules = {
     CommandRule{"EXPUNGE", kSel, true, args::expunge, cmd::expunge},
     CommandRule{"FETCH", kSel, true, args::fetch, cmd::fetch},
     CommandRule{"STORE", kSel, true, args::store, cmd::store},
-    CommandRule{"ENABLE", kAuth, false, args::enable, cmd::enable},
     CommandRule{"DELETE", kAuth, false, args::mailbox, cmd::delete_},
     CommandRule{"RENAME", kAuth, false, args::rename, cmd::rename},
     CommandRule{"SUBSCRIBE", kAuth, false, args::mailbox, cmd::subscribe},
@@ -50,6 +49,13 @@ constexpr std::array kRules = {
     CommandRule{"GETQUOTAROOT", kAuth, false, args::mailbox, cmd::getquotaroot},
     CommandRule{"SETQUOTA", kAuth, false, args::generic, cmd::setquota},
     CommandRule{"COMPRESS", kAuth, false, args::generic, cmd::compress},
+    CommandRule{"SEARCH", kSel, true, args::search, cmd::search},
+    CommandRule{"SORT", kSel, true, args::generic, cmd::sort},
+    CommandRule{"THREAD", kSel, true, args::generic, cmd::thread},
+    CommandRule{"COPY", kSel, true, args::copy, cmd::copy},
+    CommandRule{"MOVE", kSel, true, args::copy, cmd::move},
+    CommandRule{"IDLE", kAuth, false, args::none, cmd::idle},
+    CommandRule{"ENABLE", kAuth, false, args::enable, cmd::enable},
 };
 
 }  // namespace

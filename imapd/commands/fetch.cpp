@@ -1,14 +1,17 @@
-// FETCH and UID FETCH (RFC 9051 section 6.4.5, RFC 3501 section 6.4.5). Bodies are read
-// from the store in batches of at most kFetchBatchOctets (a larger body alone) on the
-// worker pool, and each message's response is streamed: literal octets go to the socket
-// in pieces as the output drains, so a FETCH holds at most one batch of bodies and
-// kOutputFlushThreshold of output whatever it asks for (items were deduplicated by the
-// parser: "RFC822 RFC822 ..." is one copy).
+// FETCH and UID FETCH (RFC 9051 section 6.4.5, RFC 3501 section 6.4.5, RFC 3516 BINARY)
+// with CONDSTORE's MODSEQ item and CHANGEDSINCE modifier and QRESYNC's VANISHED modifier
+// (RFC 7162 sections 3.1.4 and 3.2.6). Messages are read through the session's
+// MailboxView in snapshots (zero-copy views of the store's mapped file, on the event
+// loop), and each message's response is written from its record, its stored MIME summary
+// and its octets (fetch_response.h). A snapshot writes responses until
+// kOutputFlushThreshold octets are queued; the output drains to the socket and the next
+// snapshot resumes at the next UID, so a FETCH holds at most the threshold plus one
+// message's response whatever it asks for (items were deduplicated by the parser: "RFC822
+// RFC822 ..." is one copy), and no transaction is held across network I/O.
 #include <algorithm>
 
+#include "imapd/commands/fetch_response.h"
 #include "imapd/commands/handlers.h"
-#include "imapd/message_flags.h"
-#include "imapd/message_sections.h"
 #include "imapd/session_impl.h"
 
 namespace mail::imapd::commands {
@@ -16,235 +19,166 @@ namespace {
 
 using imap::FetchAttr;
 using imap::FetchItem;
-using imap::Section;
 
-bool needs_content(const FetchItem& item) {
-  switch (item.attr) {
-    case FetchAttr::Rfc822:
-    case FetchAttr::Rfc822Header:
-    case FetchAttr::Rfc822Text:
-    case FetchAttr::BodySection:
-      return true;
-    default:
-      return false;
-  }
-}
+// Literal octets go straight to the connection, after the tokens the writer flushed.
+class ConnectionSink final : public imap::ResponseSink {
+ public:
+  explicit ConnectionSink(net::Connection& c) : c_(c) {}
+  void write(std::string_view bytes) override { c_.send(bytes); }
 
-// Fetching a body section without PEEK marks the message \Seen (RFC 9051 section 6.4.5).
-bool sets_seen(const FetchItem& item) {
-  return (item.attr == FetchAttr::Rfc822 || item.attr == FetchAttr::Rfc822Text ||
-          item.attr == FetchAttr::BodySection) &&
-         !item.peek;
-}
-
-bool supported(const FetchItem& item) {
-  switch (item.attr) {
-    case FetchAttr::Envelope:
-    case FetchAttr::Body:
-    case FetchAttr::BodyStructure:
-    case FetchAttr::Binary:
-    case FetchAttr::BinarySize:
-    case FetchAttr::ModSeq:
-      return false;  // come with the MIME library (stored structure) and CONDSTORE
-    default:
-      return true;
-  }
-}
-
-bool is_multipart(std::string_view header) {
-  std::string content_type = header_fields(header, {"Content-Type"}, false);
-  std::transform(content_type.begin(), content_type.end(), content_type.begin(),
-                 [](unsigned char ch) { return std::tolower(ch); });
-  return content_type.find("multipart/") != std::string::npos;
-}
-
-// The octets an item names: a view into the message, or text made from it (HEADER.FIELDS),
-// or nothing (NIL: a part that cannot be addressed yet).
-struct ItemData {
-  std::optional<std::string_view> bytes;
-  std::string made;
+ private:
+  net::Connection& c_;
 };
 
-ItemData section_data(const FetchItem& item, std::string_view message, uint32_t header_size) {
-  const std::string_view header = header_section(message, header_size);
-  const std::string_view text = text_section(message, header_size);
-  ItemData d;
-  switch (item.attr) {
-    case FetchAttr::Rfc822:
-      d.bytes = message;
-      return d;
-    case FetchAttr::Rfc822Header:
-      d.bytes = header;
-      return d;
-    case FetchAttr::Rfc822Text:
-      d.bytes = text;
-      return d;
-    default:
-      break;
-  }
-  const Section& s = item.section;
-  if (!s.part.empty()) {
-    // Part 1 of a message that is not multipart is its body (RFC 9051 section 6.4.5);
-    // deeper parts need the stored MIME structure.
-    if (s.part.size() == 1 && s.part[0] == 1 && s.text == Section::Text::None &&
-        !is_multipart(header))
-      d.bytes = text;
-    return d;
-  }
-  switch (s.text) {
-    case Section::Text::None:
-      d.bytes = message;
-      break;
-    case Section::Text::Header:
-      d.bytes = header;
-      break;
-    case Section::Text::HeaderFields:
-    case Section::Text::HeaderFieldsNot:
-      d.made = header_fields(header, s.fields, s.text == Section::Text::HeaderFieldsNot);
-      d.bytes = d.made;
-      break;
-    case Section::Text::Text:
-      d.bytes = text;
-      break;
-    case Section::Text::Mime:
-      break;
-  }
-  if (d.bytes && item.partial)
-    d.bytes = partial(*d.bytes, item.partial->offset, item.partial->length);
-  return d;
+bool has(const std::vector<FetchItem>& items, FetchAttr attr) {
+  return std::any_of(items.begin(), items.end(),
+                     [attr](const FetchItem& i) { return i.attr == attr; });
 }
 
-// Writes "* n FETCH (...)" for one message, streaming each literal's octets.
-// `message` is empty when no item needs the content.
-net::awaitable<bool> write_message(Session& s, uint32_t seq, const store::MessageInfo& m,
-                                   std::string_view message, const std::vector<FetchItem>& items,
-                                   bool add_flags) {
-  auto& out = s.out();
-  out.untagged().number(seq).atom("FETCH").open();
-  for (const auto& item : items) {
-    out.fetch_item_name(item);
-    switch (item.attr) {
-      case FetchAttr::Flags:
-        write_flags(out, m.flags);
-        break;
-      case FetchAttr::Uid:
-        out.number(m.uid);
-        break;
-      case FetchAttr::InternalDate:
-        out.string(internal_date(m.internal_date));
-        break;
-      case FetchAttr::Rfc822Size:
-        out.number(m.size);
-        break;
-      default: {
-        ItemData d = section_data(item, message, m.header_size);
-        if (!d.bytes) {
-          out.nil();
-          break;
-        }
-        out.literal_header(d.bytes->size());
-        if (!co_await s.send_octets(*d.bytes)) co_return false;
-        break;
-      }
-    }
-  }
-  // A \Seen set by this FETCH is reported even when FLAGS was not asked for.
-  if (add_flags) {
-    out.atom("FLAGS");
-    write_flags(out, m.flags);
-  }
-  out.close().end();
-  co_return co_await s.drain();
+// The ranges from `from` on.
+std::vector<store::UidRange> from_uid(const std::vector<store::UidRange>& ranges, uint32_t from) {
+  std::vector<store::UidRange> out;
+  for (const auto& r : ranges)
+    if (r.last >= from) out.push_back({std::max(r.first, from), r.last});
+  return out;
 }
 
-// Consecutive messages (by index into seqs) whose bodies together stay within
-// kFetchBatchOctets; at least one.
-size_t batch_end(const MailboxView& view, const std::vector<uint32_t>& seqs, size_t start) {
-  uint64_t octets = 0;
-  size_t end = start;
-  while (end < seqs.size()) {
-    octets += view.message(seqs[end]).size;
-    if (end > start && octets > kFetchBatchOctets) break;
-    ++end;
+// Sets \Seen on the client's messages of `ranges` that lack it (RFC 9051 section 6.4.5),
+// in one transaction, before their responses are written so that those carry the new
+// flags. Returns the UIDs it changed, ascending.
+net::awaitable<std::vector<uint32_t>> mark_seen(Session& s,
+                                                const std::vector<store::UidRange>& ranges) {
+  auto& store = s.context().store;
+  MailboxView& view = s.view();
+  auto known = ranges;
+  for (auto& r : known) r.last = std::min(r.last, view.uid_next() - 1);
+  std::erase_if(known, [](const store::UidRange& r) { return r.first > r.last; });
+  std::vector<uint32_t> unseen;
+  auto listed = s.read_view([&](MailboxView::Snapshot& snap) -> Result<void> {
+    auto u = snap.store().unseen_uids(known);
+    if (!u) return std::move(u.error());
+    unseen = std::move(*u);
+    return {};
+  });
+  std::vector<uint32_t> changed;
+  if (!listed || unseen.empty()) co_return changed;
+  const uint64_t mailbox_id = view.mailbox_id();
+  const store::Flags seen{store::kSeen, {}};
+  auto updated = co_await s.blocking(
+      [&] { return store.store_flags(mailbox_id, unseen, store::FlagOp::Add, seen); });
+  if (!updated) co_return changed;
+  for (const auto& u : *updated) {
+    changed.push_back(u.uid);
+    s.view().note_reported(u.uid, u.modseq);
   }
-  return end;
+  std::sort(changed.begin(), changed.end());
+  co_return changed;
 }
 
 }  // namespace
 
 net::awaitable<void> fetch(Session& s, const imap::Command& c) {
   imap::FetchArgs args = std::get<imap::FetchArgs>(c.args);
-  for (const auto& item : args.items) {
-    if (!supported(item)) {
-      s.bad(c.tag, "FETCH item not supported yet");
-      co_return;
-    }
+  // RFC 7162 section 3.2.6: VANISHED needs QRESYNC enabled.
+  if (args.vanished && !s.enabled(Extension::QResync)) {
+    s.bad(c.tag, "VANISHED needs ENABLE QRESYNC");
+    co_return;
   }
+  // RFC 7162 section 3.1: MODSEQ and CHANGEDSINCE enable CONDSTORE; CHANGEDSINCE implies
+  // the MODSEQ item (section 3.1.4.1).
+  if (args.changed_since && !has(args.items, FetchAttr::ModSeq))
+    args.items.push_back(FetchItem{FetchAttr::ModSeq, false, {}, std::nullopt});
+  if (has(args.items, FetchAttr::ModSeq)) s.enable(Extension::CondStore);
+  // UID FETCH always reports the UID (RFC 9051 section 6.4.9).
+  if (c.uid && !has(args.items, FetchAttr::Uid))
+    args.items.insert(args.items.begin(), FetchItem{FetchAttr::Uid, false, {}, std::nullopt});
   MailboxView& view = s.view();
-  auto seqs = view.resolve(args.set, c.uid);
-  if (!seqs) {
+
+  std::optional<std::vector<store::UidRange>> ranges;
+  std::vector<uint32_t> vanished;
+  auto resolved = s.read_view([&](MailboxView::Snapshot& snap) -> Result<void> {
+    auto r = snap.resolve(args.set, c.uid);
+    if (!r) return std::move(r.error());
+    ranges = std::move(*r);
+    if (args.vanished) {
+      // RFC 7162 section 3.2.6: the UIDs of the set expunged after CHANGEDSINCE.
+      auto changes = snap.store().changes_since(*args.changed_since);
+      if (!changes) return std::move(changes.error());
+      for (const auto& e : changes->expunged)
+        if (args.set.contains(e.uid, view.uid_next() - 1)) vanished.push_back(e.uid);
+    }
+    return {};
+  });
+  if (!resolved) {
+    s.no(c, "SERVERBUG", "Cannot read the mailbox");
+    co_return;
+  }
+  if (!ranges) {
     s.bad(c.tag, "Invalid message sequence number");
     co_return;
   }
-  // UID FETCH always reports the UID (RFC 9051 section 6.4.9).
-  if (c.uid && std::none_of(args.items.begin(), args.items.end(),
-                            [](const FetchItem& i) { return i.attr == FetchAttr::Uid; }))
-    args.items.insert(args.items.begin(), FetchItem{FetchAttr::Uid, false, {}, std::nullopt});
-  const bool content = std::any_of(args.items.begin(), args.items.end(), needs_content);
-  const bool has_flags = std::any_of(args.items.begin(), args.items.end(),
-                                     [](const FetchItem& i) { return i.attr == FetchAttr::Flags; });
-  auto& store = s.context().store;
-  const uint64_t mailbox_id = view.mailbox_id();
+  auto& out = s.out();
+  if (!vanished.empty())
+    out.untagged().atom("VANISHED").open().atom("EARLIER").close().sequence_set(vanished).end();
 
-  // Mark \Seen first, in one transaction, so the responses carry the new flags.
+  const FetchNeeds needs = fetch_needs(args.items);
   std::vector<uint32_t> newly_seen;  // UIDs, ascending
-  if (!view.read_only() && std::any_of(args.items.begin(), args.items.end(), sets_seen)) {
-    for (uint32_t seq : *seqs)
-      if (!(view.message(seq).flags.system & store::kSeen)) newly_seen.push_back(view.uid(seq));
-    if (!newly_seen.empty()) {
-      const store::Flags seen{store::kSeen, {}};
-      auto updated = co_await s.blocking(
-          [&] { return store.store_flags(mailbox_id, newly_seen, store::FlagOp::Add, seen); });
-      if (updated)
-        for (const auto& u : *updated) view.update(u);
-    }
-  }
+  if (needs.sets_seen && !view.read_only() && !ranges->empty())
+    newly_seen = co_await mark_seen(s, *ranges);
 
-  for (size_t start = 0; start < seqs->size();) {
-    const size_t end = content ? batch_end(view, *seqs, start) : seqs->size();
-    std::vector<std::optional<std::string>> bodies;
-    if (content) {
-      std::vector<uint32_t> uids;
-      for (size_t i = start; i < end; ++i) uids.push_back(view.uid((*seqs)[i]));
-      bodies = co_await s.blocking([&] {
-        std::vector<std::optional<std::string>> loaded;
-        for (uint32_t uid : uids) {
-          auto bytes = store.message_bytes(mailbox_id, uid);
-          loaded.push_back(bytes ? std::optional<std::string>(std::move(*bytes)) : std::nullopt);
+  ConnectionSink octets(s.connection());
+  FetchResponder responder(args.items, out, octets);
+  std::optional<std::string_view> refused;
+  bool expunged = false;
+  uint32_t from = 1;  // the walk resumes at this UID
+  for (;;) {
+    const std::vector<store::UidRange> rest = from_uid(*ranges, from);
+    bool more = false, wrote = false;
+    auto walked = s.read_view([&](MailboxView::Snapshot& snap) -> Result<void> {
+      return snap.for_each(rest, needs.parts(), [&](const MailboxView::Snapshot::Message& m) {
+        if (m.message == nullptr) {
+          // Expunged by another session, not yet announced (RFC 2180 section 4.1): the
+          // command says some are gone (RFC 5530 EXPUNGEISSUED, as Dovecot answers).
+          expunged = true;
+          return true;
         }
-        return loaded;
+        const store::MessageView& msg = *m.message;
+        if (args.changed_since && msg.info.modseq <= *args.changed_since) return true;
+        if (wrote && s.connection().pending_output() > kOutputFlushThreshold) {
+          from = m.uid;
+          more = true;
+          return false;
+        }
+        if (needs.binary && (refused = responder.refusal(msg))) return false;
+        const bool add_flags =
+            !needs.flags && std::binary_search(newly_seen.begin(), newly_seen.end(), m.uid);
+        responder.write(m.seq, msg, add_flags);
+        wrote = true;
+        return true;
       });
+    });
+    if (!walked) {
+      s.no(c, "SERVERBUG", "Cannot read the mailbox");
+      co_return;
     }
-    for (size_t i = start; i < end; ++i) {
-      const uint32_t seq = (*seqs)[i];
-      const store::MessageInfo& m = view.message(seq);
-      std::string_view message;
-      if (content) {
-        const auto& body = bodies[i - start];
-        if (!body) continue;  // expunged by another session meanwhile
-        message = *body;
-      }
-      const bool add_flags =
-          !has_flags && std::binary_search(newly_seen.begin(), newly_seen.end(), m.uid);
-      if (!co_await write_message(s, seq, m, message, args.items, add_flags)) {
-        s.change_state(Logout{}, "client not reading");
-        co_return;
-      }
+    if (refused) {
+      // RFC 3516 section 4.3.
+      s.no(c, *refused, "Unknown Content-Transfer-Encoding");
+      co_return;
     }
-    start = end;
+    if (!co_await s.drain()) {
+      s.change_state(Logout{}, "client not reading");
+      co_return;
+    }
+    if (!more) break;
   }
-  // No EXPUNGE during FETCH (RFC 9051 section 7.5.1); UID FETCH may have them.
-  co_await s.refresh(c.uid);
+  // No EXPUNGE during FETCH (RFC 9051 section 7.5.1), nor during UID FETCH here; with
+  // QRESYNC, VANISHED may come during UID FETCH (RFC 7162 section 3.2.10).
+  co_await s.refresh(c.uid && s.enabled(Extension::QResync));
+  if (expunged) {
+    s.no(c, "EXPUNGEISSUED", "Some of the requested messages no longer exist");
+    co_return;
+  }
   s.completed(c);
 }
 

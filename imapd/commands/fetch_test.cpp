@@ -26,7 +26,10 @@ TEST(Fetch, Items) {
   const std::string text = m.substr(m.find("\r\n\r\n") + 4);
   EXPECT_EQ(r.untagged[0],
             "* 1 FETCH (BODY[1] {" + std::to_string(text.size()) + "}\r\n" + text + ")");
-  c.transact("bad", "FETCH 1 ENVELOPE");  // comes with the MIME library
+  r = c.transact("ok", "FETCH 1 ENVELOPE");
+  ASSERT_EQ(r.untagged.size(), 1u);
+  EXPECT_EQ(r.untagged[0].rfind("* 1 FETCH (ENVELOPE (", 0), 0u) << r.untagged[0];
+  EXPECT_NE(r.untagged[0].find("\"test items\""), std::string::npos) << r.untagged[0];
 }
 
 TEST(Fetch, BodySetsSeenAndSaysSo) {
@@ -89,6 +92,27 @@ TEST(Fetch, LargeMessagesStreamed) {
     EXPECT_EQ(r.untagged[i], "* " + std::to_string(i + 1) + " FETCH (BODY[] {" +
                                  std::to_string(messages[i].size()) + "}\r\n" + messages[i] + ")");
   EXPECT_NE(r.untagged[22].find("small19"), std::string::npos);
+}
+
+// RFC 2180 section 4.1: a message another session expunged is still known to this one
+// until it hears the EXPUNGE; what the view holds is answered, its content is not.
+TEST(Fetch, ExpungedElsewhere) {
+  SessionHarness h;
+  for (int i = 0; i < 3; ++i) h.deliver(make_message("x" + std::to_string(i)));
+  TestClient a = h.login();
+  TestClient b = h.login();
+  a.transact("ok", "SELECT INBOX");
+  b.transact("ok", "SELECT INBOX");
+  a.transact("ok", "STORE 2 +FLAGS.SILENT (\\Deleted)");
+  a.transact("ok", "EXPUNGE");
+  // The view keeps no per-message records (imapsync's MailboxView): even record items of
+  // a message expunged elsewhere are answered NO [EXPUNGEISSUED], as Dovecot does.
+  auto r = b.transact("no", "FETCH 2 (UID RFC822.SIZE)");
+  EXPECT_EQ(r.untagged.size(), 0u);
+  EXPECT_NE(r.tagged.find("[EXPUNGEISSUED]"), std::string::npos) << r.tagged;
+  r = b.transact("no", "FETCH 1:3 BODY.PEEK[HEADER.FIELDS (Subject)]");
+  EXPECT_EQ(r.untagged.size(), 2u);
+  EXPECT_NE(r.tagged.find("[EXPUNGEISSUED]"), std::string::npos) << r.tagged;
 }
 
 }  // namespace

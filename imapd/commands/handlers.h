@@ -4,6 +4,7 @@
 #pragma once
 
 #include "imapd/commands/command_table.h"
+#include "imapd/protocol/response_writer.h"
 
 namespace mail::imapd::commands {
 
@@ -35,8 +36,6 @@ net::awaitable<void> fetch(Session& s, const imap::Command& c);
 net::awaitable<void> store(Session& s, const imap::Command& c);
 // expunge.cpp: RFC 9051 section 6.4.3, RFC 4315 section 2.1.
 net::awaitable<void> expunge(Session& s, const imap::Command& c);
-// enable.cpp: RFC 5161, RFC 9051 section 6.3.1.
-net::awaitable<void> enable(Session& s, const imap::Command& c);
 // mailboxes.cpp: RFC 9051 sections 6.3.5-6.3.8.
 net::awaitable<void> delete_(Session& s, const imap::Command& c);
 net::awaitable<void> rename(Session& s, const imap::Command& c);
@@ -48,5 +47,22 @@ net::awaitable<void> getquotaroot(Session& s, const imap::Command& c);
 net::awaitable<void> setquota(Session& s, const imap::Command& c);
 // compress.cpp: RFC 4978.
 net::awaitable<void> compress(Session& s, const imap::Command& c);
+// copy_move.cpp: RFC 9051 section 6.4.7, RFC 4315 section 3, RFC 6851.
+net::awaitable<void> copy(Session& s, const imap::Command& c);
+net::awaitable<void> move(Session& s, const imap::Command& c);
+// idle.cpp: RFC 2177, RFC 9051 section 6.3.13.
+net::awaitable<void> idle(Session& s, const imap::Command& c);
+// enable.cpp: RFC 5161, RFC 9051 section 6.3.1.
+net::awaitable<void> enable(Session& s, const imap::Command& c);
+
+// search.cpp: RFC 9051 section 6.4.4, RFC 4731 ESEARCH, RFC 5182 SEARCHRES.
+net::awaitable<void> search(Session& s, const imap::Command& c);
+// Replaces "$" in a command's sequence set with the saved search result (RFC 5182 section
+// 2.1); the session calls it for every command before its handler.
+void substitute_saved_result(Session& s, imap::Command& c);
+// sort.cpp: RFC 5256 section 3, RFC 5957 SORT=DISPLAY, RFC 5267 ESORT.
+net::awaitable<void> sort(Session& s, const imap::Command& c);
+// thread.cpp: RFC 5256 section 4 (ORDEREDSUBJECT, REFERENCES).
+net::awaitable<void> thread(Session& s, const imap::Command& c);
 
 }  // namespace mail::imapd::commands

@@ -1,30 +1,82 @@
 // Commands before authentication: STARTTLS (RFC 9051 section 6.2.1), LOGIN (6.2.3) and
-// AUTHENTICATE PLAIN (6.2.2, RFC 4616, RFC 4959 SASL-IR). Passwords are checked on the
-// worker pool (argon2id). Input: credentials from an unauthenticated client.
-#include "common/base64.h"
+// AUTHENTICATE (6.2.2) with SASL-IR (RFC 4959), both through the shared, throttled
+// auth::Authenticator: PLAIN, LOGIN, SCRAM-SHA-256 and, on TLS 1.3, SCRAM-SHA-256-PLUS.
+// Outcomes (RFC 5530 response codes, as the table in auth/authenticator.h):
+//   wrong credentials NO [AUTHENTICATIONFAILED]; another authorization identity
+//   NO [AUTHORIZATIONFAILED]; throttled or temporarily unable NO [UNAVAILABLE]; no TLS
+//   NO [PRIVACYREQUIRED]; unknown mechanism NO [CANNOT]; "*" or bad base64 BAD (6.2.2).
+// After imapd.max_login_failures failures in one session: BYE. Input: credentials from
+// an unauthenticated client.
 #include "common/log.h"
 #include "imapd/commands/handlers.h"
 #include "imapd/session_impl.h"
 
-namespace mail::imapd::commands {
+namespace mail::imapd {
+
+auth::ClientInfo Session::login_client() const {
+  return auth::ClientInfo{conn_->remote_address(), "imap", conn_->id(),
+                          conn_->tls_channel_binding()};
+}
+
+void Session::count_login_failure() {
+  if (++login_failures_ >= config().max_login_failures) bye("Too many failed logins");
+}
+
+namespace commands {
 namespace {
 
-net::awaitable<void> finish_login(Session& s, const imap::Command& c, Result<std::string> account) {
-  auto& conn = s.connection();
-  if (!account) {
-    log::info("login_failed").kv("session", conn.id()).kv("remote", conn.remote_address());
-    // A pause per failure slows down guessing; shared throttling comes with the auth issue.
-    net::asio::steady_timer pause(conn.executor(), std::chrono::seconds(1));
-    co_await pause.async_wait(net::use_nothrow);
-    s.no(c, "AUTHENTICATIONFAILED", "Authentication failed");
-    co_return;
+// One SASL exchange: "+ <base64>" continuation requests, one answer line each
+// (RFC 9051 section 6.2.2); the line is bounded by imapd.max_line_length and the login
+// timeout (read_response_line).
+class ImapSaslChannel final : public auth::SaslChannel {
+ public:
+  explicit ImapSaslChannel(Session& s) : s_(s) {}
+  net::awaitable<std::optional<std::string>> challenge(std::string base64) override {
+    s_.out().continuation(base64);
+    co_return co_await s_.read_response_line();
   }
-  s.change_state(Authenticated{*account}, "login");
-  log::info("login").kv("session", conn.id()).kv("user", *account).kv("tls", conn.is_tls());
-  // RFC 9051 section 6.2.3: the capabilities change at login; say them now.
-  s.out().tagged(c.tag).status(imap::Status::Ok).begin_code("CAPABILITY");
-  s.write_capabilities(s.out());
-  s.out().end_code().text("Logged in");
+
+ private:
+  Session& s_;
+};
+
+void finish_login(Session& s, const imap::Command& c, const auth::LoginResult& result) {
+  using auth::LoginStatus;
+  auto& conn = s.connection();
+  const std::string wait = std::to_string(result.retry_after.count());
+  switch (result.status) {
+    case LoginStatus::Success:
+      s.change_state(Authenticated{result.account}, "login");
+      log::info("login")
+          .kv("session", conn.id())
+          .kv("user", result.account)
+          .kv("tls", conn.is_tls());
+      // RFC 9051 section 6.2.3: the capabilities change at login; say them now.
+      s.out().tagged(c.tag).status(imap::Status::Ok).begin_code("CAPABILITY");
+      s.write_capabilities(s.out());
+      s.out().end_code().text("Logged in");
+      return;
+    case LoginStatus::ConnectionLost:  // read_response_line() ended the session
+      return;
+    case LoginStatus::Cancelled:
+      return s.bad(c.tag, "Authentication cancelled");
+    case LoginStatus::Malformed:
+      return s.bad(c.tag, "Malformed SASL message");
+    case LoginStatus::UnknownMechanism:
+      return s.no(c, "CANNOT", "Unsupported authentication mechanism");
+    case LoginStatus::Temporary:
+      return s.no(c, "UNAVAILABLE", "Authentication unavailable, try again later");
+    case LoginStatus::Throttled:
+      s.no(c, "UNAVAILABLE", "Too many failed logins, try again in " + wait + " seconds");
+      break;
+    case LoginStatus::Denied:
+      s.no(c, "AUTHENTICATIONFAILED", "Authentication failed");
+      break;
+    case LoginStatus::AuthzDenied:
+      s.no(c, "AUTHORIZATIONFAILED", "Not authorized to act as that identity");
+      break;
+  }
+  s.count_login_failure();
 }
 
 }  // namespace
@@ -53,55 +105,27 @@ net::awaitable<void> login(Session& s, const imap::Command& c) {
     co_return;
   }
   const auto& args = std::get<imap::LoginArgs>(c.args);
-  auto& directory = s.context().directory;
-  auto account =
-      co_await s.blocking([&] { return directory.authenticate(args.userid, args.password); });
-  co_await finish_login(s, c, std::move(account));
+  const auth::ClientInfo client = s.login_client();
+  const auth::LoginResult result =
+      co_await s.context().authenticator.login(client, args.userid, args.password);
+  finish_login(s, c, result);
 }
 
 net::awaitable<void> authenticate(Session& s, const imap::Command& c) {
-  const auto& args = std::get<imap::AuthenticateArgs>(c.args);
-  if (args.mechanism != "PLAIN") {
-    s.no(c, "CANNOT", "Unsupported authentication mechanism");
-    co_return;
-  }
+  // Every mechanism we offer needs a private channel; none is offered before TLS.
   if (!s.plaintext_auth_allowed()) {
     s.no(c, "PRIVACYREQUIRED", "Use STARTTLS before AUTHENTICATE");
     co_return;
   }
-  std::string response;
-  if (args.initial_response) {
-    response = *args.initial_response == "=" ? "" : *args.initial_response;
-  } else {
-    // An empty challenge: "+ " and nothing else (RFC 9051 section 6.2.2), which clients
-    // decode as empty base64.
-    s.out().continuation("");
-    auto line = co_await s.read_response_line();
-    if (!line) co_return;
-    response = std::move(*line);
-  }
-  if (response == "*") {
-    s.bad(c.tag, "Authentication cancelled");
-    co_return;
-  }
-  // PLAIN: [authzid] NUL authcid NUL passwd (RFC 4616 section 2).
-  auto decoded = base64_decode(response);
-  const size_t first = decoded ? decoded->find('\0') : std::string::npos;
-  const size_t second = first == std::string::npos ? first : decoded->find('\0', first + 1);
-  if (second == std::string::npos) {
-    s.bad(c.tag, "Malformed PLAIN response");
-    co_return;
-  }
-  std::string authzid = decoded->substr(0, first);
-  std::string authcid = decoded->substr(first + 1, second - first - 1);
-  std::string password = decoded->substr(second + 1);
-  if (!authzid.empty() && authzid != authcid) {
-    s.no(c, "AUTHORIZATIONFAILED", "Authorization identity must match");
-    co_return;
-  }
-  auto& directory = s.context().directory;
-  auto account = co_await s.blocking([&] { return directory.authenticate(authcid, password); });
-  co_await finish_login(s, c, std::move(account));
+  const auto& args = std::get<imap::AuthenticateArgs>(c.args);
+  const auth::ClientInfo client = s.login_client();
+  ImapSaslChannel channel(s);
+  std::optional<std::string_view> initial;
+  if (args.initial_response) initial = *args.initial_response;
+  const auth::LoginResult result =
+      co_await s.context().authenticator.authenticate(client, args.mechanism, initial, channel);
+  finish_login(s, c, result);
 }
 
-}  // namespace mail::imapd::commands
+}  // namespace commands
+}  // namespace mail::imapd

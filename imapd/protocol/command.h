@@ -164,6 +164,7 @@ struct CopyArgs {  // COPY MOVE
 
 struct SearchArgs {
   std::vector<Arg> return_options;  // RFC 4731 ESEARCH: SEARCH RETURN (MIN COUNT)
+  bool has_return = false;          // a RETURN clause was given, even "RETURN ()"
   std::optional<std::string> charset;
   std::vector<Arg> keys;  // token tree; parenthesised groups are Arg::Kind::List
 };

@@ -33,10 +33,6 @@ bool upper_atom_list(Reader& r, std::vector<std::string>& out, bool allow_empty)
 
 std::optional<SequenceSet> read_sequence_set(Reader& r) {
   std::string_view text = r.take_while(is_seq_char);
-  if (text.find('$') != std::string_view::npos) {
-    r.fail("search result reference ($) not supported");
-    return std::nullopt;
-  }
   auto set = SequenceSet::parse(text);
   if (!set) r.fail("invalid sequence set");
   return set;
@@ -274,6 +270,7 @@ bool search(Reader& r, Command& cmd) {
       return r.fail("expected RETURN option list");
     }
     a.return_options = std::move(tokens[i + 1].list);
+    a.has_return = true;
     i += 2;
   }
   if (is_word(i, "CHARSET")) {

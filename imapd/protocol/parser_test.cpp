@@ -340,7 +340,7 @@ TEST(Parser, ArgumentErrors) {
       {"a1 FETCH 0 FLAGS\r\n", args::fetch},  // bad sequence sets
       {"a1 FETCH 1:: FLAGS\r\n", args::fetch},
       {"a1 FETCH , FLAGS\r\n", args::fetch},
-      {"a1 FETCH $ FLAGS\r\n", args::fetch},
+      {"a1 FETCH $,1 FLAGS\r\n", args::fetch},
       {"a1 FETCH 1,,2 FLAGS\r\n", args::fetch},
       {"a1 STORE 1 FLAG (\\Seen)\r\n", args::store},
       {"a1 STORE 1 +FLAGS (\\Seen\r\n", args::store},

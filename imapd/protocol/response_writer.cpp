@@ -156,6 +156,19 @@ ResponseWriter& ResponseWriter::literal_header(uint64_t size) {
   return *this;
 }
 
+ResponseWriter& ResponseWriter::literal8_header(uint64_t size) {
+  space();
+  raw("~{" + std::to_string(size) + "}\r\n");
+  flush();
+  return *this;
+}
+
+ResponseWriter& ResponseWriter::preformatted(std::string_view imap_value) {
+  space();
+  raw(imap_value);
+  return *this;
+}
+
 ResponseWriter& ResponseWriter::open() {
   space();
   raw("(");

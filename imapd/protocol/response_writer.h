@@ -70,6 +70,11 @@ class ResponseWriter {
   // "{size}\r\n", then hands everything buffered to the sink: the caller sends exactly
   // `size` octets to the same sink next, then goes on writing tokens.
   ResponseWriter& literal_header(uint64_t size);
+  // The same as literal8, "~{size}\r\n" (RFC 3516 section 4.2: BINARY data with NUL).
+  ResponseWriter& literal8_header(uint64_t size);
+  // A value already in IMAP syntax, written as it is: only for text the server made
+  // itself (FETCH ENVELOPE and BODYSTRUCTURE from mime::render_*), never client data.
+  ResponseWriter& preformatted(std::string_view imap_value);
   ResponseWriter& open();   // "("
   ResponseWriter& close();  // ")"
   // A flag or keyword ("\Seen", "$Junk", "\*"); one that is not valid flag syntax is left

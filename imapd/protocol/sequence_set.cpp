@@ -32,6 +32,10 @@ uint32_t resolve(uint32_t n, uint32_t max) {
 std::optional<SequenceSet> SequenceSet::parse(std::string_view text) {
   SequenceSet set;
   if (text.empty()) return std::nullopt;
+  if (text == "$") {  // RFC 5182 seq-last-command: alone, never inside a list
+    set.saved_result = true;
+    return set;
+  }
   size_t pos = 0;
   while (true) {
     size_t comma = text.find(',', pos);
@@ -113,6 +117,7 @@ std::optional<std::vector<uint32_t>> SequenceSet::expand(uint32_t max, size_t li
 }
 
 std::string SequenceSet::to_string() const {
+  if (saved_result) return "$";
   std::string out;
   auto put = [&](uint32_t n) { out += n == kStar ? std::string("*") : std::to_string(n); };
   for (size_t i = 0; i < ranges.size(); ++i) {

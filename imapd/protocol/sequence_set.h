@@ -23,10 +23,13 @@ struct SequenceRange {
 
 class SequenceSet {
  public:
-  std::vector<SequenceRange> ranges;  // never empty once parsed
+  std::vector<SequenceRange> ranges;  // never empty once parsed, unless saved_result
+  // "$" (RFC 5182 SEARCHRES): the last saved search result, with no ranges of its own. The
+  // session replaces it with the saved messages before a command uses the set.
+  bool saved_result = false;
 
-  // Parses "1,3:5,7:*". Rejects "0", numbers above 2^32-2, empty elements and "$" (RFC 5182
-  // search result references are not supported yet).
+  // Parses "1,3:5,7:*" or "$". Rejects "0", numbers above 2^32-2, empty elements and "$"
+  // inside a list.
   static std::optional<SequenceSet> parse(std::string_view text);
 
   // True if n is in the set, with "*" standing for `max`.

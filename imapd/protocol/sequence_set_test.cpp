@@ -27,7 +27,8 @@ TEST(SequenceSet, ParseTable) {
       {"1,", {}},
       {"1::2", {}},
       {"1:2:3", {}},
-      {"$", {}},
+      {"$1", {}},
+      {"1,$", {}},
       {"a", {}},
       {"99999999999", {}},
   };
@@ -42,6 +43,16 @@ TEST(SequenceSet, ParseTable) {
       EXPECT_EQ(set->to_string(), c.text);
     }
   }
+}
+
+// RFC 5182: "$" alone names the saved search result; it has no ranges of its own.
+TEST(SequenceSet, SavedResult) {
+  auto set = SequenceSet::parse("$");
+  ASSERT_TRUE(set.has_value());
+  EXPECT_TRUE(set->saved_result);
+  EXPECT_TRUE(set->ranges.empty());
+  EXPECT_EQ(set->to_string(), "$");
+  EXPECT_FALSE(SequenceSet::parse("1")->saved_result);
 }
 
 TEST(SequenceSet, Contains) {

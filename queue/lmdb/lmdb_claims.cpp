@@ -123,6 +123,7 @@ Result<std::vector<Result<Completed>>> LmdbSpool::complete(std::span<const Compl
           r.next_attempt = o.next_attempt;
           r.bounce_class = o.bounce_class;
           if (r.first_failure == 0) r.first_failure = now;
+          if (o.delay_notice_sent) r.delay_notice_sent = true;
           break;
       }
     }

@@ -156,6 +156,23 @@ Result<std::vector<Envelope>> LmdbSpool::list() {
   return out;
 }
 
+// Queue ids sort by arrival (queue_id.cpp), so the first envelope is the oldest: one
+// decode and the database's entry count, whatever the queue's length.
+Result<SpoolStats> LmdbSpool::stats() {
+  SpoolStats out;
+  QUEUE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, false));
+  MDB_stat st;
+  if (int rc = mdb_stat(txn.get(), db_.envelopes, &st); rc != 0)
+    return lmdb::to_error(rc, "queue stats");
+  out.messages = st.ms_entries;
+  QUEUE_ASSIGN(lmdb::Cursor cur, lmdb::Cursor::open(txn, db_.envelopes));
+  if (cur.first()) {
+    QUEUE_ASSIGN(Envelope e, decode_envelope(cur.value()));
+    out.oldest_arrival = e.arrival;
+  }
+  return out;
+}
+
 Result<Envelope> LmdbSpool::envelope(std::string_view id) {
   QUEUE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, false));
   return load(txn, id);

@@ -57,6 +57,7 @@ class LmdbSpool final : public Spool {
                                                   int64_t now) override;
   Result<std::vector<Result<void>>> renew(std::span<const ClaimRef> claims, int64_t until) override;
   Result<std::vector<Envelope>> list() override;
+  Result<SpoolStats> stats() override;
   Result<Envelope> envelope(std::string_view id) override;
   Result<std::string> content(std::string_view id) override;
   Result<void> hold(std::string_view id) override;

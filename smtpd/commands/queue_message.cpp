@@ -1,10 +1,13 @@
-// The end of a mail transaction (after DATA or the LAST BDAT chunk): our Received header
-// (RFC 5321 4.4) goes on top, the envelope with its DSN, BODY and SMTPUTF8 fields goes to
-// the queue, and only after the group commit returned (fsync'd) does the client get
-// 250 (RFC 5321 4.1.1.4: the reply means we took responsibility).
+// The end of a mail transaction (after DATA or the LAST BDAT chunk): an authenticated
+// user's message passes the submission policy (commands/submission.cpp) and gains Date
+// and Message-ID if missing; our Received header (RFC 5321 4.4) goes on top, the
+// envelope with its DSN, BODY and SMTPUTF8 fields goes to the queue, and only after the
+// group commit returned (fsync'd) does the client get 250 (RFC 5321 4.1.1.4: the reply
+// means we took responsibility).
 #include <ctime>
 
 #include "common/log.h"
+#include "common/mail_metrics.h"
 #include "queue/async_enqueue.h"
 #include "queue/notify.h"
 #include "smtpd/received.h"
@@ -43,23 +46,39 @@ queue::BodyType to_queue(Body body) {
 }  // namespace
 
 net::awaitable<void> Session::queue_message(std::string body) {
+  if (!co_await authenticate_message(body)) co_return reset_transaction();
   queue::NewMessage msg;
   queue::Envelope& envelope = msg.envelope;
   envelope.id = queue::new_queue_id();
   std::vector<std::string> addresses;
   for (const auto& r : tx_.recipients) addresses.push_back(r.address);
-  TraceInfo trace{helo_,
-                  conn_->remote_address(),
-                  ctx_.config.server.hostname,
-                  esmtp_,
-                  conn_->tls_version(),
-                  conn_->tls_cipher(),
-                  user_,
-                  envelope.id,
-                  addresses,
-                  std::time(nullptr),
-                  tx_.params.smtputf8};
+  // RFC 6409: an authenticated user's message is checked and completed first.
+  std::string fixups;
+  if (!user_.empty()) {
+    auto prepared = prepare_submission(body, envelope.id);
+    if (auto* refused = std::get_if<Reply>(&prepared)) {
+      const Reply r = *refused;
+      reset_transaction();
+      co_return error(r);
+    }
+    fixups = std::move(std::get<std::string>(prepared));
+  }
+  TraceInfo trace;
+  trace.helo = helo_;
+  trace.remote_address = conn_->remote_address();
+  trace.our_hostname = ctx_.config.server.hostname;
+  trace.esmtp = esmtp_;
+  trace.tls_version = conn_->tls_version();
+  trace.tls_cipher = conn_->tls_cipher();
+  trace.authenticated = !user_.empty();
+  if (!limits_.hide_authenticated_user) trace.authenticated_user = user_;
+  trace.id = envelope.id;
+  trace.recipients = std::move(addresses);
+  trace.time = std::time(nullptr);
+  trace.smtputf8 = tx_.params.smtputf8;
+  msg.content.reserve(body.size() + fixups.size() + 512);
   msg.content = received_header(trace);
+  msg.content += fixups;
   msg.content += body;
   std::string().swap(body);
   envelope.sender = tx_.sender.to_string();
@@ -74,6 +93,7 @@ net::awaitable<void> Session::queue_message(std::string body) {
   envelope.smtputf8 = tx_.params.smtputf8;
   const size_t size = msg.content.size();
   const size_t recipients = tx_.recipients.size();
+  const auto enqueue_start = metrics::Clock::now();
   auto id = co_await queue::async_enqueue(ctx_.committer, std::move(msg));
   reset_transaction();
   if (!id) {
@@ -84,6 +104,7 @@ net::awaitable<void> Session::queue_message(std::string body) {
   queue::notify_new_mail(ctx_.config.queued_socket());
   ++messages_;
   idle_commands_ = 0;
+  metrics::smtp_accepted(metrics::Clock::now() - enqueue_start);
   log::info("queued")
       .kv("session", conn_->id())
       .kv("queue_id", *id)

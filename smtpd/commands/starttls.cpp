@@ -1,6 +1,7 @@
 // STARTTLS (RFC 3207). Whatever the client pipelined behind the command is discarded by
 // Connection::start_tls() (plaintext command injection, RFC 3207 5); afterwards the
-// session starts over and the client must say EHLO again (RFC 3207 4.2).
+// session starts over and the client must say EHLO again (RFC 3207 4.2), forgetting
+// everything learned before, an authentication on loopback included.
 #include "common/log.h"
 #include "smtpd/session_impl.h"
 
@@ -24,6 +25,7 @@ net::awaitable<void> Session::starttls(const Command&) {
       .kv("cipher", conn_->tls_cipher());
   helo_.clear();
   esmtp_ = false;
+  user_.clear();
   reset_transaction();
   enter_state(State::Greeted);
 }

@@ -93,6 +93,9 @@ Reply too_many_errors() {
 Reply too_many_commands() {
   return {421, "4.7.0", "Too many commands without progress, closing connection"};
 }
+Reply too_many_auth_failures() {
+  return {421, "4.7.0", "Too many failed authentications, closing connection"};
+}
 Reply timeout() {
   return {421, "4.4.2", "Timeout exceeded, closing connection"};
 }
@@ -111,6 +114,9 @@ Reply too_many_recipients() {
 Reply tls_not_available() {
   return {454, "4.7.0", "TLS not available due to temporary reason"};
 }
+Reply auth_temporary(std::string_view text) {
+  return {454, "4.7.0", std::string(text)};
+}
 Reply unknown_command() {
   return {500, "5.5.2", "Command not recognized"};
 }
@@ -123,6 +129,9 @@ Reply bad_characters() {
 Reply bare_lf_command() {
   return {500, "5.5.2", "Bare LF not allowed, commands end in CRLF"};
 }
+Reply auth_line_too_long() {
+  return {500, "5.5.6", "Authentication exchange line is too long"};
+}
 Reply syntax_error(std::string_view text) {
   return {501, "5.5.4", std::string(text)};
 }
@@ -133,13 +142,19 @@ Reply bad_recipient_syntax() {
   return {501, "5.1.3", "Bad recipient address syntax"};
 }
 Reply auth_cancelled() {
-  return {501, "5.0.0", "Authentication cancelled"};
+  return {501, "5.7.0", "Authentication cancelled"};
+}
+Reply auth_malformed() {
+  return {501, "5.5.2", "Malformed authentication data"};
 }
 Reply not_implemented(std::string_view text) {
   return {502, "5.5.1", std::string(text)};
 }
 Reply bad_sequence(std::string_view text) {
   return {503, "5.5.1", std::string(text)};
+}
+Reply already_authenticated() {
+  return {503, "5.5.1", "Already authenticated"};
 }
 Reply auth_mechanism_unsupported() {
   return {504, "5.5.4", "Unrecognized authentication type"};
@@ -165,11 +180,17 @@ Reply bare_line_ending() {
 Reply policy_rejected(std::string_view text) {
   return {550, "5.7.1", std::string(text)};
 }
+Reply author_not_owned(std::string_view user) {
+  return {550, "5.7.1", "From:/Sender: address not owned by user " + std::string(user)};
+}
 Reply message_too_big() {
   return {552, "5.3.4", "Message size exceeds fixed limit"};
 }
 Reply utf8_required() {
   return {553, "5.6.7", "SMTPUTF8 required for non-ASCII address"};
+}
+Reply sender_not_owned(std::string_view user) {
+  return {553, "5.7.1", "Sender address rejected: not owned by user " + std::string(user)};
 }
 Reply relay_denied() {
   return {554, "5.7.1", "Relay access denied"};

@@ -4,7 +4,7 @@
 #include <map>
 
 #include "store/lmdb/lmdb_store.h"
-#include "store/message_parse.h"
+#include "mime/header.h"
 
 namespace mail::store::detail {
 
@@ -100,7 +100,10 @@ Result<std::vector<Delivered>> LmdbStore::deliver_in(Writer& w, const IncomingMe
     STORE_ASSIGN(msg.body_id, w.add_body(message.bytes, summary, fresh));
     msg.internal_date = message.internal_date;
     msg.size = message.bytes.size();
-    msg.header_size = header_size(message.bytes);
+    // The header section's octets, blank line included (RFC 5322 section 2.1); a message
+    // without a blank line is all header.
+    msg.header_size = static_cast<uint32_t>(
+        std::min<size_t>(mime::header_section_end(message.bytes), UINT32_MAX));
   }
   for (size_t i = 0; i < message.to.size(); ++i) {
     const Delivery& d = message.to[i];

@@ -5,8 +5,10 @@
 - Gsasl: GNU SASL's command-line client (package gsasl) in its stdin/stdout mode, a
   second, unrelated implementation; it takes the tls-exporter value for -PLUS.
 - TlsPipe: a TLS 1.3 (or 1.2) connection through `openssl s_client`, which prints the
-  RFC 9266 tls-exporter value (Python's ssl module cannot export keying material).
-- pop3_sasl(): drives RFC 5034 AUTH over any line transport.
+  RFC 9266 tls-exporter value (Python's ssl module cannot export keying material), for
+  POP3, SMTP or IMAP.
+- pop3_sasl(), smtp_sasl(), imap_sasl(): drive RFC 5034 AUTH, RFC 4954 AUTH and RFC 9051
+  AUTHENTICATE over any line transport.
 """
 
 import base64
@@ -126,12 +128,14 @@ class TlsPipe:
     """A line transport over `openssl s_client` (implicit TLS, or STLS with starttls=True),
     exposing the RFC 9266 tls-exporter value."""
 
-    def __init__(self, port, tls_version="-tls1_3", starttls=False):
+    GREETINGS = {"pop3": b"+OK", "smtp": b"220 ", "imap": b"* OK"}
+
+    def __init__(self, port, tls_version="-tls1_3", starttls=False, protocol="pop3"):
         args = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", tls_version,
                 "-keymatexport", "EXPORTER-Channel-Binding", "-keymatexportlen", "32",
                 "-ign_eof", "-nocommands"]
         if starttls:
-            args += ["-starttls", "pop3"]
+            args += ["-starttls", protocol]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, bufsize=0)
         self.buf = b""
@@ -141,7 +145,8 @@ class TlsPipe:
             m = re.match(rb"\s*Keying material: ([0-9A-F]+)$", line)
             if m:
                 self.exporter = bytes.fromhex(m.group(1).decode())
-            if line.startswith(b"+OK") or (starttls and line == b"---" and self.exporter):
+            if (not starttls and line.startswith(self.GREETINGS[protocol])) or \
+                    (starttls and line == b"---" and self.exporter):
                 self.greeting = line
                 break
         self.protocol = None
@@ -192,3 +197,34 @@ def pop3_sasl(cmd, mechanism, respond, initial_response=False):
         challenge = base64.b64decode(reply[2:])
         reply = cmd(b64(respond(challenge)))
     return reply
+
+
+def smtp_sasl(cmd, mechanism, respond, initial_response=False):
+    """RFC 4954 AUTH over a transport whose cmd(text) sends a line and returns the reply
+    line (bytes, the last line of the reply). Challenges are "334 <base64>". Returns the
+    final reply line."""
+    if initial_response:
+        first = respond(b"")
+        reply = cmd(f"AUTH {mechanism} {b64(first) if first else '='}")
+    else:
+        reply = cmd(f"AUTH {mechanism}")
+    while reply.startswith(b"334"):
+        challenge = base64.b64decode(reply[4:])
+        reply = cmd(b64(respond(challenge)))
+    return reply
+
+
+def imap_sasl(send, readline, tag, mechanism, respond, initial_response=False):
+    """RFC 9051 6.2.2 AUTHENTICATE (SASL-IR, RFC 4959, with initial_response) over a
+    transport; continuation requests are "+ <base64>". Returns the tagged reply line."""
+    if initial_response:
+        first = respond(b"")
+        send(f"{tag} AUTHENTICATE {mechanism} {b64(first) if first else '='}")
+    else:
+        send(f"{tag} AUTHENTICATE {mechanism}")
+    while True:
+        line = readline()
+        if line.startswith(b"+"):
+            send(b64(respond(base64.b64decode(line[2:]))))
+        elif line.startswith(tag.encode() + b" "):
+            return line

@@ -18,7 +18,7 @@ import pytest
 
 import helpers
 import hostile
-from conftest import ALICE, report_figure, require_built, separate_suite
+from conftest import ALICE, SANITIZED, report_figure, require_built, separate_suite
 
 ATTACKERS = 100
 WRITE_TIMEOUT = 5
@@ -247,6 +247,7 @@ def test_retr_of_a_large_message_is_streamed(pop3):
         body = b"\r\n".join(lines) + b"\r\n"
     finally:
         p.quit()
-    assert growth < BIG / 2**20 + 8, f"RETR held {growth:.1f} MiB for a {BIG >> 20} MiB message"
+    # ASan's redzones and quarantine hold freed chunks: the bound holds for release builds.
+    assert SANITIZED or growth < BIG / 2**20 + 8, f"RETR held {growth:.1f} MiB for a {BIG >> 20} MiB message"
     assert body.endswith(msg), "the message did not arrive whole"
     report_figure(f"hostile pop3d retr-20MiB-unread: rss_anon_growth={growth:.1f}MiB")

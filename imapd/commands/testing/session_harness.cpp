@@ -12,7 +12,10 @@
 #include <random>
 #include <regex>
 
+#include "imapd/change_hub.h"
 #include "imapd/session.h"
+#include "store/open_store.h"
+#include "store/notify.h"
 
 namespace mail::imapd::testing {
 namespace {
@@ -154,7 +157,9 @@ std::string TestClient::pending(std::chrono::milliseconds wait) {
 // --- SessionHarness ------------------------------------------------------------------
 
 struct SessionHarness::Context {
+  std::unique_ptr<auth::Authenticator> authenticator;
   ImapContext imap;
+  std::unique_ptr<ChangeHub> hub;
 };
 
 SessionHarness::SessionHarness(void (*adjust)(Config&)) : acceptor_(io_) {
@@ -167,9 +172,15 @@ SessionHarness::SessionHarness(void (*adjust)(Config&)) : acceptor_(io_) {
   config_.server.hostname = "test.example";
   config_.server.data_dir = dir_;
   config_.imapd.allow_plaintext_auth_on_loopback = true;
+  // Failed logins are part of many tests: short penalties, and quick SCRAM keys.
+  config_.auth.failure_delay_ms = 1;
+  config_.auth.max_failure_delay_ms = 2;
+  config_.auth.scram_iterations = 4096;
   if (adjust) adjust(config_);
   store::StoreOptions options;
   options.map_size = size_t{256} << 20;
+  options.analyze = store::store_options(config_).analyze;  // MIME summaries, as imapd has
+  options.notify_dir = dir_ / "notify";  // IDLE sessions hear of changes as in imapd
   auto store = store::open_lmdb_store(dir_ / "store", options);
   auto directory = auth::open_lmdb_directory(dir_ / "directory");
   if (!store || !directory) throw std::runtime_error("cannot open the test store");
@@ -178,7 +189,20 @@ SessionHarness::SessionHarness(void (*adjust)(Config&)) : acceptor_(io_) {
   if (!directory_->add_domain("example.test") || !directory_->add_account(kUser, kPassword) ||
       !store_->create_account(kUser))
     throw std::runtime_error("cannot create the test account");
-  context_ = std::make_unique<Context>(Context{{config_, *directory_, *store_, nullptr, workers_}});
+  auto throttle = auth::LoginThrottle::open(
+      dir_ / "throttle", auth::AuthenticatorOptions::from(config_.auth).throttle);
+  if (!throttle) throw std::runtime_error("cannot open the login throttle");
+  auto authenticator = std::make_unique<auth::Authenticator>(
+      *directory_, std::move(*throttle), auth::AuthenticatorOptions::from(config_.auth));
+  auth::Authenticator& login = *authenticator;
+  auto listener = store::ChangeListener::open(options.notify_dir);
+  if (!listener) throw std::runtime_error("cannot listen for change notices");
+  context_ = std::make_unique<Context>(
+      Context{std::move(authenticator),
+              {config_, *directory_, *store_, nullptr, workers_, login, nullptr},
+              std::make_unique<ChangeHub>(io_.get_executor(), std::move(*listener))});
+  context_->imap.changes = context_->hub.get();
+  net::asio::co_spawn(io_, context_->hub->run(), net::asio::detached);
   net::tcp::endpoint endpoint(net::asio::ip::make_address("127.0.0.1"), 0);
   acceptor_.open(endpoint.protocol());
   acceptor_.bind(endpoint);
@@ -189,6 +213,7 @@ SessionHarness::SessionHarness(void (*adjust)(Config&)) : acceptor_(io_) {
 }
 
 SessionHarness::~SessionHarness() {
+  net::asio::post(io_, [this] { context_->hub->stop(); });
   guard_.reset();
   // Sessions end when their clients (destroyed before the harness) have closed.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
