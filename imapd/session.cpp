@@ -244,10 +244,20 @@ bool Session::advertises(std::string_view word) const {
 }
 
 bool Session::enable(Extension e) {
+  const bool had_condstore = extensions_.has(Extension::CondStore);
   if (!extensions_.enable(e)) return false;
   // RFC 6855 section 3, RFC 9051 section 4.3: quoted strings may carry UTF-8 from now on.
   out_.set_utf8(extensions_.utf8());
   log::debug("enabled").kv("session", conn_->id()).kv("extension", extension_word(e));
+  // RFC 7162 section 3.1: the first CONDSTORE enabling command in the selected state is
+  // answered with the mailbox's HIGHESTMODSEQ too (SELECT writes its own).
+  if (!had_condstore && extensions_.has(Extension::CondStore) && is_selected())
+    out_.untagged()
+        .status(imap::Status::Ok)
+        .begin_code("HIGHESTMODSEQ")
+        .number(view().highest_modseq())
+        .end_code()
+        .text("Highest");
   return true;
 }
 

@@ -42,6 +42,25 @@ TEST(Append, NonSynchronizingLiteralAndLiteral8IntoSelectedMailbox) {
   EXPECT_EQ(r.untagged.back(), "* 1 FETCH (INTERNALDATE \"17-Jul-1996 09:44:25 +0000\")");
 }
 
+// imaptest's append-binary: a binary part holding NUL, appended as literal8. BINARY gives
+// its octets in a literal8 with their exact size; BODY shows NUL as 0x80 in a plain
+// literal (RFC 9051 section 4.3: no NUL there), as Dovecot does.
+TEST(Append, BinaryPartWithNul) {
+  SessionHarness h;
+  TestClient c = h.login();
+  const std::string body("\0-\xe4\n\r\n\n", 7);
+  const std::string m =
+      "From: user@domain.org\r\nMime-Version: 1.0\r\n"
+      "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n" +
+      body;
+  c.transact("ok", "APPEND INBOX ~{" + std::to_string(m.size()) + "+}\r\n" + m);
+  c.transact("ok", "SELECT INBOX");
+  auto r = c.transact("ok", "FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])");
+  EXPECT_EQ(r.untagged.at(0), "* 1 FETCH (BINARY.SIZE[1] 7 BINARY[1] ~{7}\r\n" + body + ")");
+  r = c.transact("ok", "FETCH 1 (BODY.PEEK[1])");
+  EXPECT_EQ(r.untagged.at(0), "* 1 FETCH (BODY[1] {7}\r\n\x80-\xe4\n\r\n\n)");
+}
+
 TEST(Append, MissingMailboxAndBadFlags) {
   SessionHarness h;
   TestClient c = h.login();
@@ -80,8 +99,8 @@ TEST(Append, MultiAppend) {
                                 " (\\Seen $Work) \" 1-Jan-2020 00:00:00 +0000\" {" +
                                 std::to_string(b.size()) + "+}\r\n" + b);
   const auto drafts = h.store().mailbox(kUser, "Drafts");
-  EXPECT_EQ(r.tagged,
-            tag + " OK [APPENDUID " + std::to_string(drafts->uid_validity) + " 1:2] APPEND completed");
+  EXPECT_EQ(r.tagged, tag + " OK [APPENDUID " + std::to_string(drafts->uid_validity) +
+                          " 1:2] APPEND completed");
   auto stored = h.store().messages(drafts->id);
   ASSERT_EQ(stored->size(), 2u);
   EXPECT_EQ((*stored)[0].flags.system, store::kDraft);
@@ -99,8 +118,8 @@ TEST(Append, MultiAppend) {
   // An empty message cancels the whole command (RFC 3502 section 6.3.11).
   c.transact("no", "APPEND Drafts {" + std::to_string(a.size()) + "+}\r\n" + a + " {0+}\r\n");
   // A bad flag on the second message: nothing is stored.
-  c.transact("bad", "APPEND Drafts {" + std::to_string(a.size()) + "+}\r\n" + a +
-                        " (\\Bogus) {" + std::to_string(b.size()) + "+}\r\n" + b);
+  c.transact("bad", "APPEND Drafts {" + std::to_string(a.size()) + "+}\r\n" + a + " (\\Bogus) {" +
+                        std::to_string(b.size()) + "+}\r\n" + b);
   EXPECT_EQ(h.store().mailbox(kUser, "Drafts")->messages, 4u);
 }
 
