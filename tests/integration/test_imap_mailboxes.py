@@ -226,11 +226,14 @@ class CompressedImap:
         line, self.buf = self.buf.split(b"\r\n", 1)
         return line
 
-    def command(self, tag, text):
-        data = f"{tag} {text}\r\n".encode()
+    def send(self, text):
+        data = f"{text}\r\n".encode()
         if self.out:
             data = self.out.compress(data) + self.out.flush(zlib.Z_SYNC_FLUSH)
         self.sock.sendall(data)
+
+    def command(self, tag, text):
+        self.send(f"{tag} {text}")
         lines = []
         while True:
             line = self.readline()
@@ -260,6 +263,15 @@ def test_compress_over_tls(suite, account):
         assert lines[-1].startswith(b"d OK"), lines
         assert sum(1 for line in lines if b"Subject: test z" in line) == 5, lines
         assert c.command("e", "COMPRESS DEFLATE")[-1].startswith(b"e NO [COMPRESSIONACTIVE]")
+        # IDLE writes (deflated, above TLS) while its read of DONE waits: a delivery from
+        # another session is pushed through the compressed stream.
+        c.send("i IDLE")
+        assert c.readline().startswith(b"+ "), "no IDLE continuation"
+        assert imap_login(suite.ports["imap"], user, pw).append(
+            "INBOX", None, None, make_message("z5", to=user))[0] == "OK"
+        assert c.readline() == b"* 6 EXISTS"
+        c.send("DONE")
+        assert c.readline().startswith(b"i OK"), "IDLE not ended"
         assert c.command("f", "LOGOUT")[-1].startswith(b"f OK")
     finally:
         c.sock.close()
