@@ -40,7 +40,9 @@ imap::ReceiverLimits Session::receiver_limits() const {
   imap::ReceiverLimits limits;
   limits.max_line = static_cast<size_t>(cfg.max_line_length);
   limits.max_command = cfg.max_command_size;
-  limits.max_append_data = cfg.max_literal_size;
+  // APPENDLIMIT (RFC 7889) is per message; MULTIAPPEND's messages together have their own.
+  limits.max_append_data = cfg.max_append_command_size;
+  limits.max_literal = cfg.max_literal_size;
   // Before login only small literals: enough for any SASL exchange or LOGIN, never a
   // way for an anonymous client to make us hold megabytes.
   if (std::holds_alternative<NotAuthenticated>(state_))
@@ -215,35 +217,48 @@ void Session::bye(std::string_view text, std::string_view code) {
   change_state(Logout{}, text);
 }
 
-bool Session::enable(Extension e) {
-  const bool changed = extensions_.enable(e);
-  out_.set_utf8(extensions_.utf8());
-  return changed;
-}
-
 bool Session::plaintext_auth_allowed() const {
   return conn_->is_tls() ||
          (config().allow_plaintext_auth_on_loopback && conn_->remote_is_loopback());
 }
 
+CapabilityContext Session::capability_context() const {
+  CapabilityContext c;
+  c.authenticated = !std::holds_alternative<NotAuthenticated>(state_);
+  c.starttls_offered = ctx_.tls && !conn_->is_tls();
+  c.plaintext_auth_allowed = plaintext_auth_allowed();
+  if (!c.authenticated && c.plaintext_auth_allowed)
+    c.auth_mechanisms = ctx_.authenticator.mechanisms(login_client());
+  c.append_limit = config().max_literal_size;
+  c.compress = config().compress;
+  c.assumed = ctx_.assumed_capabilities;
+  return c;
+}
+
 void Session::write_capabilities(imap::ResponseWriter& w) const {
-  // RFC 9051 section 7.2.2, RFC 7888 (LITERAL+), RFC 2971 (ID), RFC 2342 (NAMESPACE),
-  // RFC 3691 (UNSELECT), RFC 3348 (CHILDREN), RFC 4315 (UIDPLUS), RFC 7889 (APPENDLIMIT).
-  // RFC 2177 (IDLE), RFC 6851 (MOVE), RFC 5161 (ENABLE), RFC 7162 (CONDSTORE, QRESYNC).
-  for (const char* cap : {"IMAP4rev1", "LITERAL+", "ID", "NAMESPACE", "UNSELECT", "CHILDREN",
-                          "UIDPLUS", "IDLE", "MOVE", "ENABLE", "CONDSTORE", "QRESYNC"})
-    w.atom(cap);
-  w.atom("APPENDLIMIT=" + std::to_string(config().max_literal_size));
-  commands::write_content_capabilities(w);
-  if (!std::holds_alternative<NotAuthenticated>(state_)) return;
-  if (ctx_.tls && !conn_->is_tls()) w.atom("STARTTLS");
-  if (plaintext_auth_allowed()) {
-    // RFC 9051 6.2.2, RFC 4959: the Authenticator's mechanisms for this connection.
-    for (const auto& m : ctx_.authenticator.mechanisms(login_client())) w.atom("AUTH=" + m);
-    w.atom("SASL-IR");
-  } else {
-    w.atom("LOGINDISABLED");
-  }
+  for (const std::string& word : capability_list(capability_context())) w.atom(word);
+}
+
+bool Session::advertises(std::string_view word) const {
+  return imapd::advertises(capability_context(), word);
+}
+
+bool Session::enable(Extension e) {
+  const bool had_condstore = extensions_.has(Extension::CondStore);
+  if (!extensions_.enable(e)) return false;
+  // RFC 6855 section 3, RFC 9051 section 4.3: quoted strings may carry UTF-8 from now on.
+  out_.set_utf8(extensions_.utf8());
+  log::debug("enabled").kv("session", conn_->id()).kv("extension", extension_word(e));
+  // RFC 7162 section 3.1: the first CONDSTORE enabling command in the selected state is
+  // answered with the mailbox's HIGHESTMODSEQ too (SELECT writes its own).
+  if (!had_condstore && extensions_.has(Extension::CondStore) && is_selected())
+    out_.untagged()
+        .status(imap::Status::Ok)
+        .begin_code("HIGHESTMODSEQ")
+        .number(view().highest_modseq())
+        .end_code()
+        .text("Highest");
+  return true;
 }
 
 net::awaitable<void> Session::refresh(bool allow_expunge) {

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <memory>
+#include <span>
+#include <string_view>
 
 #include "auth/authenticator.h"
 #include "auth/directory.h"
@@ -24,6 +26,10 @@ struct ImapContext {
   auth::Authenticator& authenticator;  // LOGIN, AUTHENTICATE (commands/login.cpp)
   // Wakes IDLE sessions on the store's change notices (null: IDLE polls on its timer).
   ChangeHub* changes = nullptr;
+  // Capability words taken as advertised besides imapd/capabilities.cpp's table. Empty in
+  // imapd; the per-command tests set it to exercise what depends on a word other parts of
+  // imapd add later (IMAP4rev2 is advertised only once every extension it includes is).
+  std::span<const std::string_view> assumed_capabilities = {};
 };
 
 net::awaitable<void> run_session(ImapContext& context, std::shared_ptr<net::Connection> connection);

@@ -10,10 +10,11 @@
 #include <string_view>
 
 #include "common/net/offload.h"
+#include "imapd/capabilities.h"
+#include "imapd/enabled_extensions.h"
 #include "imapd/protocol/command.h"
 #include "imapd/protocol/receiver.h"
 #include "imapd/protocol/response_writer.h"
-#include "imapd/enabled_extensions.h"
 #include "imapd/session.h"
 #include "imapd/session_state.h"
 
@@ -63,6 +64,14 @@ class Session final : private imap::ResponseSink {
 
   // The capabilities for the current state (RFC 9051 section 7.2.2), as atoms.
   void write_capabilities(imap::ResponseWriter& w) const;
+  // Whether CAPABILITY lists `word` now (imapd/capabilities.h).
+  bool advertises(std::string_view word) const;
+  // Extensions the client switched on (ENABLE, RFC 5161, or implicitly, RFC 7162 3.1).
+  bool enabled(Extension e) const { return extensions_.has(e); }
+  const EnabledExtensions& extensions() const { return extensions_; }
+  // Switches `e` on for the rest of the session (and UTF-8 output with it); false when it
+  // was on already.
+  bool enable(Extension e);
   bool plaintext_auth_allowed() const;
   // commands/login.cpp: who is logging in, for the Authenticator; a failed login counted,
   // and BYE at imapd.max_login_failures.
@@ -71,12 +80,6 @@ class Session final : private imap::ResponseSink {
   // Seconds the client may be silent now (shorter before login).
   std::chrono::seconds read_timeout() const;
 
-  // Extensions the client switched on (ENABLE, RFC 5161, or implicitly, RFC 7162 3.1).
-  bool enabled(Extension e) const { return extensions_.has(e); }
-  const EnabledExtensions& extensions() const { return extensions_; }
-  // Switches `e` on for the rest of the session (and UTF-8 output with it); false when it
-  // was on already.
-  bool enable(Extension e);
   // How the selected mailbox's changes are announced, from extensions().
   AnnounceOptions announce_options() const {
     return {enabled(Extension::CondStore), enabled(Extension::QResync)};
@@ -122,6 +125,7 @@ class Session final : private imap::ResponseSink {
   net::awaitable<void> dispatch(std::string wire);
   void refuse(const imap::TooBig& refusal);
   imap::ReceiverLimits receiver_limits() const;
+  CapabilityContext capability_context() const;
   // Counts a command made before login; BYE at imapd.max_commands_before_login.
   void count_command_before_login();
 

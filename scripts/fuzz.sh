@@ -30,6 +30,8 @@ targets=(
   sasl_scram_plus_fuzz
   imap_receiver_fuzz
   dns_rdata_fuzz
+  imap_mailbox_name_fuzz
+  deflate_stream_fuzz
   http_request_fuzz
   relay_reply_fuzz
   mailauth_canon_fuzz

@@ -12,6 +12,7 @@ BUILD_PKGS=(
   libidn-dev
   libargon2-dev libtomlplusplus-dev libgtest-dev libgmock-dev
   libunbound-dev nlohmann-json3-dev
+  zlib1g-dev
   libspf2-dev libopendkim-dev libopendmarc-dev publicsuffix
 )
 TEST_PKGS=(

@@ -253,6 +253,11 @@ class MailStore {
   // stored.
   virtual Result<std::vector<Result<std::vector<Delivered>>>> deliver_batch(
       std::span<const IncomingMessage> batch) = 0;
+  // Delivers every message of the batch or none, in one transaction (MULTIAPPEND, RFC 3502):
+  // the first message that fails (NotFound, OverQuota, Invalid, as in deliver_batch) fails
+  // the whole batch and nothing is stored. Results in batch order.
+  virtual Result<std::vector<std::vector<Delivered>>> deliver_all(
+      std::span<const IncomingMessage> batch) = 0;
   // Forgets idempotency keys recorded before `before` (seconds since the epoch); returns how
   // many were removed. queued calls it for keys older than the queue lifetime.
   virtual Result<size_t> prune_delivery_keys(int64_t before) = 0;

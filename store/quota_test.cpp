@@ -80,5 +80,28 @@ TEST_F(QuotaTest, OverQuotaStoresNothing) {
   expect_clean();
 }
 
+// MULTIAPPEND (RFC 3502): the second message of a batch going over the quota fails the
+// whole batch, counted against what the first one added in the same transaction.
+TEST_F(QuotaTest, DeliverAllStoresAllOrNothing) {
+  ASSERT_TRUE(store_->set_quota("a@x.org", QuotaLimits{std::nullopt, 2}).ok());
+  deliver({at("a@x.org")});
+  std::vector<IncomingMessage> two{{kMsg, 1, {at("a@x.org")}}, {kMsg, 2, {at("a@x.org")}}};
+  auto over = store_->deliver_all(two);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().kind, ErrorKind::OverQuota);
+  EXPECT_EQ(box("a@x.org", "INBOX").messages, 1u);  // the first is not kept either
+  std::vector<IncomingMessage> missing{{kMsg, 1, {at("b@x.org")}},
+                                       {kMsg, 2, {at("b@x.org", "Nowhere")}}};
+  EXPECT_EQ(store_->deliver_all(missing).error().kind, ErrorKind::NotFound);
+  EXPECT_EQ(box("b@x.org", "INBOX").messages, 0u);
+  std::vector<IncomingMessage> fits{{kMsg, 1, {at("b@x.org")}}, {"x", 2, {at("b@x.org")}}};
+  auto done = store_->deliver_all(fits);
+  ASSERT_TRUE(done.ok());
+  ASSERT_EQ(done->size(), 2u);
+  EXPECT_EQ((*done)[0].at(0).uid + 1, (*done)[1].at(0).uid);
+  EXPECT_EQ(box("b@x.org", "INBOX").messages, 2u);
+  expect_clean();
+}
+
 }  // namespace
 }  // namespace mail::store

@@ -4,6 +4,8 @@
 #include <array>
 #include <tuple>
 
+#include "common/net/deflate_stream.h"
+
 namespace mail::net {
 
 Connection::Connection(tcp::socket socket, size_t max_line, std::string id, ConnectionLimits limits)
@@ -47,7 +49,8 @@ awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point dea
     }
     if (now >= deadline) co_return ReadStatus::Timeout;
     lines_this_turn_ = 0;  // reading suspends: the turn ends here
-    auto buffer = input_.prepare(16 * 1024);
+    if (deflate_ && deflate_->pending()) co_return inflate_input(0);
+    auto buffer = deflate_ ? deflate_->receive_space(16 * 1024) : input_.prepare(16 * 1024);
     timer_.expires_at(deadline);
     auto mutable_buffer = asio::buffer(buffer.data(), buffer.size());
     // A parallel group rather than `||`: it reports the octets read even when the timer
@@ -69,7 +72,12 @@ awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point dea
           co_await group.async_wait(asio::experimental::wait_for_one(), use_awaitable);
     }
     reading_ = false;
-    input_.commit(n);
+    if (deflate_) {
+      if (n > 0) co_return inflate_input(n);
+      deflate_->received_into(0);
+    } else {
+      input_.commit(n);
+    }
     if (n > 0) co_return ReadStatus::Ok;
     if (order[0] == 1) {
       if (shutting_down_) continue;  // shut_down() woke the read: goodbye, or the grace
@@ -135,6 +143,10 @@ awaitable<bool> Connection::flush(std::chrono::seconds timeout) {
   lines_this_turn_ = 0;  // writing suspends: the turn ends here
   std::string pending;
   pending.swap(output_);
+  if (deflate_ && !deflate_->compress(pending)) {
+    close();
+    co_return false;
+  }
   write_timer_.expires_after(timeout);
   std::variant<std::tuple<boost::system::error_code, size_t>, std::tuple<boost::system::error_code>>
       result;
@@ -176,6 +188,25 @@ awaitable<bool> Connection::start_tls(ssl::context& context, std::chrono::second
     co_return false;
   }
   co_return true;
+}
+
+void Connection::start_compression(std::unique_ptr<DeflateStream> stream) {
+  deflate_ = std::move(stream);
+  deflate_->received(input_.data());
+  input_.clear();
+}
+
+ReadStatus Connection::inflate_input(size_t n) {
+  deflate_->received_into(n);
+  // At most 16 KiB of plaintext per read, however much the input expands.
+  auto room = input_.prepare(16 * 1024);
+  const std::optional<size_t> got = deflate_->inflate(room);
+  input_.commit(got.value_or(0));
+  if (!got) {
+    close();
+    return ReadStatus::Closed;
+  }
+  return ReadStatus::Ok;
 }
 
 std::string Connection::tls_version() const {

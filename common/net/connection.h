@@ -25,6 +25,8 @@
 
 namespace mail::net {
 
+class DeflateStream;
+
 enum class ReadStatus { Ok, TooLong, Timeout, Closed };
 
 // Bounds of one connection (from [server]; see docs/config.md).
@@ -82,6 +84,11 @@ class Connection {
   awaitable<bool> start_tls(ssl::context& context);
   awaitable<bool> start_tls(ssl::context& context, std::chrono::seconds timeout);
   bool is_tls() const { return tls_.has_value(); }
+  // From now on everything read is inflated and everything written deflated (IMAP
+  // COMPRESS=DEFLATE, RFC 4978; above TLS when both are on). Input already buffered is
+  // taken as compressed. REQUIRES: output flushed (the OK that starts it went plain).
+  void start_compression(std::unique_ptr<DeflateStream> stream);
+  bool is_compressed() const { return deflate_ != nullptr; }
   std::string tls_version() const;  // "TLSv1.3", or "" without TLS
   std::string tls_cipher() const;
   // RFC 9266 tls-exporter channel binding: 32 octets exported with the label
@@ -110,12 +117,15 @@ class Connection {
   tcp::socket& socket() { return tls_ ? tls_->next_layer() : plain_; }
   awaitable<ReadStatus> fill(std::chrono::steady_clock::time_point deadline);
   awaitable<ReadStatus> say_goodbye();
+  // Inflates `n` octets just read into deflate_ (and what it still holds) into input_.
+  ReadStatus inflate_input(size_t n);
 
   std::string id_;
   ConnectionLimits limits_;
   asio::any_io_executor executor_;
   tcp::socket plain_;
   std::optional<ssl::stream<tcp::socket>> tls_;
+  std::unique_ptr<DeflateStream> deflate_;  // set by start_compression()
   asio::steady_timer timer_;
   // flush()'s own deadline, so that a write may run while a read waits (IMAP IDLE pushes
   // changes while it waits for DONE) without cutting the read's deadline short.

@@ -15,7 +15,8 @@ bool contains(const std::vector<std::string>& lines, std::string_view text) {
 TEST(AnyState, GreetingCarriesCapabilities) {
   SessionHarness h;
   TestClient c = h.connect();
-  EXPECT_EQ(c.greeting().rfind("* OK [CAPABILITY IMAP4rev1 LITERAL+ ", 0), 0u) << c.greeting();
+  EXPECT_EQ(c.greeting().rfind("* OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ ", 0), 0u)
+      << c.greeting();
   EXPECT_NE(c.greeting().find(" AUTH=PLAIN AUTH=LOGIN SASL-IR] test.example IMAP server ready"),
             std::string::npos)
       << c.greeting();

@@ -46,6 +46,24 @@ TEST(Condstore, ModseqAndUnchangedSince) {
   EXPECT_TRUE(r.untagged.empty());
 }
 
+// RFC 7162 section 3.1: a CONDSTORE enabling command in the selected state brings the
+// mailbox's HIGHESTMODSEQ, once (imaptest's esearch-condstore starts with FETCH 1 MODSEQ).
+TEST(Condstore, ImplicitEnableReportsHighestModseq) {
+  SessionHarness h;
+  h.deliver(make_message("a"));
+  TestClient c = h.login();
+  auto r = c.transact("ok", "SELECT INBOX");
+  const uint64_t m0 = highest_modseq(r);
+  r = c.transact("ok", "FETCH 1 MODSEQ");
+  ASSERT_EQ(r.untagged.size(), 2u);
+  EXPECT_EQ(r.untagged[0], "* OK [HIGHESTMODSEQ " + std::to_string(m0) + "] Highest");
+  EXPECT_NE(r.untagged[1].find("* 1 FETCH (MODSEQ ("), std::string::npos);
+  r = c.transact("ok", "FETCH 1 MODSEQ");
+  EXPECT_EQ(r.untagged.size(), 1u);  // already on
+  r = c.transact("ok", "ENABLE CONDSTORE");
+  EXPECT_EQ(r.untagged, std::vector<std::string>{"* ENABLED"});
+}
+
 TEST(Condstore, SilentStoreStillReportsModseq) {
   SessionHarness h;
   h.deliver(make_message("a"));

@@ -5,6 +5,7 @@
 // then the tagged OK. Over quota: NO [OVERQUOTA] (RFC 9208 section 4.3, nothing copied).
 #include "common/log.h"
 #include "imapd/commands/handlers.h"
+#include "imapd/commands/mailbox_names.h"
 #include "imapd/session_impl.h"
 
 namespace mail::imapd::commands {
@@ -57,8 +58,11 @@ net::awaitable<void> copy_or_move(Session& s, const imap::Command& c, bool move)
     s.no(c, "EXPUNGEISSUED", "Some of the requested messages no longer exist");
     co_return;
   }
+  // The destination as the store names it (modified UTF-7 or UTF-8 on the wire, RFC 6855).
+  const std::optional<std::string> name = mailbox_argument(s, c, args.mailbox);
+  if (!name) co_return;
   auto& store = s.context().store;
-  auto destination = store.mailbox(s.account(), args.mailbox);
+  auto destination = store.mailbox(s.account(), *name);
   if (!destination) {
     // RFC 9051 section 6.4.7: TRYCREATE when the destination does not exist.
     if (destination.error().kind == ErrorKind::NotFound) {

@@ -297,12 +297,30 @@ void FetchResponder::write_binary_size(const FetchItem& item, const store::Messa
   }
   const mime::MessageSummary& s = summary(m);
   const int p = mime::find_part(s, item.section.part);
-  out_.number(p >= 0 ? s.parts[p].decoded_size : 0);
+  if (p < 0) {
+    out_.number(0);
+    return;
+  }
+  // The size of what BINARY[part] sends: decoded for base64 and quoted-printable, the
+  // octets as stored otherwise (RFC 3516 section 4.3).
+  const mime::PartInfo& part = s.parts[p];
+  const bool decodes = part.encoding == mime::TransferEncoding::kBase64 ||
+                       part.encoding == mime::TransferEncoding::kQuotedPrintable;
+  out_.number(decodes ? part.decoded_size : mime::part_body(m.body, part).size());
 }
 
 void FetchResponder::write_octets(std::string_view data, bool literal8) {
   if (literal8) {
     out_.literal8_header(data.size());
+  } else if (data.find('\0') != std::string_view::npos) {
+    // RFC 9051 section 4.3: a literal holds no NUL. A message appended with literal8 may;
+    // BODY[] and RFC822 then show each NUL as 0x80, as Dovecot does (BINARY[] gives the
+    // octets as they are).
+    std::string copy(data);
+    std::replace(copy.begin(), copy.end(), '\0', '\x80');
+    out_.literal_header(copy.size());
+    octets_.write(copy);
+    return;
   } else {
     out_.literal_header(data.size());
   }

@@ -36,6 +36,17 @@ net::awaitable<void> fetch(Session& s, const imap::Command& c);
 net::awaitable<void> store(Session& s, const imap::Command& c);
 // expunge.cpp: RFC 9051 section 6.4.3, RFC 4315 section 2.1.
 net::awaitable<void> expunge(Session& s, const imap::Command& c);
+// mailboxes.cpp: RFC 9051 sections 6.3.5-6.3.8.
+net::awaitable<void> delete_(Session& s, const imap::Command& c);
+net::awaitable<void> rename(Session& s, const imap::Command& c);
+net::awaitable<void> subscribe(Session& s, const imap::Command& c);
+net::awaitable<void> unsubscribe(Session& s, const imap::Command& c);
+// quota.cpp: RFC 9208 sections 4.1-4.3.
+net::awaitable<void> getquota(Session& s, const imap::Command& c);
+net::awaitable<void> getquotaroot(Session& s, const imap::Command& c);
+net::awaitable<void> setquota(Session& s, const imap::Command& c);
+// compress.cpp: RFC 4978.
+net::awaitable<void> compress(Session& s, const imap::Command& c);
 // copy_move.cpp: RFC 9051 section 6.4.7, RFC 4315 section 3, RFC 6851.
 net::awaitable<void> copy(Session& s, const imap::Command& c);
 net::awaitable<void> move(Session& s, const imap::Command& c);
@@ -53,8 +64,5 @@ void substitute_saved_result(Session& s, imap::Command& c);
 net::awaitable<void> sort(Session& s, const imap::Command& c);
 // thread.cpp: RFC 5256 section 4 (ORDEREDSUBJECT, REFERENCES).
 net::awaitable<void> thread(Session& s, const imap::Command& c);
-// The capabilities of message content and search (FETCH BINARY, SEARCH, SORT, THREAD
-// extensions), for CAPABILITY once authenticated.
-void write_content_capabilities(imap::ResponseWriter& w);
 
 }  // namespace mail::imapd::commands

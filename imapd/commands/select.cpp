@@ -5,6 +5,7 @@
 // messages (imapd/mailbox_view.h): SELECT on 100,000 messages reads a handful of keys.
 #include "common/log.h"
 #include "imapd/commands/handlers.h"
+#include "imapd/commands/mailbox_names.h"
 #include "imapd/message_flags.h"
 #include "imapd/session_impl.h"
 
@@ -108,9 +109,12 @@ net::awaitable<void> select(Session& s, const imap::Command& c) {
     deselect(s, "select");
   }
   if (params.condstore) s.enable(Extension::CondStore);  // RFC 7162 section 3.1
+  // The name as the store keeps it (modified UTF-7 or UTF-8 on the wire, RFC 6855).
+  const std::optional<std::string> name = mailbox_argument(s, c, args.mailbox);
+  if (!name) co_return;
   auto& store = s.context().store;
   const std::string account = s.account();
-  auto info = store.mailbox(account, args.mailbox);
+  auto info = store.mailbox(account, *name);
   if (!info) {
     if (info.error().kind == ErrorKind::NotFound) {
       s.no(c, "NONEXISTENT", "Mailbox does not exist");
@@ -151,7 +155,8 @@ net::awaitable<void> select(Session& s, const imap::Command& c) {
   auto& out = s.out();
   MailboxView::write_flag_lists(out, v.keywords(), read_only);
   out.untagged().number(v.exists()).atom("EXISTS").end();
-  out.untagged().number(0).atom("RECENT").end();  // rev1 clients expect it
+  // RFC 3501 clients expect RECENT; RFC 9051 dropped it (appendix E, item 11).
+  if (!s.extensions().imap4rev2()) out.untagged().number(0).atom("RECENT").end();
   if (unseen)
     out.untagged()
         .status(imap::Status::Ok)

@@ -27,6 +27,20 @@ TEST(Select, AnnouncesTheMailbox) {
   EXPECT_EQ(r.tagged, "t2 OK [READ-WRITE] SELECT completed");
 }
 
+TEST(Select, NoRecentAfterEnableImap4rev2) {
+  SessionHarness h;
+  h.deliver(make_message("a"));
+  TestClient c = h.login();
+  EXPECT_EQ(c.transact("ok", "ENABLE IMAP4rev2").untagged.at(0), "* ENABLED IMAP4rev2");
+  auto r = c.transact("ok", "SELECT INBOX");
+  bool exists = false;
+  for (const std::string& line : r.untagged) {
+    EXPECT_EQ(line.find("RECENT"), std::string::npos) << line;  // RFC 9051 appendix E
+    exists = exists || line == "* 1 EXISTS";
+  }
+  EXPECT_TRUE(exists);
+}
+
 TEST(Select, ExamineIsReadOnly) {
   SessionHarness h;
   h.deliver(make_message("a"));

@@ -99,6 +99,9 @@ struct ListArgs {                              // LIST, LSUB; RFC 5258 LIST-EXTE
   std::string reference;
   std::vector<std::string> patterns;  // list-mailbox, may contain '*' and '%'
   std::vector<Arg> return_options;    // RETURN (CHILDREN STATUS (MESSAGES))
+  // RFC 5258 syntax was used (selection options, a pattern list or RETURN, even empty):
+  // then "" is a pattern like any other, not the question for the delimiter.
+  bool extended = false;
 };
 
 struct StatusArgs {
@@ -120,12 +123,17 @@ struct DateTime {
   int64_t unix_seconds = 0;  // UTC
 };
 
-struct AppendArgs {
-  std::string mailbox;
+struct AppendMessage {
   std::vector<std::string> flags;
   std::optional<DateTime> date_time;
   std::string message;
-  bool binary = false;  // sent as ~{n} (RFC 3516)
+  bool binary = false;  // sent as literal8 ~{n} (RFC 3516)
+  bool utf8 = false;    // sent as UTF8 (~{n}) (RFC 6855 section 4)
+};
+
+struct AppendArgs {
+  std::string mailbox;
+  std::vector<AppendMessage> messages;  // one, or several with MULTIAPPEND (RFC 3502)
 };
 
 struct SequenceArgs {  // UID EXPUNGE (RFC 4315)

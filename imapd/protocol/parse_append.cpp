@@ -1,4 +1,5 @@
-// APPEND argument grammar (RFC 9051 section 6.3.12, RFC 3516 literal8) and the date-time
+// APPEND argument grammar (RFC 9051 section 6.3.12, RFC 3502 MULTIAPPEND, RFC 3516 literal8,
+// RFC 6855 UTF8) and the date-time
 // syntax it uses. Input: untrusted bytes via Reader.
 #include <array>
 #include <string_view>
@@ -81,27 +82,54 @@ std::optional<DateTime> read_date_time(Reader& r) {
 
 }  // namespace detail
 
-// append = "APPEND" SP mailbox [SP flag-list] [SP date-time] SP (literal / literal8)
-bool args::append(Reader& r, Command& cmd) {
-  AppendArgs a;
+namespace {
+
+// append-message = [SP flag-list] [SP date-time] SP append-data (RFC 3502, RFC 4466)
+// append-data    = literal / literal8 / "UTF8" SP "(" literal8 ")" (RFC 6855 section 4)
+bool read_append_message(Reader& r, AppendMessage& m) {
   if (!r.sp()) return false;
-  auto name = r.mailbox();
-  if (!name || !r.sp()) return false;
-  a.mailbox = std::move(*name);
   if (r.peek() == '(') {
     auto flags = r.flag_list();
     if (!flags || !r.sp()) return false;
-    a.flags = std::move(*flags);
+    m.flags = std::move(*flags);
   }
   if (r.peek() == '"') {
     auto dt = detail::read_date_time(r);
     if (!dt || !r.sp()) return false;
-    a.date_time = std::move(*dt);
+    m.date_time = std::move(*dt);
+  }
+  if (r.peek() == 'U' || r.peek() == 'u') {
+    auto word = r.atom();
+    if (!word || to_upper(*word) != "UTF8") return r.fail("expected message literal");
+    if (!r.sp() || !r.expect('(', "expected '(' after UTF8")) return false;
+    if (r.peek() != '~') return r.fail("expected literal8 after UTF8");
+    auto message = r.string(true, &m.binary);
+    if (!message || !r.expect(')', "expected ')' after UTF8 literal")) return false;
+    m.message = std::move(*message);
+    m.utf8 = true;
+    return true;
   }
   if (r.peek() != '{' && r.peek() != '~') return r.fail("expected message literal");
-  auto message = r.string(true, &a.binary);
+  auto message = r.string(true, &m.binary);
   if (!message) return false;
-  a.message = std::move(*message);
+  m.message = std::move(*message);
+  return true;
+}
+
+}  // namespace
+
+// append = "APPEND" SP mailbox 1*append-message (RFC 9051 section 6.3.12, RFC 3502)
+bool args::append(Reader& r, Command& cmd) {
+  AppendArgs a;
+  if (!r.sp()) return false;
+  auto name = r.mailbox();
+  if (!name) return false;
+  a.mailbox = std::move(*name);
+  do {
+    AppendMessage m;
+    if (!read_append_message(r, m)) return false;
+    a.messages.push_back(std::move(m));
+  } while (r.peek() == ' ');
   cmd.args = std::move(a);
   return true;
 }

@@ -131,12 +131,14 @@ bool list_grammar(Reader& r, Command& cmd, bool extended) {
   ListArgs a;
   if (!r.sp()) return false;
   if (r.peek() == '(' && extended) {
+    a.extended = true;
     if (!upper_atom_list(r, a.selection_options, true) || !r.sp()) return false;
   }
   auto ref = r.astring();
   if (!ref || !r.sp()) return false;
   a.reference = std::move(*ref);
   if (r.peek() == '(' && extended) {
+    a.extended = true;
     r.consume('(');
     while (true) {
       auto p = r.list_mailbox();
@@ -151,6 +153,7 @@ bool list_grammar(Reader& r, Command& cmd, bool extended) {
     a.patterns.push_back(std::move(*p));
   }
   if (extended && r.consume(' ')) {
+    a.extended = true;
     auto kw = r.atom();
     if (!kw || to_upper(*kw) != "RETURN") return r.fail("expected RETURN");
     if (!r.sp()) return false;

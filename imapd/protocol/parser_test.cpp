@@ -126,6 +126,11 @@ TEST(Parser, List) {
   auto a = args_of<ListArgs>("a LIST \"\" *\r\n", args::list);
   EXPECT_EQ(a.reference, "");
   EXPECT_EQ(a.patterns, std::vector<std::string>{"*"});
+  EXPECT_FALSE(a.extended);
+  // RFC 5258: any of its forms, even empty, makes the command an extended LIST.
+  EXPECT_TRUE(args_of<ListArgs>("a LIST () \"\" \"\"\r\n", args::list).extended);
+  EXPECT_TRUE(args_of<ListArgs>("a LIST \"\" (\"\")\r\n", args::list).extended);
+  EXPECT_TRUE(args_of<ListArgs>("a LIST \"\" \"\" RETURN ()\r\n", args::list).extended);
   a = args_of<ListArgs>("a LIST ~/Mail/ %.foo*\r\n", args::list);
   EXPECT_EQ(a.reference, "~/Mail/");
   EXPECT_EQ(a.patterns, std::vector<std::string>{"%.foo*"});
@@ -160,30 +165,54 @@ TEST(Parser, Append) {
   auto a =
       args_of<AppendArgs>("a APPEND saved-messages (\\Seen) {7}\r\nHi\r\nyo!\r\n", args::append);
   EXPECT_EQ(a.mailbox, "saved-messages");
-  EXPECT_EQ(a.flags, std::vector<std::string>{"\\Seen"});
-  EXPECT_EQ(a.message, "Hi\r\nyo!");
-  EXPECT_FALSE(a.binary);
-  EXPECT_FALSE(a.date_time.has_value());
+  ASSERT_EQ(a.messages.size(), 1u);
+  EXPECT_EQ(a.messages[0].flags, std::vector<std::string>{"\\Seen"});
+  EXPECT_EQ(a.messages[0].message, "Hi\r\nyo!");
+  EXPECT_FALSE(a.messages[0].binary);
+  EXPECT_FALSE(a.messages[0].date_time.has_value());
 
   a = args_of<AppendArgs>(
       "a APPEND inbox (\\seen $Junk) \"17-Jul-1996 02:44:25 -0700\" {5+}\r\nabcde\r\n",
       args::append);
   EXPECT_EQ(a.mailbox, "INBOX");
-  EXPECT_EQ(a.flags, (std::vector<std::string>{"\\Seen", "$Junk"}));
-  ASSERT_TRUE(a.date_time.has_value());
-  EXPECT_EQ(a.date_time->unix_seconds, 837596665);  // 1996-07-17T09:44:25Z
-  EXPECT_EQ(a.message, "abcde");
+  EXPECT_EQ(a.messages[0].flags, (std::vector<std::string>{"\\Seen", "$Junk"}));
+  ASSERT_TRUE(a.messages[0].date_time.has_value());
+  EXPECT_EQ(a.messages[0].date_time->unix_seconds, 837596665);  // 1996-07-17T09:44:25Z
+  EXPECT_EQ(a.messages[0].message, "abcde");
 
   a = args_of<AppendArgs>("a APPEND x \" 1-Jan-1970 00:00:00 +0000\" {1}\r\nz\r\n", args::append);
-  EXPECT_EQ(a.date_time->unix_seconds, 0);
+  EXPECT_EQ(a.messages[0].date_time->unix_seconds, 0);
 
   a = args_of<AppendArgs>(std::string_view("a APPEND x ~{3}\r\na\0b\r\n", 22), args::append);
-  EXPECT_TRUE(a.binary);
-  EXPECT_EQ(a.message, std::string("a\0b", 3));
+  EXPECT_TRUE(a.messages[0].binary);
+  EXPECT_EQ(a.messages[0].message, std::string("a\0b", 3));
 
   a = args_of<AppendArgs>("a APPEND x () {0}\r\n\r\n", args::append);
-  EXPECT_TRUE(a.flags.empty());
-  EXPECT_EQ(a.message, "");
+  EXPECT_TRUE(a.messages[0].flags.empty());
+  EXPECT_EQ(a.messages[0].message, "");
+}
+
+TEST(Parser, MultiAppendAndUtf8) {
+  // RFC 3502 section 6.3.11: several messages, each with its own flags and date.
+  auto a = args_of<AppendArgs>(
+      "a APPEND x (\\Seen) {2+}\r\nm1 \" 1-Jan-1970 00:00:00 +0000\" {2+}\r\nm2 {2}\r\nm3\r\n",
+      args::append);
+  ASSERT_EQ(a.messages.size(), 3u);
+  EXPECT_EQ(a.messages[0].message, "m1");
+  EXPECT_EQ(a.messages[0].flags, std::vector<std::string>{"\\Seen"});
+  EXPECT_TRUE(a.messages[1].flags.empty());
+  EXPECT_TRUE(a.messages[1].date_time.has_value());
+  EXPECT_EQ(a.messages[2].message, "m3");
+  // RFC 6855 section 4: UTF8 (literal8).
+  a = args_of<AppendArgs>("a APPEND x () UTF8 (~{3+}\r\nabc)\r\n", args::append);
+  ASSERT_EQ(a.messages.size(), 1u);
+  EXPECT_TRUE(a.messages[0].utf8);
+  EXPECT_EQ(a.messages[0].message, "abc");
+  for (std::string_view bad : {"a APPEND x UTF8 ({3+}\r\nabc)\r\n", "a APPEND x UTF8 ~{3+}\r\nabc\r\n",
+                               "a APPEND x UTF8 (~{3+}\r\nabc\r\n", "a APPEND x {1+}\r\na \r\n",
+                               "a APPEND x FROB {1+}\r\na\r\n"}) {
+    EXPECT_TRUE(std::holds_alternative<ParseError>(parse_command(bad, args::append))) << bad;
+  }
 }
 
 TEST(Parser, StoreCopyMoveExpunge) {

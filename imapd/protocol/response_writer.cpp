@@ -1,6 +1,7 @@
 // ResponseWriter: see response_writer.h. Input: server-side values of any content.
 #include "imapd/protocol/response_writer.h"
 
+#include "imapd/protocol/mutf7.h"
 #include "imapd/protocol/reader.h"
 
 namespace mail::imap {
@@ -125,6 +126,14 @@ ResponseWriter& ResponseWriter::astring(std::string_view s) {
 
 ResponseWriter& ResponseWriter::nstring(std::optional<std::string_view> s) {
   return s ? string(*s) : nil();
+}
+
+ResponseWriter& ResponseWriter::mailbox(std::string_view name) {
+  if (utf8_) return astring(name);
+  // A stored name is valid UTF-8 (the session checks names it creates); should one not
+  // be, it goes as it is rather than vanish from the response.
+  const std::optional<std::string> encoded = mutf7_encode(name);
+  return astring(encoded ? std::string_view(*encoded) : name);
 }
 
 ResponseWriter& ResponseWriter::nil() {

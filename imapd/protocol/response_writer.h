@@ -63,6 +63,9 @@ class ResponseWriter {
   ResponseWriter& astring(std::string_view s);  // atom if it can be, else string()
   ResponseWriter& nstring(std::optional<std::string_view> s);  // NIL for nullopt
   ResponseWriter& nil();
+  // A mailbox name in the store's form (UTF-8): as an astring in modified UTF-7 (RFC 3501
+  // section 5.1.3), or in UTF-8 once set_utf8(true) (RFC 6855, RFC 9051 section 5.1).
+  ResponseWriter& mailbox(std::string_view name);
   ResponseWriter& literal(std::string_view s);  // always a literal
   // "{size}\r\n", then hands everything buffered to the sink: the caller sends exactly
   // `size` octets to the same sink next, then goes on writing tokens.

@@ -17,6 +17,20 @@ Result<std::vector<Delivered>> LmdbStore::deliver(std::span<const Delivery> to,
 
 Result<std::vector<Result<std::vector<Delivered>>>> LmdbStore::deliver_batch(
     std::span<const IncomingMessage> batch) {
+  return deliver_messages(batch, false);
+}
+
+Result<std::vector<std::vector<Delivered>>> LmdbStore::deliver_all(
+    std::span<const IncomingMessage> batch) {
+  STORE_ASSIGN(auto results, deliver_messages(batch, true));
+  std::vector<std::vector<Delivered>> out;
+  out.reserve(results.size());
+  for (auto& r : results) out.push_back(std::move(*r));  // every one succeeded
+  return out;
+}
+
+Result<std::vector<Result<std::vector<Delivered>>>> LmdbStore::deliver_messages(
+    std::span<const IncomingMessage> batch, bool all_or_nothing) {
   // Summaries the caller did not bring are computed before the write lock is taken.
   std::vector<std::string> computed(batch.size());
   if (options_.analyze)
@@ -33,7 +47,8 @@ Result<std::vector<Result<std::vector<Delivered>>>> LmdbStore::deliver_batch(
     // A missing destination, a full quota or bad input fails only this message (deliver_in
     // found it before writing anything); anything else (I/O, a full map, corruption, or
     // any error once writing began) fails the batch.
-    if (!delivered && (wrote || (delivered.error().kind != ErrorKind::NotFound &&
+    if (!delivered && (wrote || all_or_nothing ||
+                       (delivered.error().kind != ErrorKind::NotFound &&
                                  delivered.error().kind != ErrorKind::Invalid &&
                                  delivered.error().kind != ErrorKind::OverQuota)))
       return delivered.error();

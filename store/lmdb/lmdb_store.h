@@ -32,6 +32,8 @@ class LmdbStore final : public MailStore {
                                          int64_t internal_date) override;
   Result<std::vector<Result<std::vector<Delivered>>>> deliver_batch(
       std::span<const IncomingMessage> batch) override;
+  Result<std::vector<std::vector<Delivered>>> deliver_all(
+      std::span<const IncomingMessage> batch) override;
   Result<size_t> prune_delivery_keys(int64_t before) override;
 
   Result<std::vector<MailboxInfo>> list_mailboxes(std::string_view account) override;
@@ -72,6 +74,10 @@ class LmdbStore final : public MailStore {
 
   // Flushes the writer, commits and announces the changed mailboxes.
   Result<void> commit(Writer& w, lmdb::Txn& txn);
+  // deliver_batch and deliver_all: with `all_or_nothing`, a message's own failure fails the
+  // batch (returned as the outer error) instead of only that message.
+  Result<std::vector<Result<std::vector<Delivered>>>> deliver_messages(
+      std::span<const IncomingMessage> batch, bool all_or_nothing);
   // Stores one message of a delivery. NotFound / OverQuota / Invalid are found before
   // anything of this message is written; `wrote` tells whether writing had begun (then
   // any error must fail the whole transaction).

@@ -229,6 +229,11 @@ SessionHarness::~SessionHarness() {
   std::filesystem::remove_all(dir_, ec);
 }
 
+void SessionHarness::assume_capabilities(std::vector<std::string_view> words) {
+  assumed_ = std::move(words);
+  context_->imap.assumed_capabilities = assumed_;
+}
+
 TestClient SessionHarness::connect() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

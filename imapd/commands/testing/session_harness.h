@@ -77,6 +77,11 @@ class SessionHarness {
   explicit SessionHarness(void (*adjust)(Config&) = nullptr);
   ~SessionHarness();
 
+  // Capability words sessions take as advertised besides the table (ImapContext::
+  // assumed_capabilities), e.g. to reach IMAP4rev2 before every part of it exists.
+  // Call before connect().
+  void assume_capabilities(std::vector<std::string_view> words);
+
   // A new connection with a running Session; the greeting is read.
   TestClient connect();
   // connect() and LOGIN as kUser.
@@ -103,6 +108,7 @@ class SessionHarness {
   std::thread loop_;
   struct Context;
   std::unique_ptr<Context> context_;
+  std::vector<std::string_view> assumed_;
   int next_id_ = 0;
 };
 
