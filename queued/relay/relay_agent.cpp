@@ -200,10 +200,7 @@ net::awaitable<void> RelayAgent::deliver_group(Group& group) {
   // batch opens the first connection to it, wait for the outcome rather than connect too.
   bool alive = false;
   for (;;) {
-    if (auto dead = dead_.find(group.key, now_())) {
-      suspend(group, *dead);
-      co_return;
-    }
+    if (suspend_if_dead(group)) co_return;
     auto it = probing_.find(group.key);
     if (it == probing_.end()) break;
     std::shared_ptr<Probe> probe = it->second;
@@ -261,6 +258,28 @@ void RelayAgent::connected(Group& group) {
     group.latch->add(1);
     net::asio::co_spawn(executor_, worker(group), group.latch->done());
   }
+}
+
+bool RelayAgent::suspend_if_dead(Group& group) {
+  const auto dead = dead_.find(group.key, now_());
+  if (dead) suspend(group, *dead);
+  return dead.has_value();
+}
+
+bool RelayAgent::skip_dead_address(const Group& group, const std::string& where,
+                                   const std::string& name, Connected& out) {
+  const auto dead = dead_.find(where, now_());
+  if (!dead) return false;
+  out.failure = dead->reply;
+  out.remote = dead->remote;
+  out.host = dead->host;
+  out.address = dead->address;
+  log::info("relay_connect_skipped")
+      .kv("domain", group.hop.domain)
+      .kv("host", name)
+      .kv("address", where)
+      .kv("reason", "dead");
+  return true;
 }
 
 void RelayAgent::suspend(Group& group, const DeadDestinations::Entry& entry) {
@@ -374,19 +393,9 @@ net::awaitable<RelayAgent::Connected> RelayAgent::connect(Group& group) {
   for (const Target& target : group.plan.targets) {
     const std::string where = endpoint_text(target);
     const std::string name = target.host.empty() ? target.address.to_string() : target.host;
-    if (auto dead = dead_.find(where, now_())) {
-      // This address refused a connection lately: the next one, without trying.
-      out.failure = dead->reply;
-      out.remote = dead->remote;
-      out.host = dead->host;
-      out.address = dead->address;
-      log::info("relay_connect_skipped")
-          .kv("domain", group.hop.domain)
-          .kv("host", name)
-          .kv("address", where)
-          .kv("reason", "dead");
-      continue;
-    }
+    // This address refused a connection lately: the next one, without trying. (A plain
+    // function: g++ 12 mishandles an optional declared in an if inside a coroutine loop.)
+    if (skip_dead_address(group, where, name, out)) continue;
     for (bool allow_tls : {true, false}) {
       net::ConnectOptions options;
       options.timeout = seconds(rc.connect_timeout);

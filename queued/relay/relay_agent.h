@@ -103,6 +103,9 @@ class RelayAgent {
   void end_probe(Group& group, bool connected);
   void connected(Group& group);
   void suspend(Group& group, const DeadDestinations::Entry& entry);
+  bool suspend_if_dead(Group& group);
+  bool skip_dead_address(const Group& group, const std::string& where, const std::string& name,
+                         Connected& out);
   net::awaitable<void> deliver_group(Group& group);
   net::awaitable<void> worker(Group& group);
   net::awaitable<Connected> connect(Group& group);

@@ -225,11 +225,13 @@ TEST(RelayAgentTest, RecipientsOfSeveralDomainsGoTheirOwnWays) {
 // dead-destination memory.
 struct KeptAgent {
   asio::io_context& io;
+  Config config;  // the agent keeps a reference
   Routes routes;
   RelayAgent agent;
   std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now();
-  KeptAgent(asio::io_context& io, const Config& config, Resolver& resolver)
+  KeptAgent(asio::io_context& io, Config c, Resolver& resolver)
       : io(io),
+        config(std::move(c)),
         routes(*Routes::from_config(config)),
         agent(io.get_executor(), config, routes, resolver, nullptr) {
     agent.set_clock([this] { return now; });
@@ -243,6 +245,11 @@ struct KeptAgent {
     }
     return jobs;
   }
+  // A coroutine function, not a lambda: its parameters live in its frame.
+  static net::awaitable<void> one(RelayAgent& agent, std::span<const RelayJob> jobs,
+                                  std::vector<std::vector<RelayResult>>& out) {
+    out = co_await agent.deliver(jobs);
+  }
   // Runs the batches at once (as the scheduler may) until all are done.
   std::vector<std::vector<std::vector<RelayResult>>> deliver(
       std::vector<std::vector<queue::Envelope>*> batches) {
@@ -251,8 +258,7 @@ struct KeptAgent {
     std::vector<std::vector<std::vector<RelayResult>>> out(batches.size());
     size_t running = jobs.size();
     for (size_t i = 0; i < jobs.size(); ++i) {
-      auto task = [&, i]() -> net::awaitable<void> { out[i] = co_await agent.deliver(jobs[i]); };
-      asio::co_spawn(io, task(), [&](std::exception_ptr e) {
+      asio::co_spawn(io, one(agent, jobs[i], out[i]), [&](std::exception_ptr e) {
         if (e) std::rethrow_exception(e);
         if (--running == 0) io.stop();  // a scripted server may still wait for a connection
       });
