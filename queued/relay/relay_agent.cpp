@@ -393,8 +393,7 @@ net::awaitable<RelayAgent::Connected> RelayAgent::connect(Group& group) {
   for (const Target& target : group.plan.targets) {
     const std::string where = endpoint_text(target);
     const std::string name = target.host.empty() ? target.address.to_string() : target.host;
-    // This address refused a connection lately: the next one, without trying. (A plain
-    // function: g++ 12 mishandles an optional declared in an if inside a coroutine loop.)
+    // This address refused a connection lately: the next one, without trying.
     if (skip_dead_address(group, where, name, out)) continue;
     for (bool allow_tls : {true, false}) {
       net::ConnectOptions options;
