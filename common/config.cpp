@@ -579,6 +579,8 @@ const std::vector<Key>& schema() {
        integer(&Config::relay, &RelayConfig::max_messages_per_connection, 1, 100000)},
       {"relay", "connection_cache_time",
        integer(&Config::relay, &RelayConfig::connection_cache_time, 0, 300)},
+      {"relay", "dead_destination_time",
+       integer(&Config::relay, &RelayConfig::dead_destination_time, 0, 3600)},
       {"relay", "max_received_headers",
        integer(&Config::relay, &RelayConfig::max_received_headers, 1, 1000)},
       {"relay", "bounce_size_limit",

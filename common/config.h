@@ -225,6 +225,7 @@ struct RelayConfig {
   int max_addresses = 10;            // addresses tried per destination
   int max_messages_per_connection = 100;
   int connection_cache_time = 2;      // seconds an idle connection waits for the next message
+  int dead_destination_time = 120;    // seconds a next hop that took no connection is skipped
   int max_received_headers = 100;     // more: the message loops, bounce 5.4.6
   int bounce_size_limit = 50000;      // octets of the original a bounce returns in full
   int delay_notice_after = 4 * 3600;  // seconds after arrival: a "delayed" DSN; 0 none

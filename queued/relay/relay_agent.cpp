@@ -19,6 +19,7 @@ class Latch {
  public:
   Latch(net::asio::any_io_executor ex, size_t count)
       : timer_(ex, std::chrono::steady_clock::time_point::max()), count_(count) {}
+  void add(size_t n) { count_ += n; }  // REQUIRES: before the count reached zero
   auto done() {
     return [this](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
@@ -68,11 +69,25 @@ struct RelayAgent::Group {
   std::vector<SubJob> pending;
   size_t next = 0;
   TargetPlan plan;
+  // Workers: started so far, at most; the Latch deliver_group waits on.
+  size_t workers = 0, max_workers = 0;
+  Latch* latch = nullptr;
+  bool probing = false;         // this group holds probing_[key] until its first connect resolves
+  bool ever_connected = false;  // a later failure is a busy server, not a dead one
+  bool down_suspended = false;  // down_reply is "delivery temporarily suspended"
   // Set when no target would take a connection: the jobs not yet sent get this result.
   bool down = false;
   smtp::Reply down_reply;
   bool down_permanent = false, down_remote = false;
   std::string down_host, down_address;
+};
+
+// A batch opening the first connection to a next hop; others wait on `done`.
+struct RelayAgent::Probe {
+  explicit Probe(net::asio::any_io_executor ex)
+      : done(ex, std::chrono::steady_clock::time_point::max()) {}
+  net::asio::steady_timer done;  // cancelled when the connect resolves
+  bool connected = false;
 };
 
 struct RelayAgent::Connected {
@@ -93,6 +108,8 @@ RelayAgent::RelayAgent(net::asio::any_io_executor executor, const Config& config
       tls_(std::move(tls)),
       cache_(executor, seconds(config.relay.connection_cache_time)),
       limiter_(executor, config.relay),
+      dead_(seconds(config.relay.dead_destination_time)),
+      now_([] { return std::chrono::steady_clock::now(); }),
       rng_(std::random_device{}()) {
   const RelayConfig& r = config.relay;
   timeouts_.greeting = seconds(r.greeting_timeout);
@@ -179,27 +196,117 @@ net::awaitable<void> RelayAgent::deliver_group(Group& group) {
   group.pending = std::move(sendable);
   if (group.pending.empty()) co_return;
 
+  // A next hop remembered dead is not tried again before its entry expires; while another
+  // batch opens the first connection to it, wait for the outcome rather than connect too.
+  bool alive = false;
+  for (;;) {
+    if (suspend_if_dead(group)) co_return;
+    auto it = probing_.find(group.key);
+    if (it == probing_.end()) break;
+    std::shared_ptr<Probe> probe = it->second;
+    co_await probe->done.async_wait(net::use_nothrow);
+    if (probe->connected) {
+      alive = true;  // no need to probe again
+      break;
+    }
+  }
+  if (!alive) {
+    probing_[group.key] = std::make_shared<Probe>(executor_);
+    group.probing = true;
+  }
+  struct ProbeGuard {
+    RelayAgent* agent;
+    Group* group;
+    ~ProbeGuard() { agent->end_probe(*group, false); }
+  } guard{this, &group};
+
   group.plan = co_await find_targets(resolver_, group.hop, target_limits_, rng_);
   if (group.plan.failure) {
     for (size_t i = 0; i < group.pending.size(); ++i)
       fail_job(group, i, *group.plan.failure, group.plan.permanent, "", "", false);
     co_return;
   }
-  const size_t workers = std::min<size_t>(
+  // Slow start: one worker (one connection) first; each connection that succeeds starts
+  // more (connected()), up to the destination's concurrency.
+  group.max_workers = std::min<size_t>(
       group.pending.size(), static_cast<size_t>(limiter_.concurrency_for(group.hop.domain)));
-  Latch latch(executor_, workers);
-  for (size_t w = 0; w < workers; ++w) net::asio::co_spawn(executor_, worker(group), latch.done());
+  group.workers = 1;
+  Latch latch(executor_, 1);
+  group.latch = &latch;
+  net::asio::co_spawn(executor_, worker(group), latch.done());
   co_await latch.wait();
+}
+
+void RelayAgent::end_probe(Group& group, bool connected) {
+  if (!group.probing) return;
+  group.probing = false;
+  auto it = probing_.find(group.key);
+  if (it == probing_.end()) return;
+  it->second->connected = connected;
+  it->second->done.cancel();
+  probing_.erase(it);
+}
+
+void RelayAgent::connected(Group& group) {
+  group.ever_connected = true;
+  dead_.clear(group.key);
+  end_probe(group, true);
+  // Two more workers per connection that succeeds: 1, 3, 7, 15... up to the limit.
+  for (int more = 0; more < 2; ++more) {
+    if (group.workers >= group.max_workers || group.next >= group.pending.size()) return;
+    group.workers++;
+    group.latch->add(1);
+    net::asio::co_spawn(executor_, worker(group), group.latch->done());
+  }
+}
+
+bool RelayAgent::suspend_if_dead(Group& group) {
+  const auto dead = dead_.find(group.key, now_());
+  if (dead) suspend(group, *dead);
+  return dead.has_value();
+}
+
+bool RelayAgent::skip_dead_address(const Group& group, const std::string& where,
+                                   const std::string& name, Connected& out) {
+  const auto dead = dead_.find(where, now_());
+  if (!dead) return false;
+  out.failure = dead->reply;
+  out.remote = dead->remote;
+  out.host = dead->host;
+  out.address = dead->address;
+  log::info("relay_connect_skipped")
+      .kv("domain", group.hop.domain)
+      .kv("host", name)
+      .kv("address", where)
+      .kv("reason", "dead");
+  return true;
+}
+
+void RelayAgent::suspend(Group& group, const DeadDestinations::Entry& entry) {
+  const smtp::Reply reply = DeadDestinations::suspended_reply(entry);
+  log::info("relay_suspended")
+      .kv("domain", group.hop.domain)
+      .kv("next_hop", group.key)
+      .kv("messages", group.pending.size())
+      .kv("reply", reply_text(reply));
+  for (size_t i = 0; i < group.pending.size(); ++i) {
+    stats_.suspended += group.pending[i].positions.size();
+    fail_job(group, i, reply, false, "", "", false);
+  }
 }
 
 net::awaitable<void> RelayAgent::worker(Group& group) {
   DestinationLimiter::Slot slot = co_await limiter_.acquire(group.hop.domain);
   std::unique_ptr<LiveSession> live = cache_.take(group.key);
   bool probe = live != nullptr;
-  if (live) stats_.reused++;
+  if (live) {
+    stats_.reused++;
+    connected(group);
+  }
   while (group.next < group.pending.size()) {
     const size_t i = group.next++;
     if (group.down) {
+      if (group.down_suspended) stats_.suspended += group.pending[i].positions.size();
       fail_job(group, i, group.down_reply, group.down_permanent, group.down_host,
                group.down_address, group.down_remote);
       continue;
@@ -237,10 +344,28 @@ net::awaitable<void> RelayAgent::worker(Group& group) {
           group.down_host = c.host;
           group.down_address = c.address;
           fail_job(group, i, c.failure, c.permanent, c.host, c.address, c.remote);
+          if (!c.permanent && !group.ever_connected) {
+            // The whole next hop took no connection: later batches (and this one's other
+            // messages) are deferred without connecting until the entry expires.
+            DeadDestinations::Entry dead{c.failure, c.host, c.address, c.remote, {}};
+            dead_.mark(group.key, dead, now_());
+            group.down_reply = DeadDestinations::suspended_reply(dead);
+            group.down_host.clear();
+            group.down_address.clear();
+            group.down_remote = false;
+            group.down_suspended = true;
+            log::info("relay_destination_dead")
+                .kv("domain", group.hop.domain)
+                .kv("next_hop", group.key)
+                .kv("seconds", dead_.ttl().count())
+                .kv("reply", record_reply(c.failure, c.remote ? c.host : "", c.address));
+          }
+          end_probe(group, false);
           break;
         }
         live = std::move(c.live);
         probe = false;
+        connected(group);
       }
       TransactionResult result = co_await live->session->send(message, probe);
       probe = false;
@@ -268,6 +393,8 @@ net::awaitable<RelayAgent::Connected> RelayAgent::connect(Group& group) {
   for (const Target& target : group.plan.targets) {
     const std::string where = endpoint_text(target);
     const std::string name = target.host.empty() ? target.address.to_string() : target.host;
+    // This address refused a connection lately: the next one, without trying.
+    if (skip_dead_address(group, where, name, out)) continue;
     for (bool allow_tls : {true, false}) {
       net::ConnectOptions options;
       options.timeout = seconds(rc.connect_timeout);
@@ -278,6 +405,7 @@ net::awaitable<RelayAgent::Connected> RelayAgent::connect(Group& group) {
         options.source = net::asio::ip::make_address(source, ec);
         if (ec) options.source.reset();
       }
+      stats_.connect_attempts++;
       auto conn = co_await net::ClientConnection::connect(
           executor_, net::tcp::endpoint(target.address, target.port), options);
       if (!conn) {
@@ -285,6 +413,8 @@ net::awaitable<RelayAgent::Connected> RelayAgent::connect(Group& group) {
         out.remote = false;
         out.host = name;
         out.address = target.address.to_string();
+        dead_.mark(where, DeadDestinations::Entry{out.failure, name, out.address, false, {}},
+                   now_());
         log::info("relay_connect_failed")
             .kv("domain", group.hop.domain)
             .kv("host", name)
@@ -293,6 +423,7 @@ net::awaitable<RelayAgent::Connected> RelayAgent::connect(Group& group) {
         break;
       }
       stats_.connections++;
+      dead_.clear(where);
       auto live = std::make_unique<LiveSession>();
       live->connection = std::move(*conn);
       live->target = target;

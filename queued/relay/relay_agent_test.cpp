@@ -221,5 +221,176 @@ TEST(RelayAgentTest, RecipientsOfSeveralDomainsGoTheirOwnWays) {
   EXPECT_EQ(r.results[0][1].recipient, 1u);
 }
 
+// An agent kept across several deliver() calls (batches), on a fake clock for its
+// dead-destination memory.
+struct KeptAgent {
+  asio::io_context& io;
+  Config config;  // the agent keeps a reference
+  Routes routes;
+  RelayAgent agent;
+  std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now();
+  KeptAgent(asio::io_context& io, Config c, Resolver& resolver)
+      : io(io),
+        config(std::move(c)),
+        routes(*Routes::from_config(config)),
+        agent(io.get_executor(), config, routes, resolver, nullptr) {
+    agent.set_clock([this] { return now; });
+  }
+  static std::vector<RelayJob> jobs_of(std::vector<queue::Envelope>& envelopes) {
+    std::vector<RelayJob> jobs;
+    for (auto& e : envelopes) {
+      RelayJob j{&e, kContent, {}};
+      for (uint32_t i = 0; i < e.recipients.size(); ++i) j.recipients.push_back(i);
+      jobs.push_back(std::move(j));
+    }
+    return jobs;
+  }
+  // A coroutine function, not a lambda: its parameters live in its frame.
+  static net::awaitable<void> one(RelayAgent& agent, std::span<const RelayJob> jobs,
+                                  std::vector<std::vector<RelayResult>>& out) {
+    out = co_await agent.deliver(jobs);
+  }
+  // Runs the batches at once (as the scheduler may) until all are done.
+  std::vector<std::vector<std::vector<RelayResult>>> deliver(
+      std::vector<std::vector<queue::Envelope>*> batches) {
+    std::vector<std::vector<RelayJob>> jobs;
+    for (auto* b : batches) jobs.push_back(jobs_of(*b));
+    std::vector<std::vector<std::vector<RelayResult>>> out(batches.size());
+    size_t running = jobs.size();
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      asio::co_spawn(io, one(agent, jobs[i], out[i]), [&](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+        if (--running == 0) io.stop();  // a scripted server may still wait for a connection
+      });
+    }
+    io.restart();
+    io.run_for(std::chrono::seconds(30));
+    EXPECT_EQ(running, 0u);
+    return out;
+  }
+  // QUITs the cached connections and lets the servers finish.
+  void finish() {
+    agent.close();
+    io.restart();
+    io.run_for(std::chrono::seconds(10));
+  }
+};
+
+std::vector<queue::Envelope> many(const std::string& prefix, int n, const std::string& to) {
+  std::vector<queue::Envelope> out;
+  for (int i = 0; i < n; ++i) out.push_back(envelope(prefix + std::to_string(i), {to}));
+  return out;
+}
+
+TEST(RelayAgentTest, ADeadDestinationGetsOneConnectionAndIsSuspendedUntilTheExpiry) {
+  const uint16_t port = free_port();
+  asio::io_context io;
+  FakeResolver dns;
+  dns.mx_answers["dest.test"] = MxAnswer{DnsStatus::Ok, {{10, "mx.dest.test"}}, false, ""};
+  dns.host("mx.dest.test", "127.0.0.8");  // nothing listens there yet
+  KeptAgent k(io, test_config(port, "dead_destination_time = 60\n"), dns);
+
+  // 50 messages with 20 workers allowed: one connect, the other 49 suspended.
+  auto first = many("A", 50, "b@dest.test");
+  auto r1 = k.deliver({&first})[0];
+  EXPECT_EQ(k.agent.stats().connect_attempts, 1u);
+  ASSERT_EQ(r1.size(), 50u);
+  EXPECT_NE(r1[0][0].reply.find("Connection refused"), std::string::npos) << r1[0][0].reply;
+  EXPECT_EQ(r1[0][0].reply.find("suspended"), std::string::npos) << r1[0][0].reply;
+  for (size_t i = 1; i < r1.size(); ++i) {
+    EXPECT_EQ(r1[i][0].verdict, Verdict::Temporary);
+    EXPECT_EQ(r1[i][0].reply.rfind("451 4.4.1 delivery temporarily suspended: mx.dest.test: ", 0),
+              0u)
+        << r1[i][0].reply;
+    EXPECT_EQ(r1[i][0].bounce_class, BounceClass::Soft);
+  }
+
+  // A later batch within the expiry connects to nothing: the last error, at once.
+  k.now += std::chrono::seconds(59);
+  auto second = many("B", 10, "c@dest.test");
+  auto r2 = k.deliver({&second})[0];
+  EXPECT_EQ(k.agent.stats().connect_attempts, 1u);
+  EXPECT_EQ(k.agent.stats().suspended, 49u + 10u);
+  for (const auto& job : r2) {
+    EXPECT_EQ(job[0].verdict, Verdict::Temporary);
+    EXPECT_EQ(job[0].reply.rfind("451 4.4.1 delivery temporarily suspended: mx.dest.test: ", 0), 0u)
+        << job[0].reply;
+  }
+
+  // After the expiry, with the far end up: delivered, and the memory forgets it.
+  k.now += std::chrono::seconds(2);
+  std::vector<Step> script = deliver_one();
+  script.push_back(expect("QUIT"));
+  script.push_back(send("221 bye"));
+  ScriptedServer up(io, {script}, nullptr, "127.0.0.8", port);
+  auto third = many("C", 1, "d@dest.test");
+  auto r3 = k.deliver({&third})[0];
+  EXPECT_EQ(r3[0][0].verdict, Verdict::Delivered) << r3[0][0].reply;
+  EXPECT_EQ(up.messages.size(), 1u);
+  EXPECT_EQ(k.agent.dead_destinations().size(), 0u);
+  k.finish();
+}
+
+TEST(RelayAgentTest, ConcurrentBatchesToADeadDestinationShareOneConnectionAttempt) {
+  const uint16_t port = free_port();
+  asio::io_context io;
+  FakeResolver dns;
+  dns.mx_answers["dest.test"] =
+      MxAnswer{DnsStatus::Ok, {{10, "mx1.dest.test"}, {20, "mx2.dest.test"}}, false, ""};
+  dns.host("mx1.dest.test", "127.0.0.9");
+  dns.host("mx2.dest.test", "127.0.0.10");
+  KeptAgent k(io, test_config(port), dns);
+  auto a = many("A", 20, "b@dest.test");
+  auto b = many("B", 20, "c@dest.test");
+  auto c = many("C", 20, "d@dest.test");
+  auto r = k.deliver({&a, &b, &c});
+  EXPECT_EQ(k.agent.stats().connect_attempts, 2u);  // each MX once, by the first batch
+  for (const auto& batch : r)
+    for (const auto& job : batch) EXPECT_EQ(job[0].verdict, Verdict::Temporary);
+  EXPECT_EQ(k.agent.stats().suspended, 59u);
+}
+
+TEST(RelayAgentTest, AnMxAddressThatRefusedIsSkippedForOtherDomains) {
+  const uint16_t port = free_port();
+  asio::io_context io;
+  std::vector<Step> script = deliver_one();
+  script.push_back(expect("QUIT"));
+  script.push_back(send("221 bye"));
+  ScriptedServer good(io, {script}, nullptr, "127.0.0.12", port);
+  FakeResolver dns;
+  dns.mx_answers["one.test"] = MxAnswer{DnsStatus::Ok, {{10, "mx.shared.test"}}, false, ""};
+  dns.mx_answers["two.test"] =
+      MxAnswer{DnsStatus::Ok, {{10, "mx.shared.test"}, {20, "backup.two.test"}}, false, ""};
+  dns.host("mx.shared.test", "127.0.0.11");  // refuses
+  dns.host("backup.two.test", "127.0.0.12");
+  KeptAgent k(io, test_config(port), dns);
+  auto one = many("A", 3, "b@one.test");
+  k.deliver({&one});
+  EXPECT_EQ(k.agent.stats().connect_attempts, 1u);
+  auto two = many("B", 1, "c@two.test");
+  auto r = k.deliver({&two})[0];
+  EXPECT_EQ(r[0][0].verdict, Verdict::Delivered) << r[0][0].reply;
+  EXPECT_EQ(k.agent.stats().connect_attempts, 2u);  // the backup only
+  k.finish();
+}
+
+TEST(RelayAgentTest, A4xxGreetingOnTheOnlyMxOpensOneConnectionForTheBatch) {
+  const uint16_t port = free_port();
+  asio::io_context io;
+  // One script: a second connection would wait for its greeting until the timeout.
+  ScriptedServer busy(io, {{send("421 4.3.2 busy"), expect("QUIT")}}, nullptr, "127.0.0.13", port);
+  FakeResolver dns;
+  dns.mx_answers["dest.test"] = MxAnswer{DnsStatus::Ok, {{10, "mx.dest.test"}}, false, ""};
+  dns.host("mx.dest.test", "127.0.0.13");
+  auto envs = many("A", 5, "b@dest.test");
+  Outcome r = run(io, test_config(port), dns, envs, kContent);
+  EXPECT_EQ(busy.connections, 1);
+  EXPECT_EQ(r.stats.connect_attempts, 1u);
+  EXPECT_EQ(r.results[0][0].reply, "host mx.dest.test[127.0.0.13] said: 421 4.3.2 busy");
+  EXPECT_EQ(r.results[4][0].reply,
+            "451 4.4.1 delivery temporarily suspended: host mx.dest.test[127.0.0.13] said: 421 "
+            "4.3.2 busy");
+}
+
 }  // namespace
 }  // namespace mail::relay

@@ -129,10 +129,24 @@ TEST(RoutingTest, ConfigRefusesBadRelayValues) {
       "[relay.destination_limits]\n\"x.example\" = { concurrency = -1 }\n",
       "[relay]\nsmarthost_user = \"u\"\nsmarthost_password_file = \"/pw\"\n",
       "[relay]\ndestination_concurrency = 0\n",
+      "[relay]\ndead_destination_time = -1\n",
+      "[relay]\ndead_destination_time = 3601\n",
   };
   for (const char* text : bad) {
     EXPECT_FALSE(parse_config(text, "t.toml", "/").ok()) << text;
   }
+}
+
+TEST(RoutingTest, DeadDestinationTimeLimits) {
+  for (int seconds : {0, 3600}) {
+    auto c = parse_config("[relay]\ndead_destination_time = " + std::to_string(seconds) + "\n",
+                          "t.toml", "/");
+    ASSERT_TRUE(c.ok()) << seconds;
+    EXPECT_EQ(c->relay.dead_destination_time, seconds);
+  }
+  auto d = parse_config("", "t.toml", "/");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->relay.dead_destination_time, 120);
 }
 
 TEST(RoutingTest, SplitHostPort) {

@@ -34,6 +34,7 @@ SMTP_SINK = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
 DNS_SERVER = REPO / "tests" / "dns" / "dns_server.py"
 CAROL = "carol@remote.test"
 CAROL_PW = "carol-remote-pw"
+DEAD_TIME = 3  # relay.dead_destination_time: short, so a far end back up is soon retried
 
 
 def free_port():
@@ -46,24 +47,25 @@ def free_port():
 class Sink:
     """Postfix's smtp-sink on a fixed port; restartable with other options."""
 
-    def __init__(self, port):
+    def __init__(self, port, host="127.0.0.1"):
         # smtp-sink drops to nobody when started as root: its dump folder must be reachable
         # by nobody (pytest's tmp folders are not).
         self.dir = Path(tempfile.mkdtemp(prefix="relay-sink-"))
         os.chmod(self.dir, 0o777)
         self.port = port
+        self.host = host
         self.proc = None
 
     def start(self, *options):
         args = [SMTP_SINK, "-d", str(self.dir) + "/%H%M%S.", *options]
         if os.geteuid() == 0:
             args[1:1] = ["-u", "nobody"]
-        args += [f"127.0.0.1:{self.port}", "64"]
+        args += [f"{self.host}:{self.port}", "64"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         import socket
         for _ in range(200):
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                socket.create_connection((self.host, self.port), timeout=1).close()
                 return
             except OSError:
                 time.sleep(0.05)
@@ -99,7 +101,9 @@ def relay(tmp_path_factory):
         "ns IN A 127.0.0.1\n"
         "remote IN MX 10 mx.remote\n"
         "mx.remote IN A 127.0.0.1\n"
-        "nullmx IN MX 0 .\n")
+        "nullmx IN MX 0 .\n"
+        "dead IN MX 10 mx.dead\n"
+        "mx.dead IN A 127.0.0.2\n")
     dns = subprocess.Popen(["/usr/bin/python3", str(DNS_SERVER), str(zone), "--port", "0"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
@@ -115,7 +119,8 @@ def relay(tmp_path_factory):
                 "dns": f'resolvers = ["127.0.0.1@{dns_port}"]\ntimeout = 5',
                 "relay": (f"smtp_port = {remote.ports['smtp']}\n"
                           "delay_notice_after = 1\nconnect_timeout = 5\n"
-                          "data_done_timeout = 20\nconnection_cache_time = 1"),
+                          "data_done_timeout = 20\nconnection_cache_time = 1\n"
+                          f"dead_destination_time = {DEAD_TIME}"),
                 "queued": "retry_delay = 1\nmax_retry_delay = 2\nscan_interval = 1",
                 "relay.transport": f'"sink.test" = "127.0.0.1:{sink.port}"',
             }
@@ -341,3 +346,52 @@ def test_sigkill_mid_relay_loses_nothing(relay, record_property):
     assert all(before[t] >= 1 for t in twice), (counts, before)
     sink.stop()
     sink.start()
+
+
+def test_dead_destination_gets_a_handful_of_connection_attempts_then_its_mail(relay):
+    """dead.test's MX is 127.0.0.2 at relay.smtp_port, where nothing listens: 50 queued
+    messages cost one connection attempt per relay.dead_destination_time (slow start and
+    the dead-destination memory), not one each; the others are deferred at once with
+    "4.4.1 delivery temporarily suspended". When the far end comes up, the next attempt
+    after the expiry delivers all of them, once each."""
+    sender, remote, _ = relay
+    log = Path(sender.logs["queued"])
+
+    def attempts():
+        lines = log.read_text(errors="replace").splitlines()
+        return sum(1 for ln in lines if "event=relay_connect_failed" in ln and "dead.test" in ln)
+
+    before = attempts()
+    run = "relay-dead-" + token()[:8]
+    tags = [f"{run}-{i:02d}-end" for i in range(50)]
+    submit_many(sender, [([f"down{i % 5}@dead.test"], t) for i, t in enumerate(tags)])
+
+    def all_tried():
+        entries = queue_entries(sender, "--domain", "dead.test")
+        tried = [r for e in entries for r in e["recipients"] if r["attempts"] >= 1]
+        return tried if len(tried) >= len(tags) else None
+
+    tried, _ = wait_until(all_tried, deadline=30, interval=0.2)
+    assert tried, queue_entries(sender, "--domain", "dead.test")
+    first_scan = attempts() - before
+    suspended = [r for r in tried if "4.4.1 delivery temporarily suspended" in r["last_reply"]]
+    report_figure(f"relay dead destination: 50 messages, {first_scan} connection attempts "
+                  f"until each was tried once, {len(suspended)} deferred as suspended")
+    # One per MX address and expiry; a scan that straddles an expiry may add one more.
+    assert 1 <= first_scan <= 3, first_scan
+    assert len(suspended) >= len(tags) - 3, [r["last_reply"] for r in tried][:5]
+    assert all(r["state"] == "pending" for r in tried)
+
+    far_end = Sink(remote.ports["smtp"], host="127.0.0.2")
+    far_end.start()
+    try:
+        done, _ = wait_until(lambda: all(far_end.count(t) >= 1 for t in tags),
+                             deadline=DEAD_TIME + 30, interval=0.5)
+        assert done, queue_entries(sender, "--domain", "dead.test")
+        gone, _ = wait_until(lambda: queue_entries(sender, "--domain", "dead.test") == [],
+                             deadline=20, interval=0.3)
+        assert gone, queue_entries(sender, "--domain", "dead.test")
+        assert all(far_end.count(t) == 1 for t in tags)
+    finally:
+        far_end.stop()
+        shutil.rmtree(far_end.dir, ignore_errors=True)
