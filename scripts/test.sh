@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command (2): installs the Debian packages, then runs every test:
-#   1. under AddressSanitizer + UBSan (clang, -O0): build everything, unit tests (ctest),
+#   1. under AddressSanitizer + UBSan (g++ -O1): build everything, unit tests (ctest),
 #      integration tests (pytest against the real daemons on loopback, on ports that never
 #      collide with a running demo);
 #   2. the release build (g++, -O2, as shipped) of the daemons and mailctl: the checks that
@@ -76,12 +76,13 @@ if [ "${MAIL_TEST_QUICK:-0}" = "1" ]; then
   unit_tests "release" "$BUILD_DIR"
   integration_tests "release" "$BUILD_DIR" tests/integration -m "$docker_marker"
 else
-  # Any sanitizer report ends the process, so the tests see it as a crash. clang at -O0
-  # builds in less than half of g++ -O1's time here; the tests run about as fast.
+  # Any sanitizer report ends the process, so the tests see it as a crash. -O1: the
+  # sanitizers' usual level, asserts kept. (clang -O0 builds in about 60 % of the CPU time
+  # and compiles the tree, but its integration run has not been proved yet.)
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-  build "sanitizers" "${BUILD_DIR}-asan" all -DMAIL_SANITIZE=ON -DCMAKE_CXX_COMPILER=clang++ \
-    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O0 -g1"
+  build "sanitizers" "${BUILD_DIR}-asan" all -DMAIL_SANITIZE=ON \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1"
   unit_tests "sanitizers" "${BUILD_DIR}-asan"
   integration_tests "sanitizers" "${BUILD_DIR}-asan" tests/integration \
     -m "not release_only and ($docker_marker)"
