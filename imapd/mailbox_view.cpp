@@ -265,6 +265,7 @@ Result<MailboxView::Refresh> MailboxView::prepare_refresh(store::MailStore& stor
       r.flag_changes.emplace_back((*below)[i] + pending_below(pending, uids[i]) + 1, *changed[i]);
     r.exists = info.messages + static_cast<uint32_t>(pending.size());
     r.uid_next = info.uid_next;
+    r.first_recent_uid = info.first_recent_uid;
     r.highest_modseq = info.highest_modseq;
     r.pending = std::move(pending);
     return {};
@@ -273,7 +274,7 @@ Result<MailboxView::Refresh> MailboxView::prepare_refresh(store::MailStore& stor
   return r;
 }
 
-void MailboxView::announce(Refresh r, const AnnounceOptions& options, imap::ResponseWriter& out) {
+bool MailboxView::announce(Refresh r, const AnnounceOptions& options, imap::ResponseWriter& out) {
   if (r.keywords) {
     keywords_ = std::move(*r.keywords);
     keywords_seen_.reset();
@@ -293,14 +294,46 @@ void MailboxView::announce(Refresh r, const AnnounceOptions& options, imap::Resp
   }
   const uint32_t after_expunges = exists_ - static_cast<uint32_t>(r.expunges.size());
   for (const auto& [seq, m] : r.flag_changes)
-    write_flag_update(out, seq, m, true, options.condstore);
-  if (r.exists != after_expunges) out.untagged().number(r.exists).atom("EXISTS").end();
+    write_flag_update(out, seq, m, true, options.condstore, is_recent(m.uid));
+  const bool exists_changed = r.exists != after_expunges;
+  if (exists_changed) out.untagged().number(r.exists).atom("EXISTS").end();
   exists_ = r.exists;
   uid_next_ = std::max(uid_next_, r.uid_next);
   modseq_ = std::max(modseq_, r.highest_modseq);
   expunge_checked_ = std::max(expunge_checked_, modseq_);
   pending_ = std::move(r.pending);
   reported_.clear();
+  return exists_changed;
+}
+
+bool MailboxView::is_recent(uint32_t uid) const {
+  for (const auto& r : recent_)
+    if (uid >= r.first && uid < r.end) return true;
+  return false;
+}
+
+void MailboxView::add_recent(const store::RecentClaim& claim) {
+  if (claim.first >= claim.end) return;
+  // Claims come in ascending UID order (the store's watermark only rises).
+  if (!recent_.empty() && recent_.back().end == claim.first) {
+    recent_.back().end = claim.end;
+  } else {
+    recent_.push_back(claim);
+  }
+}
+
+Result<uint32_t> MailboxView::Snapshot::recent_count() {
+  uint32_t n = 0;
+  for (const auto& r : view_.recent_) {
+    auto below_end = known_below(r.end);
+    if (!below_end) return std::move(below_end.error());
+    auto below_first = known_below(r.first);
+    if (!below_first) return std::move(below_first.error());
+    n += *below_end - *below_first;
+    // Expunged but not yet announced: the client still counts them.
+    n += pending_below(view_.pending_, r.end) - pending_below(view_.pending_, r.first);
+  }
+  return n;
 }
 
 void MailboxView::note_reported(uint32_t uid, uint64_t modseq) {
@@ -353,12 +386,12 @@ void MailboxView::write_flag_lists(imap::ResponseWriter& out,
 }
 
 void write_flag_update(imap::ResponseWriter& out, uint32_t seq, const store::MessageInfo& m,
-                       bool with_uid, bool with_modseq) {
+                       bool with_uid, bool with_modseq, bool recent) {
   out.untagged().number(seq).atom("FETCH").open();
   if (with_uid) out.atom("UID").number(m.uid);
   if (with_modseq) out.atom("MODSEQ").open().number(m.modseq).close();
   out.atom("FLAGS");
-  write_flags(out, m.flags);
+  write_flags(out, m.flags, recent);
   out.close().end();
 }
 

@@ -10,7 +10,10 @@
 //     of (RFC 9051 section 7.5.1 forbids EXPUNGE during FETCH, STORE and SEARCH; UID
 //     commands may not send EXPUNGE either, section 7.5.1 last paragraph); they keep
 //     their sequence numbers until then;
-//   - the keywords announced in FLAGS.
+//   - the keywords announced in FLAGS;
+//   - the UIDs that are \Recent in this session (RFC 3501 2.3.2, IMAP4rev1 only): a few
+//     UID ranges, claimed from the store (MailStore::claim_recent) at SELECT and at each
+//     refresh that finds new messages, or for EXAMINE the ones nobody claimed yet.
 // The client's sequence number n is therefore the n-th UID of
 //   { messages in the store with UID < uid_next() } + pending_expunges(),
 // which MailboxView::Snapshot computes from the store's positions (store::MailboxView:
@@ -76,6 +79,15 @@ class MailboxView {
   // Keywords announced in the last untagged FLAGS (sorted as the store keeps them).
   const std::vector<std::string>& keywords() const { return keywords_; }
 
+  // \Recent in this session (RFC 3501 2.3.2).
+  bool is_recent(uint32_t uid) const;
+  bool has_recent() const { return !recent_.empty(); }
+  // Adds UIDs [claim.first, claim.end) to this session's recent ones.
+  void add_recent(const store::RecentClaim& claim);
+  // The RECENT count last told to the client.
+  uint32_t announced_recent() const { return announced_recent_; }
+  void set_announced_recent(uint32_t n) { announced_recent_ = n; }
+
   // One read transaction seen through this session's sequence numbers. Valid only inside
   // the function given to read().
   class Snapshot {
@@ -115,6 +127,8 @@ class MailboxView {
                           const Visitor& visit);
     // The first message without \Seen: its sequence number (SELECT's [UNSEEN n]).
     Result<std::optional<uint32_t>> first_unseen();
+    // How many of the client's messages are \Recent in this session (RECENT n).
+    Result<uint32_t> recent_count();
 
    private:
     friend class MailboxView;
@@ -133,18 +147,20 @@ class MailboxView {
   // What a refresh announces, computed inside one snapshot by prepare_refresh() and
   // written by announce() (a function of the view, the store and allow_expunge).
   struct Refresh {
-    std::optional<std::vector<std::string>> keywords;  // new FLAGS list, when it grew
+    std::optional<std::vector<std::string>> keywords;     // new FLAGS list, when it grew
     std::vector<std::pair<uint32_t, uint32_t>> expunges;  // (seq, uid), highest seq first
     std::vector<std::pair<uint32_t, store::MessageInfo>> flag_changes;  // (seq, message)
     uint32_t exists = 0;  // the new count (EXISTS when it differs from the old one)
     uint32_t uid_next = 0;
+    uint32_t first_recent_uid = 0;  // the store's: UIDs from here on are not claimed
     uint64_t highest_modseq = 0;
     std::vector<uint32_t> pending;  // expunges still unannounced afterwards
   };
   Result<Refresh> prepare_refresh(store::MailStore& store, bool allow_expunge);
   // Writes the untagged responses (RFC 9051 section 7.5.1 order: FLAGS, EXPUNGE or
-  // VANISHED, FETCH, EXISTS) and moves the view's watermarks.
-  void announce(Refresh refresh, const AnnounceOptions& options, imap::ResponseWriter& out);
+  // VANISHED, FETCH, EXISTS) and moves the view's watermarks. Returns whether it wrote
+  // EXISTS.
+  bool announce(Refresh refresh, const AnnounceOptions& options, imap::ResponseWriter& out);
 
   // The client was told `uid`'s flags as of `modseq` (by STORE or FETCH): a refresh does
   // not repeat them unless they changed again.
@@ -174,12 +190,16 @@ class MailboxView {
   std::vector<uint32_t> pending_;        // ascending UIDs: expunged, not announced
   std::vector<std::string> keywords_;    // announced
   std::optional<std::vector<std::string>> keywords_seen_;  // a read() found more
-  std::vector<std::pair<uint32_t, uint64_t>> reported_;  // (uid, modseq) told by commands
+  std::vector<std::pair<uint32_t, uint64_t>> reported_;    // (uid, modseq) told by commands
+  // \Recent UIDs as [first, end) ranges, ascending and disjoint: one per claim at most
+  // (adjacent claims merge), so a handful whatever the mailbox's size.
+  std::vector<store::RecentClaim> recent_;
+  uint32_t announced_recent_ = 0;
 };
 
 // Writes one unsolicited or STORE-caused flag update: "* n FETCH (UID u [MODSEQ (m)] FLAGS
 // (...))" (RFC 9051 section 7.5.2; RFC 7162 section 3.1.4 adds MODSEQ once CONDSTORE is on).
 void write_flag_update(imap::ResponseWriter& out, uint32_t seq, const store::MessageInfo& m,
-                       bool with_uid, bool with_modseq);
+                       bool with_uid, bool with_modseq, bool recent = false);
 
 }  // namespace mail::imapd

@@ -17,8 +17,9 @@ constexpr std::pair<uint32_t, const char*> kSystemFlags[] = {
 
 }  // namespace
 
-void write_flags(imap::ResponseWriter& out, const store::Flags& flags) {
+void write_flags(imap::ResponseWriter& out, const store::Flags& flags, bool recent) {
   out.open();
+  if (recent) out.flag("\\Recent");
   for (auto [bit, name] : kSystemFlags)
     if (flags.system & bit) out.flag(name);
   for (const auto& keyword : flags.keywords) out.flag(keyword);

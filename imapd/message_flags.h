@@ -12,8 +12,9 @@
 
 namespace mail::imapd {
 
-// "(\Answered \Seen $Junk)" for a message's flags.
-void write_flags(imap::ResponseWriter& out, const store::Flags& flags);
+// "(\Answered \Seen $Junk)" for a message's flags; \Recent first when `recent` (a
+// session property, RFC 3501 2.3.2).
+void write_flags(imap::ResponseWriter& out, const store::Flags& flags, bool recent = false);
 
 // Flag names from the client into store flags (\Recent, session-only, is dropped).
 // False, with the name in bad_name, for an unknown system flag.

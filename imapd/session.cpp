@@ -262,12 +262,7 @@ bool Session::enable(Extension e) {
 }
 
 net::awaitable<void> Session::refresh(bool allow_expunge) {
-  refresh_now(allow_expunge);
-  co_return;
-}
-
-void Session::refresh_now(bool allow_expunge) {
-  if (!is_selected()) return;
+  if (!is_selected()) co_return;
   MailboxView& v = view();
   auto changes = v.prepare_refresh(ctx_.store, allow_expunge);
   if (!changes) {
@@ -276,9 +271,50 @@ void Session::refresh_now(bool allow_expunge) {
     // the same.
     if (changes.error().kind == ErrorKind::NotFound) bye("Selected mailbox was deleted");
     if (changes.error().kind == ErrorKind::Invalid) bye("Selected mailbox was recreated");
-    return;
+    co_return;
   }
-  v.announce(std::move(*changes), announce_options(), out_);
+  const bool recent_kept = !extensions_.imap4rev2();  // RFC 9051 dropped \Recent
+  store::RecentClaim claim;
+  if (recent_kept && changes->first_recent_uid < changes->uid_next) {
+    if (v.read_only()) {
+      // EXAMINE claims nothing: it sees as \Recent what no session has claimed yet.
+      claim = {std::max(changes->first_recent_uid, v.uid_next()), changes->uid_next};
+    } else {
+      // RFC 3501 2.3.2: new messages are \Recent in the first read-write session to learn
+      // of them (one store write; no other session will see them as \Recent).
+      auto& store = ctx_.store;
+      const uint64_t id = v.mailbox_id();
+      const uint32_t up_to = changes->uid_next;
+      auto claimed = co_await blocking([&] { return store.claim_recent(id, up_to); });
+      if (claimed) {
+        claim = *claimed;
+      } else {
+        log::warn("claim_recent_failed")
+            .kv("session", conn_->id())
+            .kv("error", claimed.error().message);
+      }
+    }
+  }
+  if (!is_selected()) co_return;
+  v.add_recent(claim);
+  const bool exists_sent = v.announce(std::move(*changes), announce_options(), out_);
+  if (recent_kept && (exists_sent || claim.first < claim.end)) announce_recent();
+}
+
+void Session::announce_recent() {
+  MailboxView& v = view();
+  uint32_t count = 0;
+  if (v.has_recent()) {
+    auto counted = read_view([&](MailboxView::Snapshot& snap) -> Result<void> {
+      auto n = snap.recent_count();
+      if (!n) return std::move(n.error());
+      count = *n;
+      return {};
+    });
+    if (!counted) return;
+  }
+  v.set_announced_recent(count);
+  out_.untagged().number(count).atom("RECENT").end();
 }
 
 Result<void> Session::read_view(const std::function<Result<void>(MailboxView::Snapshot&)>& fn) {

@@ -88,10 +88,11 @@ class Session final : private imap::ResponseSink {
   // Brings the selected mailbox's view up to date and announces the changes (RFC 9051
   // section 7.5.1: EXPUNGE or VANISHED only when allow_expunge). A selected mailbox that
   // was deleted (or recreated) ends the session with BYE. Reads the store on the event
-  // loop (a short LMDB read transaction).
+  // loop (a short LMDB read transaction). A read-write view claims the new messages as
+  // \Recent (RFC 3501 2.3.2; a store write on the worker pool) and says RECENT with EXISTS.
   net::awaitable<void> refresh(bool allow_expunge);
-  // The synchronous body of refresh() (IDLE's notice handler runs it between writes).
-  void refresh_now(bool allow_expunge);
+  // Writes "* n RECENT" (RFC 3501 7.3.2) for the selected view. IMAP4rev1 only.
+  void announce_recent();
   // Runs fn on a snapshot of the selected mailbox (MailboxView::read), first announcing
   // keywords it revealed (untagged FLAGS), on the event loop. fn may write responses (they
   // are only queued) but must not wait for I/O. On error the caller answers NO.

@@ -25,7 +25,8 @@ namespace mail::store {
 
 constexpr uint32_t kSchemaVersion = 2;
 
-// System flags as bits; \Recent is a session property, not stored.
+// System flags as bits; \Recent is a session property, not stored (the mailbox keeps only
+// MailboxInfo::first_recent_uid).
 enum SystemFlag : uint32_t {
   kSeen = 1u << 0,
   kAnswered = 1u << 1,
@@ -57,6 +58,9 @@ struct MailboxInfo {
   uint32_t unseen = 0;
   uint32_t deleted = 0;  // messages with \Deleted (STATUS DELETED, RFC 9051 6.3.11)
   uint64_t size = 0;     // sum of message sizes, octets (STATUS SIZE)
+  // IMAP4rev1 \Recent (RFC 3501 2.3.2): messages with a UID at or above this have not yet
+  // been claimed as recent by a session (MailStore::claim_recent); STATUS RECENT counts them.
+  uint32_t first_recent_uid = 1;
   SpecialUse special_use = SpecialUse::None;
   bool subscribed = false;
   // Every keyword ever set on a message here, for SELECT's FLAGS (never shrinks, as in
@@ -186,6 +190,13 @@ struct CopyResult {
   uint32_t uid_validity = 0;  // of the destination
   std::vector<uint32_t> source_uids;
   std::vector<uint32_t> destination_uids;
+};
+
+// UIDs [first, end) a session claimed as \Recent (empty when first == end).
+struct RecentClaim {
+  uint32_t first = 0;
+  uint32_t end = 0;
+  bool operator==(const RecentClaim&) const = default;
 };
 
 struct FlagResult {
@@ -332,6 +343,13 @@ class MailStore {
                                   uint64_t to_mailbox) = 0;
   virtual Result<CopyResult> move(uint64_t from_mailbox, std::span<const uint32_t> uids,
                                   uint64_t to_mailbox) = 0;
+
+  // IMAP4rev1 \Recent (RFC 3501 2.3.2): a message is recent in exactly one session, the
+  // first to select its mailbox read-write after it arrived. Moves the mailbox's
+  // first_recent_uid up to `up_to` (clipped to UIDNEXT) in one write transaction and
+  // returns the UIDs this caller now owns as recent; none when another claimed them first.
+  // Writes nothing (and notifies nobody) when there is nothing to claim. NotFound.
+  virtual Result<RecentClaim> claim_recent(uint64_t mailbox_id, uint32_t up_to) = 0;
 
   // Verifies the schema version and the consistency of counters, indexes, references and
   // bodies. Returns a list of problems (empty when the store is sound).

@@ -35,9 +35,10 @@ TEST(Append, NonSynchronizingLiteralAndLiteral8IntoSelectedMailbox) {
   auto r = c.transact("ok", "APPEND INBOX \"17-Jul-1996 02:44:25 -0700\" {" +
                                 std::to_string(m.size()) + "+}\r\n" + m);
   ASSERT_FALSE(r.untagged.empty());
-  EXPECT_EQ(r.untagged.back(), "* 1 EXISTS");  // the selected mailbox learns at once
+  // The selected mailbox learns at once, and the message is \Recent in this session.
+  EXPECT_EQ(r.untagged, (std::vector<std::string>{"* 1 EXISTS", "* 1 RECENT"}));
   r = c.transact("ok", "APPEND INBOX ~{" + std::to_string(m.size()) + "+}\r\n" + m);
-  EXPECT_EQ(r.untagged.back(), "* 2 EXISTS");
+  EXPECT_EQ(r.untagged, (std::vector<std::string>{"* 2 EXISTS", "* 2 RECENT"}));
   r = c.transact("ok", "FETCH 1 INTERNALDATE");
   EXPECT_EQ(r.untagged.back(), "* 1 FETCH (INTERNALDATE \"17-Jul-1996 09:44:25 +0000\")");
 }

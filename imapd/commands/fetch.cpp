@@ -128,6 +128,7 @@ net::awaitable<void> fetch(Session& s, const imap::Command& c) {
 
   ConnectionSink octets(s.connection());
   FetchResponder responder(args.items, out, octets);
+  responder.set_recent_from(&view);
   std::optional<std::string_view> refused;
   bool expunged = false;
   uint32_t from = 1;  // the walk resumes at this UID

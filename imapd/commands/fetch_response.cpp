@@ -197,7 +197,7 @@ void FetchResponder::write(uint32_t seq, const store::MessageView& m, bool add_f
   for (const FetchItem& item : items_) write_item(item, m);
   if (add_flags) {
     out_.atom("FLAGS");
-    write_flags(out_, m.info.flags);
+    write_flags(out_, m.info.flags, recent_view_ && recent_view_->is_recent(m.info.uid));
   }
   out_.close().end();
 }
@@ -206,7 +206,7 @@ void FetchResponder::write_item(const FetchItem& item, const store::MessageView&
   out_.fetch_item_name(item);
   switch (item.attr) {
     case FetchAttr::Flags:
-      write_flags(out_, m.info.flags);
+      write_flags(out_, m.info.flags, recent_view_ && recent_view_->is_recent(m.info.uid));
       break;
     case FetchAttr::Uid:
       out_.number(m.info.uid);

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "imapd/mailbox_view.h"
 #include "imapd/protocol/command.h"
 #include "imapd/protocol/response_writer.h"
 #include "mime/summary.h"
@@ -51,6 +52,8 @@ class FetchResponder {
   // `add_flags` (a \Seen this FETCH set, reported though FLAGS was not asked for, RFC
   // 9051 section 6.4.5). REQUIRES: `m` holds the parts fetch_needs() names.
   void write(uint32_t seq, const store::MessageView& m, bool add_flags);
+  // FLAGS then include \Recent for the messages recent in `view` (RFC 3501 2.3.2).
+  void set_recent_from(const MailboxView* view) { recent_view_ = view; }
 
  private:
   // The message's decoded summary (decoded once per message; computed from the octets
@@ -65,6 +68,7 @@ class FetchResponder {
   const std::vector<imap::FetchItem>& items_;
   imap::ResponseWriter& out_;
   imap::ResponseSink& octets_;
+  const MailboxView* recent_view_ = nullptr;
   uint32_t summary_uid_ = 0;  // whose summary summary_ holds (0: none)
   mime::MessageSummary summary_;
 };

@@ -14,7 +14,7 @@ TEST(Fetch, Items) {
   c.transact("ok", "SELECT INBOX");
   auto r = c.transact("ok", "FETCH 1 (UID FLAGS RFC822.SIZE INTERNALDATE)");
   ASSERT_EQ(r.untagged.size(), 1u);
-  EXPECT_EQ(r.untagged[0], "* 1 FETCH (UID 1 FLAGS (\\Flagged) RFC822.SIZE " +
+  EXPECT_EQ(r.untagged[0], "* 1 FETCH (UID 1 FLAGS (\\Recent \\Flagged) RFC822.SIZE " +
                                std::to_string(m.size()) +
                                " INTERNALDATE \"14-Nov-2023 22:13:20 +0000\")");
   r = c.transact("ok", "FETCH 1 BODY.PEEK[HEADER.FIELDS (Subject)]");
@@ -41,9 +41,9 @@ TEST(Fetch, BodySetsSeenAndSaysSo) {
   auto r = c.transact("ok", "FETCH 1 RFC822");
   ASSERT_EQ(r.untagged.size(), 1u);
   EXPECT_EQ(r.untagged[0],
-            "* 1 FETCH (RFC822 {" + std::to_string(m.size()) + "}\r\n" + m + " FLAGS (\\Seen))");
+            "* 1 FETCH (RFC822 {" + std::to_string(m.size()) + "}\r\n" + m + " FLAGS (\\Recent \\Seen))");
   r = c.transact("ok", "FETCH 1 (FLAGS BODY[TEXT]<0.4>)");
-  EXPECT_EQ(r.untagged[0], "* 1 FETCH (FLAGS (\\Seen) BODY[TEXT]<0> {4}\r\nline)");
+  EXPECT_EQ(r.untagged[0], "* 1 FETCH (FLAGS (\\Recent \\Seen) BODY[TEXT]<0> {4}\r\nline)");
 }
 
 TEST(Fetch, SequenceNumbersAndUids) {
@@ -54,7 +54,7 @@ TEST(Fetch, SequenceNumbersAndUids) {
   c.transact("bad", "FETCH 4 FLAGS");                 // beyond the mailbox
   auto r = c.transact("ok", "UID FETCH 2:99 FLAGS");  // UIDs beyond it are just absent
   ASSERT_EQ(r.untagged.size(), 2u);
-  EXPECT_EQ(r.untagged[0], "* 2 FETCH (UID 2 FLAGS ())");
+  EXPECT_EQ(r.untagged[0], "* 2 FETCH (UID 2 FLAGS (\\Recent))");
   r = c.transact("ok", "FETCH 2:* UID");
   ASSERT_EQ(r.untagged.size(), 2u);
   EXPECT_EQ(r.untagged[1], "* 3 FETCH (UID 3)");

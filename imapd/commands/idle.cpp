@@ -40,7 +40,7 @@ net::awaitable<void> push_changes(Session& s, IdleWriter& w) {
     if (w.watcher->notified || now >= next_refresh) {
       w.watcher->notified = false;
       next_refresh = now + refresh_every;
-      s.refresh_now(true);
+      co_await s.refresh(true);
     }
     if (now >= next_keepalive) {
       next_keepalive = now + keepalive_every;
@@ -57,7 +57,7 @@ net::awaitable<void> push_changes(Session& s, IdleWriter& w) {
 
 net::awaitable<void> idle(Session& s, const imap::Command& c) {
   // Changes already known go out before the continuation (RFC 2177 section 3).
-  s.refresh_now(true);
+  co_await s.refresh(true);
   if (!s.is_selected() && std::holds_alternative<Logout>(s.state())) co_return;
   s.out().continuation("idling");
   auto& conn = s.connection();

@@ -118,6 +118,9 @@ search::SessionFacts session_facts(Session& s, MailboxView::Snapshot& snap) {
   auto max_uid = snap.max_uid();
   facts.max_uid = max_uid ? *max_uid : 0;
   facts.saved = &s.saved_search();
+  // RECENT, NEW, OLD (RFC 3501 6.4.4): \Recent is this session's (none under IMAP4rev2).
+  const MailboxView& view = snap.view();
+  if (view.has_recent()) facts.recent = [&view](uint32_t uid) { return view.is_recent(uid); };
   return facts;
 }
 

@@ -85,6 +85,40 @@ bool parse_params(const std::vector<imap::Arg>& params, SelectParams& out, std::
   return true;
 }
 
+// RFC 3501 2.3.2: SELECT claims the messages no session has seen as \Recent yet (a store
+// write on the worker pool: the next session will not see them as recent); EXAMINE claims
+// nothing and sees those same messages as \Recent. Returns the RECENT count.
+net::awaitable<uint32_t> recent_at_select(Session& s, uint32_t first_recent_uid) {
+  MailboxView& v = s.view();
+  store::RecentClaim claim{first_recent_uid, v.uid_next()};
+  if (!v.read_only() && first_recent_uid < v.uid_next()) {
+    auto& store = s.context().store;
+    const uint64_t id = v.mailbox_id();
+    const uint32_t up_to = v.uid_next();
+    auto claimed = co_await s.blocking([&] { return store.claim_recent(id, up_to); });
+    if (!claimed) {
+      log::warn("claim_recent_failed").kv("session", s.connection().id());
+      co_return 0;
+    }
+    claim = *claimed;
+  }
+  if (!s.is_selected()) co_return 0;
+  MailboxView& view = s.view();
+  view.add_recent(claim);
+  uint32_t count = 0;
+  if (view.has_recent()) {
+    auto counted = view.read(s.context().store, [&](MailboxView::Snapshot& snap) -> Result<void> {
+      auto n = snap.recent_count();
+      if (!n) return std::move(n.error());
+      count = *n;
+      return {};
+    });
+    if (!counted) count = 0;
+  }
+  view.set_announced_recent(count);
+  co_return count;
+}
+
 }  // namespace
 
 net::awaitable<void> select(Session& s, const imap::Command& c) {
@@ -129,8 +163,10 @@ net::awaitable<void> select(Session& s, const imap::Command& c) {
   std::optional<uint32_t> unseen;
   store::Changes changes;
   bool resync = false;
+  uint32_t first_recent_uid = 0;
   auto read = store.read(info->id, [&](store::MailboxView& v) -> Result<void> {
     view.emplace(v.info(), read_only);
+    first_recent_uid = v.info().first_recent_uid;
     auto first = v.first_unseen();
     if (!first) return std::move(first.error());
     if (*first) {
@@ -151,12 +187,19 @@ net::awaitable<void> select(Session& s, const imap::Command& c) {
     co_return;
   }
   s.change_state(Selected{account, std::move(*view), {}}, read_only ? "examine" : "select");
+  // RFC 3501 clients expect RECENT; RFC 9051 dropped it (appendix E, item 11).
+  const bool recent_kept = !s.extensions().imap4rev2();
+  std::optional<uint32_t> recent;
+  if (recent_kept) {
+    auto got = co_await recent_at_select(s, first_recent_uid);
+    if (!s.is_selected()) co_return;
+    recent = got;
+  }
   MailboxView& v = s.view();
   auto& out = s.out();
   MailboxView::write_flag_lists(out, v.keywords(), read_only);
   out.untagged().number(v.exists()).atom("EXISTS").end();
-  // RFC 3501 clients expect RECENT; RFC 9051 dropped it (appendix E, item 11).
-  if (!s.extensions().imap4rev2()) out.untagged().number(0).atom("RECENT").end();
+  if (recent) out.untagged().number(*recent).atom("RECENT").end();
   if (unseen)
     out.untagged()
         .status(imap::Status::Ok)
@@ -199,7 +242,7 @@ net::awaitable<void> select(Session& s, const imap::Command& c) {
         if (m.uid >= v.uid_next()) break;
         auto seq = snap.seq_of(m.uid);
         if (!seq) return std::move(seq.error());
-        if (*seq) write_flag_update(out, **seq, m, true, true);
+        if (*seq) write_flag_update(out, **seq, m, true, true, v.is_recent(m.uid));
       }
       return {};
     });

@@ -17,7 +17,7 @@ TEST(Select, AnnouncesTheMailbox) {
       "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
       "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted",
       "* 2 EXISTS",
-      "* 0 RECENT",
+      "* 2 RECENT",  // this session is the first to select them (RFC 3501 2.3.2)
       "* OK [UNSEEN 2] First unseen",
   };
   ASSERT_GE(r.untagged.size(), expected.size() + 2);
@@ -52,7 +52,7 @@ TEST(Select, ExamineIsReadOnly) {
   // BODY[] does not set \Seen in a read-only mailbox.
   c.transact("ok", "FETCH 1 BODY[]");
   r = c.transact("ok", "FETCH 1 FLAGS");
-  EXPECT_EQ(r.untagged.back(), "* 1 FETCH (FLAGS ())");
+  EXPECT_EQ(r.untagged.back(), "* 1 FETCH (FLAGS (\\Recent))");  // not claimed, still new
 }
 
 TEST(Select, MissingMailboxLeavesNothingSelected) {

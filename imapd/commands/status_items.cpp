@@ -15,7 +15,7 @@ constexpr std::string_view kItems[] = {"MESSAGES",      "UIDNEXT",     "UIDVALID
                                        "RECENT"};
 
 uint64_t status_value(const Session& s, const store::MailboxInfo& info, std::string_view item,
-                      uint64_t deleted_octets) {
+                      uint64_t deleted_octets, uint32_t recent) {
   if (item == "MESSAGES") return info.messages;
   if (item == "UIDNEXT") return info.uid_next;
   if (item == "UIDVALIDITY") return info.uid_validity;
@@ -26,9 +26,23 @@ uint64_t status_value(const Session& s, const store::MailboxInfo& info, std::str
   if (item == "APPENDLIMIT") return s.config().max_literal_size;
   // RFC 9208 section 4.3: what EXPUNGE would give back, in the STORAGE unit (1024 octets).
   if (item == "DELETED-STORAGE") return (deleted_octets + 1023) / 1024;
-  // RECENT (IMAP4rev1 only): no message is \Recent to a session that did not see it
-  // arrive, and \Recent is not kept (RFC 9051 dropped it).
-  return 0;
+  // RECENT (RFC 3501 6.3.10; IMAP4rev1 only, RFC 9051 dropped it).
+  return recent;
+}
+
+// RFC 3501 6.3.10 RECENT: the messages no session has claimed as \Recent yet (those at or
+// above first_recent_uid); a short read (the seq index) on the event loop.
+Result<uint32_t> unclaimed_recent(store::MailStore& store, const store::MailboxInfo& info) {
+  if (info.first_recent_uid >= info.uid_next || info.messages == 0) return 0u;
+  uint32_t recent = 0;
+  auto read = store.read(info.id, [&](store::MailboxView& view) -> Result<void> {
+    auto below = view.count_below(view.info().first_recent_uid);
+    if (!below) return below.error();
+    recent = view.info().messages - *below;
+    return {};
+  });
+  if (!read) return read.error();
+  return recent;
 }
 
 // Octets of the messages with \Deleted in a mailbox.
@@ -77,9 +91,17 @@ net::awaitable<bool> write_status(Session& s, const store::MailboxInfo& info,
     if (!octets) co_return false;
     deleted = *octets;
   }
+  uint32_t recent = 0;
+  if (!s.extensions().imap4rev2() &&
+      std::find(items.begin(), items.end(), "RECENT") != items.end()) {
+    auto unclaimed = unclaimed_recent(s.context().store, info);
+    if (!unclaimed) co_return false;
+    recent = *unclaimed;
+  }
   auto& out = s.out();
   out.untagged().atom("STATUS").mailbox(info.name).open();
-  for (const std::string& item : items) out.atom(item).number(status_value(s, info, item, deleted));
+  for (const std::string& item : items)
+    out.atom(item).number(status_value(s, info, item, deleted, recent));
   out.close().end();
   co_return true;
 }

@@ -13,7 +13,7 @@ TEST(Status, Counters) {
   TestClient c = h.login();
   auto r = c.transact("ok", "STATUS INBOX (MESSAGES UNSEEN UIDNEXT RECENT)");
   ASSERT_EQ(r.untagged.size(), 1u);
-  EXPECT_EQ(r.untagged[0], "* STATUS INBOX (MESSAGES 2 UNSEEN 1 UIDNEXT 3 RECENT 0)");
+  EXPECT_EQ(r.untagged[0], "* STATUS INBOX (MESSAGES 2 UNSEEN 1 UIDNEXT 3 RECENT 2)");
   c.transact("bad", "STATUS INBOX (FROBS)");
   r = c.transact("no", "STATUS Nowhere (MESSAGES)");
   EXPECT_NE(r.tagged.find("[NONEXISTENT]"), std::string::npos);

@@ -90,7 +90,7 @@ net::awaitable<void> store(Session& s, const imap::Command& c) {
     if (seq == 0) continue;
     s.view().note_reported(m.uid, m.modseq);
     if (!args.silent) {
-      write_flag_update(out, seq, m, c.uid, condstore);
+      write_flag_update(out, seq, m, c.uid, condstore, s.view().is_recent(m.uid));
     } else if (condstore) {
       // RFC 7162 section 3.1.3: .SILENT still reports the new MODSEQ.
       out.untagged().number(seq).atom("FETCH").open();

@@ -17,15 +17,15 @@ TEST(Store, AddRemoveReplaceSilent) {
   ASSERT_EQ(r.untagged.size(), 4u);
   EXPECT_EQ(r.untagged[0].rfind("* FLAGS (", 0), 0u) << r.untagged[0];
   EXPECT_NE(r.untagged[0].find("$Work"), std::string::npos) << r.untagged[0];
-  EXPECT_EQ(r.untagged[2], "* 1 FETCH (FLAGS (\\Flagged $Work))");
+  EXPECT_EQ(r.untagged[2], "* 1 FETCH (FLAGS (\\Recent \\Flagged $Work))");
   r = c.transact("ok", "UID STORE 2 -FLAGS (\\Flagged)");
   ASSERT_EQ(r.untagged.size(), 1u);
-  EXPECT_EQ(r.untagged[0], "* 2 FETCH (UID 2 FLAGS ($Work))");
+  EXPECT_EQ(r.untagged[0], "* 2 FETCH (UID 2 FLAGS (\\Recent $Work))");
   r = c.transact("ok", "STORE 1 FLAGS.SILENT (\\Seen)");
   EXPECT_TRUE(r.untagged.empty());
   r = c.transact("ok", "FETCH 1:2 FLAGS");
-  EXPECT_EQ(r.untagged[0], "* 1 FETCH (FLAGS (\\Seen))");
-  EXPECT_EQ(r.untagged[1], "* 2 FETCH (FLAGS ($Work))");
+  EXPECT_EQ(r.untagged[0], "* 1 FETCH (FLAGS (\\Recent \\Seen))");
+  EXPECT_EQ(r.untagged[1], "* 2 FETCH (FLAGS (\\Recent $Work))");
 }
 
 TEST(Store, Errors) {

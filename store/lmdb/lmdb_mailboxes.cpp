@@ -1,5 +1,6 @@
 // The LMDB store's mailbox operations: lookup, LIST data, CREATE, DELETE, RENAME (RFC 9051
 // 6.3.4-6.3.9), SUBSCRIBE and UNSUBSCRIBE. Names are '/'-separated; "INBOX" is canonical.
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -112,6 +113,23 @@ Result<MailboxInfo> LmdbStore::mailbox_by_id(uint64_t mailbox_id) {
   STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, false));
   STORE_ASSIGN(MailboxRecord rec, require_mailbox(txn, db_, mailbox_id));
   return std::move(rec.info);
+}
+
+Result<RecentClaim> LmdbStore::claim_recent(uint64_t mailbox_id, uint32_t up_to) {
+  STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
+  Writer w(txn, db_);
+  STORE_ASSIGN(MailboxRecord * box, w.mailbox(mailbox_id));
+  MailboxInfo& info = box->info;
+  const uint32_t end = std::min(up_to, info.uid_next);
+  RecentClaim claim{info.first_recent_uid, info.first_recent_uid};
+  if (end <= claim.first) return claim;  // claimed already (by this session or another)
+  claim.end = end;
+  info.first_recent_uid = end;
+  w.save(*box);
+  STORE_TRY(w.flush());
+  // No notice: the messages did not change, and other sessions have nothing to announce.
+  STORE_TRY(txn.commit());
+  return claim;
 }
 
 Result<MailboxRecord*> LmdbStore::create_with_parents(Writer& w, std::string_view account,

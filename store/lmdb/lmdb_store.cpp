@@ -11,8 +11,9 @@
 //   accounts       account -> {v2: created i64, storage limit, message limit (u64; all
 //                  ones: none), storage used, messages used}
 //   mailbox_names  account \0 name -> mailbox id u64
-//   mailboxes      mailbox id u64 -> {v2: account, name, uid_validity, uid_next,
-//                  highest_modseq, messages, unseen, deleted, size, special_use, keywords}
+//   mailboxes      mailbox id u64 -> {v3: account, name, uid_validity, uid_next,
+//                  highest_modseq, messages, unseen, deleted, size, special_use, keywords,
+//                  first_recent_uid (v3; a v2 record reads as uid_next: nothing recent)}
 //   subscriptions  account \0 name -> "" (the name need not exist, RFC 9051 6.3.7)
 //   messages       mailbox id u64 + uid u32 -> {v1: flags, keywords, internal_date, size,
 //                  modseq, body_id, header_size}

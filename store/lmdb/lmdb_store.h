@@ -67,6 +67,7 @@ class LmdbStore final : public MailStore {
   Result<CopyResult> move(uint64_t from_mailbox, std::span<const uint32_t> uids,
                           uint64_t to_mailbox) override;
 
+  Result<RecentClaim> claim_recent(uint64_t mailbox_id, uint32_t up_to) override;
   Result<std::vector<std::string>> check() override;
 
  private:

@@ -11,7 +11,8 @@ namespace {
 
 // Record versions written by this code (see records.h for the rule).
 constexpr uint8_t kAccountVersion = 2;  // 1: created; 2: + quota limits and usage
-constexpr uint8_t kMailboxVersion = 2;  // 2: subscribed moved out, + deleted, keywords
+// Mailbox: 2: subscribed moved out, + deleted, keywords; 3: + first_recent_uid.
+constexpr uint8_t kMailboxVersion = 3;
 constexpr uint8_t kMessageVersion = 1;
 constexpr uint32_t kMaxKeywords = 4096;
 constexpr uint64_t kNoLimit = UINT64_MAX;
@@ -146,6 +147,7 @@ std::string encode_mailbox(const MailboxRecord& rec) {
   e.u64(m.highest_modseq).u32(m.messages).u32(m.unseen).u32(m.deleted).u64(m.size);
   e.u8(static_cast<uint8_t>(m.special_use));
   encode_keywords(e, m.keywords);
+  e.u32(m.first_recent_uid);
   return std::move(e).bytes();
 }
 
@@ -179,6 +181,9 @@ std::optional<MailboxRecord> decode_mailbox(uint64_t id, std::string_view bytes,
     use = d.u8();
     if (!decode_keywords(d, m.keywords)) return std::nullopt;
   }
+  // Before v3 no message was ever \Recent: start with none unclaimed (no migration needed).
+  m.first_recent_uid = version >= 3 ? d.u32() : m.uid_next;
+  if (m.first_recent_uid == 0 || m.first_recent_uid > m.uid_next) return std::nullopt;
   if (!d.ok() || !d.at_end() || use > static_cast<uint8_t>(SpecialUse::Archive))
     return std::nullopt;
   m.special_use = static_cast<SpecialUse>(use);

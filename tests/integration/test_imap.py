@@ -177,3 +177,45 @@ def test_select_missing_mailbox_is_no(imap):
         assert typ == "NO", (typ, data)
     finally:
         m.logout()
+
+
+def test_recent_belongs_to_the_first_selecting_session(imap):
+    """IMAP4rev1 \\Recent (RFC 3501 2.3.2) with Python's imaplib: STATUS and EXAMINE see
+    the messages no session has claimed; the first SELECT claims them; later sessions see
+    them as old."""
+    user = imap.new_user("recent")
+    pw, port = imap.passwords[user], imap.ports["imap"]
+    a = imap_login(port, user, pw)
+    b = imap_login(port, user, pw)
+    c = imap_login(port, user, pw)
+    try:
+        for i in range(2):
+            typ, data = a.append("INBOX", None, None, make_message(f"recent-{i}", to=user))
+            assert typ == "OK", data
+        typ, data = a.status("INBOX", "(MESSAGES RECENT)")
+        assert typ == "OK" and b"RECENT 2" in data[0], data
+        typ, _ = b.select("INBOX", readonly=True)  # EXAMINE claims nothing
+        assert typ == "OK" and b.response("RECENT")[1] == [b"2"]
+        assert "\\Recent" in flags_of(b, 1)
+        typ, _ = a.select("INBOX")
+        assert typ == "OK" and a.response("RECENT")[1] == [b"2"]
+        assert "\\Recent" in flags_of(a, 2)
+        typ, data = a.search(None, "RECENT")
+        assert typ == "OK" and data == [b"1 2"], data
+        typ, _ = c.select("INBOX")
+        assert typ == "OK" and c.response("RECENT")[1] == [b"0"]
+        assert "\\Recent" not in flags_of(c, 1)
+        typ, data = c.search(None, "OLD")
+        assert typ == "OK" and data == [b"1 2"], data
+        # A new message is the read-write session's that learns of it first (b has INBOX
+        # open read-only: its APPEND claims nothing).
+        typ, data = b.append("INBOX", None, None, make_message("recent-2", to=user))
+        assert typ == "OK", data
+        typ, _ = c.noop()
+        assert c.response("RECENT")[1] == [b"1"]
+        assert "\\Recent" in flags_of(c, 3)
+        typ, data = a.status("INBOX", "(RECENT)")
+        assert b"RECENT 0" in data[0], data
+    finally:
+        for m in (a, b, c):
+            m.logout()

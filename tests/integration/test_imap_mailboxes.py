@@ -270,6 +270,7 @@ def test_compress_over_tls(suite, account):
         assert imap_login(suite.ports["imap"], user, pw).append(
             "INBOX", None, None, make_message("z5", to=user))[0] == "OK"
         assert c.readline() == b"* 6 EXISTS"
+        assert c.readline() == b"* 6 RECENT"  # this session's (RFC 3501 2.3.2)
         c.send("DONE")
         assert c.readline().startswith(b"i OK"), "IDLE not ended"
         assert c.command("f", "LOGOUT")[-1].startswith(b"f OK")
