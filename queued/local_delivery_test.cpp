@@ -154,7 +154,9 @@ TEST_F(LocalDeliveryTest, AStoreFailureDefersOnlyItsTransactionGroup) {
   EXPECT_EQ(inbox_count("alice@example.test"), 0u);
 
   // Groups of at most 1 KiB: the small ones get through, the big one waits.
-  LocalDelivery grouped(workers, *spool, *directory, *store, clock, LocalDeliveryLimits{.max_batch_bytes = 1024});
+  LocalDeliveryLimits small_groups;
+  small_groups.max_batch_bytes = 1024;
+  LocalDelivery grouped(workers, *spool, *directory, *store, clock, small_groups);
   results = grouped.deliver_now(jobs_for(claims));
   EXPECT_EQ(results[0][0].kind, Kind::Delivered);
   EXPECT_EQ(results[1][0].kind, Kind::Temporary);
