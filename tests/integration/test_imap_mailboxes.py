@@ -307,7 +307,7 @@ def test_mbsync_creates_folders_on_the_server(suite, account, tmp_path):
     if shutil.which("mbsync") is None:
         pytest.fail("mbsync is not installed (scripts/install-deps.sh installs it)")
     user, pw = account
-    maildir = tmp_path / "Mail"
+    rc, maildir = helpers.write_mbsyncrc(tmp_path, suite, user, "STARTTLS", "*")
     # mbsync 1.4 sends Maildir folder names as they are (no modified UTF-7), so a name with
     # 8-bit characters gets NO, from Dovecot too; ASCII names only here.
     for folder in ("INBOX", "Projekte/Entwurf", "Reports"):
@@ -315,31 +315,6 @@ def test_mbsync_creates_folders_on_the_server(suite, account, tmp_path):
             (maildir / folder / sub).mkdir(parents=True, exist_ok=True)
     (maildir / "Projekte" / "Entwurf" / "new" / "1.local").write_bytes(
         f"From: me@{helpers.DOMAIN}\nSubject: test draft-upload\n\nlocal draft\n".encode())
-    rc = tmp_path / "mbsyncrc"
-    rc.write_text(f"""IMAPAccount test
-Host localhost
-Port {suite.ports['imap']}
-User {user}
-Pass {pw}
-SSLType STARTTLS
-CertificateFile {suite.cert_dir}/cert.pem
-SystemCertificates no
-
-IMAPStore remote
-Account test
-
-MaildirStore local
-Path {maildir}/
-Inbox {maildir}/INBOX
-SubFolders Verbatim
-
-Channel test
-Far :remote:
-Near :local:
-Patterns *
-Create Both
-SyncState *
-""")
     r = subprocess.run(["mbsync", "-c", str(rc), "test"], cwd=tmp_path, capture_output=True, text=True,
                        timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
