@@ -97,6 +97,8 @@ timeout 600 "$PEERS/start.sh" | sed 's/^/peers: /'
 # --- our suite: temporary data dir on the same file system as the peers' state ------------
 mkdir -p "$(dirname "$PEERS_RUN")"
 WORK=$(mktemp -d "$(dirname "$PEERS_RUN")/bench-smtp.XXXXXX")
+# The daemons drop root to the configured user, who must reach data_dir (mktemp makes 0700).
+chmod 0755 "$WORK"
 if [[ $(stat -c %d "$WORK") != $(stat -c %d "$PEERS_RUN") ]]; then
   echo "smtp_accept: warning: $WORK and $PEERS_RUN are on different file systems (fsync costs differ)" >&2
 fi
@@ -111,6 +113,9 @@ data_dir = "$WORK/data"
 [smtpd]
 listen = "127.0.0.1:$OUR_SMTP_PORT"
 submission_listen = "127.0.0.1:$OUR_SUBMISSION_PORT"
+# All load comes from 127.0.0.1: lift the per-address limit (default 50), which counts a
+# closing session until it is gone and so refused some of smtp-source's 50 new connections.
+max_connections_per_ip = 1000
 submissions_listen = ""
 
 [imapd]
