@@ -148,8 +148,8 @@ cat <<EOF
  Mail suite demo running on 127.0.0.1 (host name: localhost).
 
    SMTP (MX, inbound, no auth)       127.0.0.1:2525   STARTTLS optional
-   SMTP submission                   127.0.0.1:2587   STARTTLS (AUTH not yet: 530)
-   SMTP submissions                  127.0.0.1:2465   implicit TLS (AUTH not yet: 530)
+   SMTP submission                   127.0.0.1:2587   STARTTLS, then AUTH (PLAIN, LOGIN, SCRAM)
+   SMTP submissions                  127.0.0.1:2465   implicit TLS, AUTH (PLAIN, LOGIN, SCRAM)
    IMAP                              127.0.0.1:2143   STARTTLS optional on loopback
    IMAPS                             127.0.0.1:2993   implicit TLS
    POP3                              127.0.0.1:2110   STLS optional on loopback
@@ -163,8 +163,9 @@ cat <<EOF
    alice@$DOMAIN   password: ${PASSWORDS[alice@$DOMAIN]}
    bob@$DOMAIN     password: ${PASSWORDS[bob@$DOMAIN]}
 
- Sending: until SMTP AUTH lands, clients send to local addresses through 2525.
- Try:  swaks --server 127.0.0.1 --port 2525 --to alice@$DOMAIN --from you@outside.test
+ Sending: your client submits on 2587 (STARTTLS) or 2465 with the account's password.
+ Try:  swaks --server 127.0.0.1 --port 2587 -tls --auth PLAIN --auth-user alice@$DOMAIN \
+         --auth-password ${PASSWORDS[alice@$DOMAIN]} --from alice@$DOMAIN --to bob@$DOMAIN
        curl -u alice@$DOMAIN:${PASSWORDS[alice@$DOMAIN]} 'imap://127.0.0.1:2143/INBOX;UID=1'
  Data: demo/data (kept across runs).  Ctrl-C stops everything.
 ==================================================================================
