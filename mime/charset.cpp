@@ -162,6 +162,13 @@ std::string to_utf8(std::string_view charset, std::string_view bytes) {
   size_t o_left = sizeof buf;
   iconv(cd, nullptr, nullptr, &o, &o_left);  // flush shift sequences (ISO-2022-JP)
   out.append(buf, o - buf);
+  // glibc ignores stray bytes in charset names ("UtF\xd28" opens as UTF-8) and its UTF-8
+  // to UTF-8 path passes some invalid sequences through: the result is checked, not trusted.
+  if (!is_valid_utf8(out)) {
+    std::string valid;
+    append_valid_utf8(valid, out);
+    return valid;
+  }
   return out;
 }
 

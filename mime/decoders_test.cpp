@@ -110,5 +110,14 @@ TEST(EncodedWords, DecodesRfc2047) {
   for (const Case& c : cases) EXPECT_EQ(decode_header_utf8(c.in), c.out) << c.in;
 }
 
+// Found by mime_decoder_fuzz: glibc opens a charset named "UtF\xD28" as UTF-8 and its
+// UTF-8 to UTF-8 conversion let invalid sequences through.
+TEST(EncodedWords, ConvertedTextIsAlwaysValidUtf8) {
+  const std::string in(
+      "=?UtF\3228?B?S\214=ut\n-5#26en%2; nam3\003=?=\345=Te-?u8F?B?S2\214\214O?= x");
+  EXPECT_TRUE(is_valid_utf8(decode_header_utf8(in)));
+  EXPECT_TRUE(is_valid_utf8(to_utf8("UtF\3228", "\xED\xA0\x80 \xF4\x90\x80\x80 \xC0\xAF")));
+}
+
 }  // namespace
 }  // namespace mail::mime
