@@ -1,4 +1,5 @@
-// DKIM signing (RFC 6376 5) with OpenDKIM's library, for mail of authenticated senders
+// DKIM signing (RFC 6376 5) with OpenDKIM's library (rsa-sha256; ed25519-sha256 is made
+// with OpenSSL, see dkim_ed25519.h), for mail of authenticated senders
 // (smtpd) and for our own bounces (queued's DSN generator): every active key of the
 // signing domain signs (rsa-sha256 and ed25519-sha256 when both are configured, RFC 8463
 // 3), relaxed/relaxed, over the header fields RFC 6376 5.4.1 recommends that the message

@@ -136,41 +136,46 @@ std::string relaxed_header(std::string_view raw_field) {
 
 namespace mail::mailauth {
 
-size_t canonical_body_length(std::string_view body, bool relaxed) {
-  if (!relaxed) {
-    size_t e = body.size();
-    while (e >= 2 && body[e - 2] == '\r' && body[e - 1] == '\n') e -= 2;
-    return e + 2;
-  }
-  // Relaxed: the length of each line as reduced, trailing empty lines dropped.
-  size_t total = 0;        // up to and including the last non-empty line
-  size_t pending = 0;      // empty lines seen since then (each 2 octets if more follow)
+void relaxed_body(std::string_view body, const std::function<void(std::string_view)>& out) {
+  size_t pending = 0;  // empty lines seen since the last non-empty one
   size_t pos = 0;
+  std::string line_out;
   while (pos < body.size()) {
     size_t nl = body.find("\r\n", pos);
     bool terminated = nl != std::string_view::npos;
     if (!terminated) nl = body.size();
     std::string_view line = body.substr(pos, nl - pos);
     pos = terminated ? nl + 2 : body.size();
-    size_t len = 0;
+    line_out.clear();
     bool space = false;
     for (char c : line) {
       if (c == ' ' || c == '\t') {  // a run of whitespace becomes one space...
         space = true;
         continue;
       }
-      if (space) ++len;
+      if (space) line_out.push_back(' ');
       space = false;
-      ++len;
+      line_out.push_back(c);
     }
     // ...unless it ends the line: a `space` still pending is dropped.
-    if (len == 0) {
-      ++pending;
+    if (line_out.empty()) {
+      ++pending;  // written only if a non-empty line follows
       continue;
     }
-    total += pending * 2 + len + 2;  // a CRLF is added to an unterminated last line
-    pending = 0;
+    for (; pending > 0; --pending) out("\r\n");
+    line_out += "\r\n";  // also added to an unterminated last line
+    out(line_out);
   }
+}
+
+size_t canonical_body_length(std::string_view body, bool relaxed) {
+  if (!relaxed) {
+    size_t e = body.size();
+    while (e >= 2 && body[e - 2] == '\r' && body[e - 1] == '\n') e -= 2;
+    return e + 2;
+  }
+  size_t total = 0;
+  relaxed_body(body, [&](std::string_view chunk) { total += chunk.size(); });
   return total;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,5 +73,9 @@ namespace mail::mailauth {
 // removed, a CRLF added to a last line without one, an empty body stays empty). What a
 // DKIM signature's l= is compared with.
 size_t canonical_body_length(std::string_view body, bool relaxed);
+
+// The body after "relaxed" canonicalisation (3.4.4, as above), handed to `out` in pieces
+// (a line at a time) so that a signer hashes it without a copy of the body.
+void relaxed_body(std::string_view body, const std::function<void(std::string_view)>& out);
 
 }  // namespace mail::mailauth
