@@ -23,6 +23,7 @@ def ctl(tmp_path_factory):
     require_built("mailctl")
     s = Suite(tmp_path_factory.mktemp("mailctl_dns"))
     s.write_config()
+    s.data_dir.mkdir(mode=0o700)
     s.mailctl("dkim", "generate", DOMAIN, "--selector", "r1")
     s.mailctl("dkim", "generate", DOMAIN, "--selector", "e1", "--algorithm", "ed25519")
     return s
@@ -97,7 +98,7 @@ _pop3s._tcp.example.test. IN TXT "not an SRV record"
                                                      "0 1 994 mail.example.test."), out
     assert rest[("_pop3s._tcp." + DOMAIN, "SRV")].startswith("(NODATA) publish 0 1 995 "), out
     assert rest[("_pop3._tcp." + DOMAIN, "SRV")].startswith("(SERVFAIL"), out
-    assert rest[(DOMAIN, "MX")] == "10 mail.example.test.", out
+    assert rest[(DOMAIN, "MX")] == "10 MAIL.example.test.", out  # as published
     assert f"; {DOMAIN}: 6 ok, 3 missing, 3 different, 1 unknown" in out, out
     assert "3 missing, 3 different, 1 not checked" in err, err
 
