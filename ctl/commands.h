@@ -72,6 +72,7 @@ Result<void> dkim_list(const Invocation& inv);
 Result<void> dkim_show(const Invocation& inv);
 Result<void> dkim_activate(const Invocation& inv);
 Result<void> dkim_retire(const Invocation& inv);
+// commands_dns.cpp ("dns DOMAIN [--check]", also "dns records DOMAIN")
 Result<void> dns_records(const Invocation& inv);
 
 }  // namespace mail::ctl

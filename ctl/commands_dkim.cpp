@@ -1,7 +1,6 @@
-// mailctl dkim generate/list/show/activate/retire (DKIM signing keys, mailauth/dkim_keys.h)
-// and mailctl dns DOMAIN (every record a mail domain needs, in zone-file syntax, ready to
-// paste). Keys are written by DkimKeyStore (atomic renames); smtpd sees changes within a
-// second, without a restart.
+// mailctl dkim generate/list/show/activate/retire (DKIM signing keys, mailauth/dkim_keys.h;
+// the records to publish are in commands_dns.cpp). Keys are written by DkimKeyStore (atomic
+// renames); smtpd sees changes within a second, without a restart.
 #include <ctime>
 #include <iostream>
 
@@ -91,44 +90,6 @@ Result<void> dkim_activate(const Invocation& inv) {
 
 Result<void> dkim_retire(const Invocation& inv) {
   return DkimKeyStore(inv.config.dkim_dir()).retire(lower(inv.operands[0]), inv.operands[1]);
-}
-
-// Every record of a mail domain served by this host (server.hostname): MX (RFC 5321 5.1),
-// SPF (RFC 7208: only the MX may send), DKIM per key (RFC 6376 3.6.2), DMARC with an
-// aggregate-report address (RFC 7489 6.3), MTA-STS (RFC 8461 3.1) and TLS-RPT (RFC 8460 3),
-// and SRV records for client autoconfiguration (RFC 6186 3, RFC 8314 5.1).
-Result<void> dns_records(const Invocation& inv) {
-  const std::string domain = lower(inv.operands[0]);
-  if (!mailauth::valid_key_domain(domain))
-    return make_error(ErrorKind::Invalid, "bad domain name " + inv.operands[0]);
-  const std::string host = lower(inv.config.server.hostname);
-  DkimKeyStore store(inv.config.dkim_dir());
-  auto keys = store.keys_of(domain);
-  if (!keys) return keys.error();
-  std::cout << "; records for " << domain << " (mail host " << host << ")\n";
-  std::cout << domain << ". 3600 IN MX 10 " << host << ".\n";
-  std::cout << txt_record(domain, "v=spf1 mx -all") << "\n";
-  for (const DkimKey& k : *keys) std::cout << txt_record(k.dns_name(), k.dns_record()) << "\n";
-  if (keys->empty()) std::cout << "; no DKIM key yet: mailctl dkim generate " << domain << "\n";
-  std::cout << txt_record(
-                   "_dmarc." + domain,
-                   "v=DMARC1; p=quarantine; adkim=r; aspf=r; rua=mailto:postmaster@" + domain)
-            << "\n";
-  // The policy id changes when the policy file (https://mta-sts.DOMAIN/.well-known/...) does.
-  std::cout << txt_record("_mta-sts." + domain, "v=STSv1; id=" + std::to_string(std::time(nullptr)))
-            << "\n";
-  std::cout << txt_record("_smtp._tls." + domain, "v=TLSRPTv1; rua=mailto:postmaster@" + domain)
-            << "\n";
-  struct Srv {
-    const char* service;
-    int port;
-  };
-  for (Srv s :
-       {Srv{"_submissions._tcp", 465}, Srv{"_submission._tcp", 587}, Srv{"_imaps._tcp", 993},
-        Srv{"_imap._tcp", 143}, Srv{"_pop3s._tcp", 995}, Srv{"_pop3._tcp", 110}})
-    std::cout << s.service << "." << domain << ". 3600 IN SRV 0 1 " << s.port << " " << host
-              << ".\n";
-  return {};
 }
 
 }  // namespace mail::ctl

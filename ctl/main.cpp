@@ -73,7 +73,9 @@ constexpr std::array kCommands{
     Command{"dkim", "show", dkim_show, "DOMAIN [--selector S]", 1, 1, false, "selector="},
     Command{"dkim", "activate", dkim_activate, "DOMAIN SELECTOR", 2, 2, false},
     Command{"dkim", "retire", dkim_retire, "DOMAIN SELECTOR", 2, 2, false},
-    Command{"dns", "records", dns_records, "DOMAIN", 1, 1, false},
+    // "dns DOMAIN" first: for "dns records DOMAIN" the later, two-word entry wins.
+    Command{"dns", "", dns_records, "DOMAIN [--check]", 1, 1, false, "check"},
+    Command{"dns", "records", dns_records, "DOMAIN [--check]", 1, 1, false, "check"},
 };
 
 // Whether `spec` (Command::options) has the flag `name` ("json") or the valued "name=".

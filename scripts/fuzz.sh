@@ -37,6 +37,7 @@ targets=(
   mailauth_canon_fuzz
   mailauth_authres_fuzz
   imap_search_fuzz
+  ctl_dns_check_fuzz
 )
 
 started=$SECONDS
