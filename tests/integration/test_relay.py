@@ -12,13 +12,16 @@ import email
 import json
 import shutil
 import signal
+import smtplib
 import time
 from pathlib import Path
+
+import pytest
 
 from conftest import ALICE, report_figure
 from helpers import token, wait_until
 from relay_env import (CAROL, CAROL_PW, DEAD_TIME, Sink, dsn_parts, mailbox_message,  # noqa: F401
-                       queue_entries, relay, submit, submit_many)
+                       queue_entries, relay, send_authenticated, submit, submit_many)
 
 
 def test_mx_delivery_over_starttls(relay):
@@ -53,9 +56,32 @@ def test_unknown_user_bounces_with_a_dsn_and_is_suppressed(relay):
     assert r["Status"].startswith("5."), r
     assert r["Final-Recipient"].replace(" ", "").lower() == f"rfc822;{nobody}".lower(), r
     assert "550" in r["Diagnostic-Code"], r
-    # The hard bounce is on the suppression list, and smtpd refuses it at RCPT now.
+    # The hard bounce is on the suppression list, and smtpd refuses it at RCPT now, with
+    # the bounce's status: the far end (the remote smtpd) never sees a second attempt.
     listed = sender.mailctl("suppression", "list").stdout
     assert nobody in listed, listed
+
+    def far_end_attempts():
+        log = Path(remote.logs["smtpd"]).read_text(errors="replace")
+        return sum(1 for ln in log.splitlines() if "event=rcpt_rejected" in ln and nobody in ln)
+
+    assert far_end_attempts() == 1
+    again = "relay-suppressed-" + token()
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        send_authenticated(sender, [([nobody], again)])
+    code, text = refused.value.recipients[nobody]
+    assert code == 550 and text.decode().startswith("5.1.1"), (code, text)
+    # Another recipient of the same message still goes (only the suppressed one is refused).
+    assert send_authenticated(sender, [([nobody, CAROL], again)]) == [{nobody: (code, text)}]
+    assert mailbox_message(remote.ports["imap"], CAROL, CAROL_PW, again) is not None
+    gone, _ = wait_until(lambda: queue_entries(sender) == [], deadline=10)
+    assert gone, queue_entries(sender)
+    assert far_end_attempts() == 1
+    # Removed from the list, it is taken again (and bounces again at the far end).
+    sender.mailctl("suppression", "remove", nobody)
+    assert send_authenticated(sender, [([nobody], again)]) == [{}]
+    ok, _ = wait_until(lambda: far_end_attempts() == 2, deadline=20, interval=0.2)
+    assert ok, queue_entries(sender)
     sender.mailctl("suppression", "remove", nobody)
 
 
