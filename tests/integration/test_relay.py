@@ -2,10 +2,13 @@
 DNS server and the far ends are the fixture `relay` of relay_env.py (read its docstring);
 test_relay_faults.py has the far ends that stall or die.
 
-Real clients: smtplib (into the sender's queue, see submit_many), imaplib (mailboxes on
-both sides), Postfix smtp-sink as far end; the DSNs are parsed with Python's email package.
+Real clients: smtplib (into the sender's queue: submit_many, send_authenticated), imaplib
+(mailboxes on both sides), Postfix smtp-sink as far end; the DSNs are parsed with Python's
+email package.
 The far ends' replies seen: remote smtpd "550 5.1.1 Recipient address rejected: User
-unknown", null MX "556 5.1.10", smtp-sink -r "450 4.3.0 Error: command failed".
+unknown", null MX "556 5.1.10", smtp-sink -r "450 4.3.0 Error: command failed"; a
+suppressed recipient gets our smtpd's "550 5.1.1 <...>: recipient suppressed after a hard
+bounce on <date>".
 """
 
 import email

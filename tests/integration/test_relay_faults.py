@@ -120,7 +120,8 @@ def test_far_end_silent_after_the_final_dot_times_out_and_is_retried(relay):
     assert replies, relay_lines(sender, rcpt)
     assert replies[0].startswith("451 4.4.2"), replies
     assert "timed out waiting for the reply to the end of the message" in replies[0], replies
-    assert any(a >= 1 and st == "pending" and "end of the message" in r for a, st, r in seen), seen
+    # Deferred with a 4xx in the queue meanwhile (for about retry_delay: 1 s).
+    assert any(a >= 1 and st == "pending" and r.startswith("4") for a, st, r in seen), seen
 
 
 def test_far_end_that_stops_reading_during_data_times_out_and_is_retried(relay):
@@ -137,7 +138,7 @@ def test_far_end_that_stops_reading_during_data_times_out_and_is_retried(relay):
     replies = deferred_replies(sender, rcpt)
     assert replies and replies[0].startswith("451 4.4.2"), relay_lines(sender, rcpt)
     assert "timed out sending the message" in replies[0], replies
-    assert any(a >= 1 and st == "pending" and r.startswith("451") for a, st, r in seen), seen
+    assert any(a >= 1 and st == "pending" and r.startswith("4") for a, st, r in seen), seen
 
 
 def test_far_end_killed_mid_data_loses_nothing_and_delivers_once(relay):
