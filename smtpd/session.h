@@ -11,6 +11,9 @@
 #include "common/net/tls.h"
 #include "queue/group_commit.h"
 
+namespace mail::relay {
+class SendingPolicy;
+}
 namespace mail::mailauth {
 class Service;
 }
@@ -50,6 +53,9 @@ struct SmtpContext {
   // SPF, DKIM and DMARC of MX-port mail, DKIM signing of submitted mail (mailauth/inbound.h);
   // null: no checks, no signatures.
   mailauth::Service* mailauth = nullptr;
+  // The suppression list (queued/relay/sending_policy.h), checked at RCPT for foreign
+  // recipients of authenticated sessions when relay.suppression is on; null: no check.
+  relay::SendingPolicy* sending = nullptr;
 };
 
 net::awaitable<void> run_session(SmtpContext& context, std::shared_ptr<net::Connection> connection,

@@ -12,6 +12,7 @@
 #include "auth/sasl/scram_test_client.h"
 #include "common/base64.h"
 #include "queue/group_commit.h"
+#include "queued/relay/sending_policy.h"
 #include "smtpd/session.h"
 
 namespace mail::smtpd {
@@ -128,7 +129,8 @@ class SessionTest : public ::testing::Test {
       authenticator_ =
           std::make_unique<auth::Authenticator>(*directory_, std::move(*throttle), options);
     }
-    context_.emplace(SmtpContext{config_, *directory_, *committer_, nullptr, *authenticator_});
+    context_.emplace(SmtpContext{config_, *directory_, *committer_, nullptr, *authenticator_,
+                                 nullptr, sending_});
     tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     client_.connect(acceptor.local_endpoint());
     tcp::socket server_side = acceptor.accept();
@@ -214,6 +216,7 @@ class SessionTest : public ::testing::Test {
   std::optional<queue::GroupCommitter> committer_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::optional<SmtpContext> context_;
+  relay::SendingPolicy* sending_ = nullptr;  // the suppression list, when a test sets one
   asio::io_context io_;
   tcp::socket client_{io_};
   std::thread thread_;
@@ -568,6 +571,54 @@ TEST_F(SessionTest, SubmissionAuthPlainAndSend) {
   EXPECT_NE(id, std::string::npos) << c;
   EXPECT_LT(date, from);
   EXPECT_LT(id, from);
+}
+
+// A hard-bounced address that queued put on the suppression list is refused at RCPT with
+// the bounce's status, before it is queued and relayed again; others in the same
+// transaction still go. relay.suppression = false keeps the list but does not enforce it.
+class SuppressionTest : public SessionTest {
+ protected:
+  void suppress_and_start(bool enforce) {
+    auto policy = relay::open_sending_policy(*dir_ / "sending");
+    ASSERT_TRUE(policy.ok()) << policy.error().message;
+    owner_ = std::move(*policy);
+    ASSERT_TRUE(owner_
+                    ->suppress(relay::SuppressionEntry{
+                        "gone@elsewhere.test", 1700000000, relay::BounceClass::Hard,
+                        "host mx.elsewhere.test[192.0.2.1] said: 550 5.1.2 No such domain", "Q1"})
+                    .ok());
+    sending_ = owner_.get();
+    config_.relay.suppression = enforce;
+    config_.smtpd.allow_plaintext_auth_on_loopback = true;
+    start(Port::Submission);
+    ehlo();
+    EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "alice@example.test", "pw")), "235 2.7.0");
+    EXPECT_EQ(cmd("MAIL FROM:<alice@example.test>"), "250 2.1.0");
+  }
+  void TearDown() override {
+    SessionTest::TearDown();  // the session ends before the list closes
+    owner_.reset();
+  }
+  std::unique_ptr<relay::SendingPolicy> owner_;
+};
+
+TEST_F(SuppressionTest, SuppressedRecipientIsRefusedAtRcpt) {
+  suppress_and_start(true);
+  EXPECT_EQ(cmd("RCPT TO:<Gone@Elsewhere.TEST>"), "550 5.1.2");
+  EXPECT_NE(last_line_.find("recipient suppressed after a hard bounce"), std::string::npos)
+      << last_line_;
+  EXPECT_EQ(cmd("RCPT TO:<someone@elsewhere.test>"), "250 2.1.5");
+  EXPECT_EQ(cmd("DATA"), "354");
+  EXPECT_EQ(cmd("From: <alice@example.test>\r\nSubject: s\r\n\r\nhi\r\n."), "250 2.0.0");
+  auto q = queued();
+  ASSERT_EQ(q.size(), 1u);
+  ASSERT_EQ(q[0].envelope.recipients.size(), 1u);
+  EXPECT_EQ(q[0].envelope.recipients[0].address, "someone@elsewhere.test");
+}
+
+TEST_F(SuppressionTest, SuppressionOffTakesTheRecipient) {
+  suppress_and_start(false);
+  EXPECT_EQ(cmd("RCPT TO:<gone@elsewhere.test>"), "250 2.1.5");
 }
 
 TEST_F(SessionTest, HeaderAuthorsMustBeTheUsers) {

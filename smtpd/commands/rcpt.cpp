@@ -12,11 +12,14 @@
 //   holding '@' ("user@host"@ours): valid syntax, but a system that re-parses them
 //   forwards the mail elsewhere, so they are relay attempts: 554 5.7.1 (Postfix:
 //   allow_untrusted_routing = no).
+// A foreign recipient on the suppression list (a hard bounce before) gets the 550 that
+// relay::check_suppression makes.
 // <Postmaster> and postmaster@<our domains> are always accepted (RFC 5321 4.5.1; see
 // auth/postmaster.h).
 #include "auth/address.h"
 #include "auth/postmaster.h"
 #include "common/log.h"
+#include "queued/relay/sending_policy.h"
 #include "smtpd/session_impl.h"
 
 namespace mail::smtpd {
@@ -55,9 +58,21 @@ net::awaitable<void> Session::rcpt(const Command& cmd) {
   switch (lookup->kind) {
     case auth::RecipientKind::Unknown:
       co_return refuse(replies::user_unknown(), "unknown");
-    case auth::RecipientKind::Foreign:
+    case auth::RecipientKind::Foreign: {
       if (user_.empty()) co_return refuse(replies::relay_denied(), "relay");
+      // A recipient that hard-bounced before is refused now rather than bounced again
+      // (the far end never sees it twice); a short LMDB read, fine on the event loop.
+      if (!ctx_.sending || !ctx_.config.relay.suppression) break;
+      auto suppressed = relay::check_suppression(*ctx_.sending, address);
+      if (!suppressed) {
+        log::warn("suppression_error")
+            .kv("session", conn_->id())
+            .kv("error", suppressed.error().message);
+        co_return reply(replies::local_error());
+      }
+      if (*suppressed) co_return refuse(**suppressed, "suppressed");
       break;
+    }
     case auth::RecipientKind::Local:
       break;
   }
