@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ctl/queue_format.h"
+
 namespace mail::ctl {
 namespace {
 

