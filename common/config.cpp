@@ -527,6 +527,12 @@ const std::vector<Key>& schema() {
          c.queue.backend = *v;
          return "";
        }},
+      {"queue", "report_retention_days",
+       integer(&Config::queue, &QueueConfig::report_retention_days, 1, 3660)},
+      {"queue", "report_max_records",
+       integer(&Config::queue, &QueueConfig::report_max_records, 1000, 1'000'000'000)},
+      {"queue", "report_max_domains",
+       integer(&Config::queue, &QueueConfig::report_max_domains, 10, 10'000'000)},
       {"smtpd", "metrics_listen", endpoint(&Config::smtpd, &SmtpdConfig::metrics_listen)},
       {"imapd", "metrics_listen", endpoint(&Config::imapd, &ImapdConfig::metrics_listen)},
       {"pop3d", "metrics_listen", endpoint(&Config::pop3d, &Pop3dConfig::metrics_listen)},

@@ -151,6 +151,10 @@ struct AuthConfig {
 struct QueueConfig {
   std::string backend = "lmdb";  // the spool's backend (queue::open_spool); its map maximum
                                  // is server.queue_max_size
+  // The delivery history behind `mailctl report` (queue/spool.h HistoryRecord).
+  int report_retention_days = 30;          // days a recipient attempt's record is kept
+  int64_t report_max_records = 5'000'000;  // records kept at most; the oldest go first
+  int report_max_domains = 100000;  // destination domains one report tallies; more: "(other)"
 };
 
 struct QueuedConfig {

@@ -76,6 +76,9 @@ TEST(ConfigTest, QueueQueuedAndDnsSections) {
   auto d = parse("");
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->queue.backend, "lmdb");
+  EXPECT_EQ(d->queue.report_retention_days, 30);
+  EXPECT_EQ(d->queue.report_max_records, 5'000'000);
+  EXPECT_EQ(d->queue.report_max_domains, 100000);
   EXPECT_EQ(d->queued.retry_delay, 300);
   EXPECT_EQ(d->queued.max_retry_delay, 3600);
   EXPECT_EQ(d->queued.queue_lifetime, 5 * 86400);
@@ -87,6 +90,9 @@ TEST(ConfigTest, QueueQueuedAndDnsSections) {
 queue_max_size = 1048576
 [queue]
 backend = "lmdb"
+report_retention_days = 3660
+report_max_records = 1000
+report_max_domains = 10
 [queued]
 retry_delay = 60
 max_retry_delay = 600
@@ -99,6 +105,9 @@ trust_anchor_file = "root.key"
 )");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->server.queue_max_size, 1048576u);
+  EXPECT_EQ(c->queue.report_retention_days, 3660);
+  EXPECT_EQ(c->queue.report_max_records, 1000);
+  EXPECT_EQ(c->queue.report_max_domains, 10);
   EXPECT_EQ(c->queued.max_retry_delay, 600);
   EXPECT_EQ(c->queued.queue_lifetime, 3600);
   EXPECT_EQ(c->queued.batch_size, 10000);
@@ -108,6 +117,9 @@ trust_anchor_file = "root.key"
 
   const BadCase bad[] = {
       {"[queue]\nbackend = \"postgres\"\n", "queue.backend: expected \"lmdb\""},
+      {"[queue]\nreport_retention_days = 0\n", "queue.report_retention_days: expected an integer"},
+      {"[queue]\nreport_max_records = 999\n", "queue.report_max_records: expected an integer"},
+      {"[queue]\nreport_max_domains = 9\n", "queue.report_max_domains: expected an integer"},
       {"[queued]\nbatch_size = 10001\n",
        "queued.batch_size: expected an integer between 1 and 10000"},
       {"[queued]\nretry_delay = 600\nmax_retry_delay = 60\n", "max_retry_delay must be at least"},

@@ -57,6 +57,9 @@ Result<void> queue_delete(const Invocation& inv);
 Result<void> queue_hold(const Invocation& inv);
 Result<void> queue_release(const Invocation& inv);
 
+// commands_report.cpp (one word: "mailctl report [--since ...]")
+Result<void> report(const Invocation& inv);
+
 // commands_backup.cpp (one-word commands: "mailctl backup DIR")
 Result<void> backup(const Invocation& inv);
 Result<void> restore(const Invocation& inv);

@@ -31,6 +31,16 @@ const char* bounce_class_name(BounceClass c) {
   return "?";
 }
 
+std::string destination_domain(std::string_view address) {
+  const size_t at = address.rfind('@');
+  if (at == std::string_view::npos) return {};
+  std::string domain(address.substr(at + 1, kMaxHistoryDomain));
+  // ASCII only: a UTF-8 (SMTPUTF8) domain keeps its bytes.
+  for (char& c : domain)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return domain;
+}
+
 int64_t Envelope::earliest_attempt() const {
   int64_t earliest = std::numeric_limits<int64_t>::max();
   for (const Recipient& r : recipients)

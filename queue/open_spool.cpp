@@ -10,6 +10,8 @@ Result<std::unique_ptr<Spool>> open_spool(const Config& config) {
   if (config.queue.backend == "lmdb") {
     LmdbSpoolOptions options;
     options.map_size = static_cast<size_t>(config.server.queue_max_size);
+    options.history.retention = int64_t{config.queue.report_retention_days} * 86400;
+    options.history.max_records = static_cast<uint64_t>(config.queue.report_max_records);
     return open_lmdb_spool(config.queue_dir(), options);
   }
   // The config loader accepts only known backends; this is a caller's bug.

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -114,6 +115,13 @@ struct ClaimRef {
   uint64_t token = 0;
 };
 
+// How an attempt reached the recipient's server, for `mailctl report`'s TLS share.
+enum class Transport : uint8_t {
+  None,   // no SMTP session carried it: local delivery, or no server answered
+  Plain,  // an SMTP session without TLS
+  Tls,    // an SMTP session over TLS (STARTTLS or implicit)
+};
+
 // What one attempt did for one recipient.
 struct Outcome {
   enum class Kind : uint8_t { Delivered, Deferred, Failed };
@@ -122,7 +130,8 @@ struct Outcome {
   std::string reply;  // recorded as last_reply ("250 2.0.0 ...", "451 4.3.0 ...")
   BounceClass bounce_class = BounceClass::None;  // for Deferred and Failed
   int64_t next_attempt = 0;                      // Deferred: when to try again
-  bool delay_notice_sent = false;  // Deferred: a "delayed" DSN went out (Recipient's flag)
+  bool delay_notice_sent = false;         // Deferred: a "delayed" DSN went out (Recipient's flag)
+  Transport transport = Transport::None;  // for the delivery history
 };
 
 struct Completion {
@@ -134,6 +143,32 @@ struct Completed {
   Envelope envelope;     // as stored after the completion (or as it was when removed)
   bool removed = false;  // no recipient is pending: the message left the queue
 };
+
+// One entry of the delivery history: what complete() recorded for one recipient attempt
+// (`mailctl report`). The backend keeps these for HistoryLimits::retention, pruning as it
+// records, in the same transaction as the completion (nothing extra to fsync, and never
+// an outcome without its recipient's new state or the reverse).
+struct HistoryRecord {
+  int64_t time = 0;  // seconds since the epoch (complete()'s `now`)
+  Outcome::Kind kind = Outcome::Kind::Delivered;
+  BounceClass bounce_class = BounceClass::None;  // Deferred and Failed
+  Transport transport = Transport::None;
+  std::string domain;  // destination_domain() of the recipient
+};
+
+// The history's bounds (queue.report_retention_days, queue.report_max_records).
+struct HistoryLimits {
+  int64_t retention = 30 * 86400;    // seconds a record is kept
+  uint64_t max_records = 5'000'000;  // the oldest go first beyond this
+};
+
+// The longest domain the history keeps (RFC 1035 2.3.4 allows 253 octets as text, and
+// smtpd bounds addresses already; a longer one is cut).
+constexpr size_t kMaxHistoryDomain = 255;
+
+// The destination domain of a recipient address as the history keeps it: the part after
+// the last '@', ASCII-lowercased, at most kMaxHistoryDomain octets; "" without an '@'.
+std::string destination_domain(std::string_view address);
 
 // What monitoring asks of a spool (queued's metrics).
 struct SpoolStats {
@@ -172,9 +207,10 @@ class Spool {
   // Records the outcomes and ends the claims, in one transaction: attempts, last reply,
   // state, next attempt, first failure time and bounce class per recipient. Outcomes for
   // recipients no longer Pending are ignored. A message with no recipient pending leaves
-  // the queue. The outer error means nothing was recorded; an inner one concerns its
-  // claim only: NotFound (the message was deleted meanwhile) or Denied (the claim was
-  // lost: its lease ran out and another worker claimed the message).
+  // the queue. Each outcome applied is also added to the delivery history (HistoryRecord,
+  // read_history()), pruned to its limits as it goes. The outer error means nothing was recorded;
+  // an inner one concerns its claim only: NotFound (the message was deleted meanwhile) or Denied
+  // (the claim was lost: its lease ran out and another worker claimed the message).
   virtual Result<std::vector<Result<Completed>>> complete(std::span<const Completion> batch,
                                                           int64_t now) = 0;
   // Extends live claims until `until`; inner errors as for complete().
@@ -194,6 +230,17 @@ class Spool {
   // retry() for every message that is not held; returns how many were changed.
   virtual Result<size_t> flush(int64_t now) = 0;
   virtual Result<void> remove(std::string_view id) = 0;
+
+  // The delivery history, oldest first: calls `visit` for each record with since <= time
+  // < until until it returns false. Read in short read-only transactions (a few thousand
+  // records each), so a long report never pins the writers' old pages. Returns how many
+  // stored records could not be decoded (skipped). This default: a backend that keeps no
+  // history says so.
+  virtual Result<uint64_t> read_history(int64_t since, int64_t until,
+                                        const std::function<bool(const HistoryRecord&)>& visit) {
+    (void)since, (void)until, (void)visit;
+    return make_error(ErrorKind::Invalid, "this queue backend keeps no delivery history");
+  }
 };
 
 // Opens the spool of the configured backend (queue.backend) under config.queue_dir().

@@ -44,6 +44,9 @@ struct AttemptResult {
   // the next hop, which was given the NOTIFY parameter (dsn_notifier.h).
   enum class SuccessNotice : uint8_t { Delivered, Relayed, NextHop };
   SuccessNotice success_notice = SuccessNotice::Delivered;
+  // How the attempt reached the next hop (the delivery history's TLS share); None for
+  // local delivery and for attempts no server answered.
+  queue::Transport transport = queue::Transport::None;
 };
 
 class DeliveryAgent {

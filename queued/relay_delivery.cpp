@@ -27,6 +27,10 @@ AttemptResult RelayDelivery::attempt_result(const relay::RelayResult& r) {
   }
   a.success_notice = r.dsn_passed_on ? AttemptResult::SuccessNotice::NextHop
                                      : AttemptResult::SuccessNotice::Relayed;
+  // A server answered (r.mx): over TLS or not. None: no connection carried the attempt.
+  a.transport = r.mx.empty() ? queue::Transport::None
+                : r.tls      ? queue::Transport::Tls
+                             : queue::Transport::Plain;
   return a;
 }
 
@@ -49,7 +53,8 @@ net::awaitable<std::vector<std::vector<AttemptResult>>> RelayDelivery::deliver(
           .kv("error", contents[j].error().message);
       continue;  // no results: the scheduler defers them with 451 4.3.0
     }
-    relay_jobs.push_back(relay::RelayJob{&jobs[j].claim->envelope, *contents[j], jobs[j].recipients});
+    relay_jobs.push_back(
+        relay::RelayJob{&jobs[j].claim->envelope, *contents[j], jobs[j].recipients});
     origin.push_back(j);
   }
   auto relayed = co_await agent_.deliver(relay_jobs);
@@ -61,8 +66,8 @@ net::awaitable<std::vector<std::vector<AttemptResult>>> RelayDelivery::deliver(
     for (const relay::RelayResult& r : relayed[i]) {
       results[origin[i]].push_back(attempt_result(r));
       if (r.suppress && policy_)
-        suppress.push_back(
-            relay::SuppressionEntry{e.recipients[r.recipient].address, now, r.bounce_class, r.reply, e.id});
+        suppress.push_back(relay::SuppressionEntry{e.recipients[r.recipient].address, now,
+                                                   r.bounce_class, r.reply, e.id});
     }
   }
   if (!suppress.empty()) {
@@ -74,12 +79,16 @@ net::awaitable<std::vector<std::vector<AttemptResult>>> RelayDelivery::deliver(
     });
     if (!done) log::error("suppression_update_failed").kv("error", done.error().message);
     for (const auto& s : suppress)
-      log::info("suppressed").kv("queue_id", s.queue_id).kv("recipient", s.address).kv("reply", s.reply);
+      log::info("suppressed")
+          .kv("queue_id", s.queue_id)
+          .kv("recipient", s.address)
+          .kv("reply", s.reply);
   }
   co_return results;
 }
 
-Router::Route RelayRouter::route(const queue::Envelope& envelope, const queue::Recipient& recipient) {
+Router::Route RelayRouter::route(const queue::Envelope& envelope,
+                                 const queue::Recipient& recipient) {
   Route r = inner_.route(envelope, recipient);
   if (r.agent == "relay") r.key = agent_.route_key(envelope, recipient);
   return r;

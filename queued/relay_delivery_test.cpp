@@ -28,6 +28,18 @@ TEST(RelayDeliveryTest, AttemptResults) {
   EXPECT_EQ(RelayDelivery::attempt_result(r).kind, AttemptResult::Kind::Temporary);
 }
 
+// The delivery history's TLS share: no server answered, plaintext, or TLS.
+TEST(RelayDeliveryTest, TransportOfTheAttempt) {
+  relay::RelayResult r;
+  r.verdict = relay::Verdict::Temporary;
+  EXPECT_EQ(RelayDelivery::attempt_result(r).transport, queue::Transport::None);
+  r.mx = "mx.example.net";
+  EXPECT_EQ(RelayDelivery::attempt_result(r).transport, queue::Transport::Plain);
+  r.tls = true;
+  r.verdict = relay::Verdict::Delivered;
+  EXPECT_EQ(RelayDelivery::attempt_result(r).transport, queue::Transport::Tls);
+}
+
 class FixedRouter final : public Router {
  public:
   Route route(const queue::Envelope&, const queue::Recipient& r) override {
@@ -44,7 +56,8 @@ class NoDns final : public relay::Resolver {
 };
 
 TEST(RelayDeliveryTest, RouterKeysRelayRecipientsByNextHop) {
-  auto config = parse_config("[relay.transport]\n\"fixed.example\" = \"127.0.0.1:2600\"\n", "t.toml", "/tmp");
+  auto config =
+      parse_config("[relay.transport]\n\"fixed.example\" = \"127.0.0.1:2600\"\n", "t.toml", "/tmp");
   ASSERT_TRUE(config.ok());
   auto routes = relay::Routes::from_config(*config);
   ASSERT_TRUE(routes.ok());

@@ -18,6 +18,7 @@ queue::Outcome outcome_for(const RetryPolicy& policy, const queue::Envelope& env
   o.recipient = result.recipient;
   o.reply = result.reply;
   o.bounce_class = result.bounce_class;
+  o.transport = result.transport;
   switch (result.kind) {
     case AttemptResult::Kind::Delivered:
       o.kind = Kind::Delivered;

@@ -46,6 +46,12 @@ TEST(OutcomeFor, MapsResultsToRecipientStates) {
   EXPECT_EQ(o.bounce_class, BounceClass::Soft);
   EXPECT_EQ(o.next_attempt, 2000 + 1200);
   EXPECT_EQ(o.reply, "451 4.3.0 busy");
+  EXPECT_EQ(o.transport, queue::Transport::None);
+
+  // The transport goes on to the queue's delivery history.
+  AttemptResult tls{0, Kind::Delivered, "250 ok"};
+  tls.transport = queue::Transport::Tls;
+  EXPECT_EQ(outcome_for(p, e, r, tls, 2000).transport, queue::Transport::Tls);
 }
 
 TEST(OutcomeFor, LifetimeEndsRetries) {

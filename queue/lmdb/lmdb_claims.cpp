@@ -86,6 +86,7 @@ Result<std::vector<Result<Completed>>> LmdbSpool::complete(std::span<const Compl
                                                            int64_t now) {
   std::vector<Result<Completed>> out;
   out.reserve(batch.size());
+  size_t recorded = 0;  // history records added
   QUEUE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
   for (const Completion& c : batch) {
     auto loaded = load(txn, c.claim.id);
@@ -126,6 +127,8 @@ Result<std::vector<Result<Completed>>> LmdbSpool::complete(std::span<const Compl
           if (o.delay_notice_sent) r.delay_notice_sent = true;
           break;
       }
+      QUEUE_TRY(record_history(txn, e, o, now));
+      ++recorded;
     }
     e.next_attempt = e.earliest_attempt();
     Completed done;
@@ -139,6 +142,8 @@ Result<std::vector<Result<Completed>>> LmdbSpool::complete(std::span<const Compl
     done.envelope = std::move(e);
     out.emplace_back(std::move(done));
   }
+  // Twice what was added (and a little more): a full history shrinks back to its limits.
+  QUEUE_TRY(prune_history(txn, now, 2 * recorded + 16));
   QUEUE_TRY(txn.commit());
   return out;
 }

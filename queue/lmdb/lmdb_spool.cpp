@@ -3,7 +3,7 @@
 // Trusts its callers (smtpd, queued, mailctl in the same trust domain) but not the stored
 // bytes: records are checked when decoded.
 //
-// One environment, five databases:
+// One environment, six databases:
 //   meta       "schema_version" -> u32 (kLmdbSchemaVersion)
 //   envelopes  id -> encoded Envelope (queue/lmdb/envelope_record.h)
 //   contents   id -> the message bytes as received (RFC 5322, with our Received: line)
@@ -14,6 +14,9 @@
 //              keeps byte order equal to numeric order also for negative times.
 //   claims     id -> u64 token, i64 lease end, str owner: the message's current (or
 //              expired) claim and the worker that holds it
+//   history    time + id + recipient + attempt -> outcome, bounce class, TLS, domain:
+//              the delivery history (history_record.h), written by complete() in its
+//              own transaction and pruned there (lmdb_history.cpp)
 // Every mutation is one write transaction; its commit fsyncs (we never set MDB_NOSYNC
 // or MDB_NOMETASYNC), so enqueue() is durable when it returns.
 #include <algorithm>
@@ -62,8 +65,8 @@ Result<Lease> decode_lease(std::string_view id, std::string_view bytes) {
   return lease;
 }
 
-LmdbSpool::LmdbSpool(std::unique_ptr<lmdb::Env> env, Dbs dbs)
-    : env_(std::move(env)), db_(dbs), token_rng_(std::random_device{}()) {}
+LmdbSpool::LmdbSpool(std::unique_ptr<lmdb::Env> env, Dbs dbs, HistoryLimits history)
+    : env_(std::move(env)), db_(dbs), history_(history), token_rng_(std::random_device{}()) {}
 
 Result<Envelope> LmdbSpool::load(lmdb::Txn& txn, std::string_view id) {
   QUEUE_ASSIGN(auto v, txn.get(db_.envelopes, id));
@@ -278,7 +281,8 @@ Result<std::unique_ptr<Spool>> open_lmdb_spool(const std::filesystem::path& dir,
       return make_error(ErrorKind::Corrupt, "queue meta: bad schema_version record");
     // Version 1 -> 2: the `claims` database is created below; version-1 envelope records
     // are read as they are (envelope_record.h) and rewritten when next changed.
-    if (v != kLmdbSchemaVersion && v != 1)
+    // Version 2 -> 3: the `history` database is created below, empty.
+    if (v != kLmdbSchemaVersion && v != 1 && v != 2)
       return make_error(ErrorKind::Corrupt, "queue schema version " + std::to_string(v) + " at " +
                                                 dir.string() + ", this build reads up to " +
                                                 std::to_string(kLmdbSchemaVersion));
@@ -288,13 +292,14 @@ Result<std::unique_ptr<Spool>> open_lmdb_spool(const std::filesystem::path& dir,
   QUEUE_ASSIGN(dbs.contents, txn.open_db("contents", true));
   QUEUE_ASSIGN(dbs.schedule, txn.open_db("schedule", true));
   QUEUE_ASSIGN(dbs.claims, txn.open_db("claims", true));
+  QUEUE_ASSIGN(dbs.history, txn.open_db("history", true));
   if (write_version) {
     Encoder enc;
     enc.u32(kLmdbSchemaVersion);
     QUEUE_TRY(txn.put(dbs.meta, lmdb_spool::kSchemaKey, enc.bytes()));
   }
   QUEUE_TRY(txn.commit());
-  return std::unique_ptr<Spool>(new lmdb_spool::LmdbSpool(std::move(env), dbs));
+  return std::unique_ptr<Spool>(new lmdb_spool::LmdbSpool(std::move(env), dbs, options.history));
 }
 
 }  // namespace mail::queue

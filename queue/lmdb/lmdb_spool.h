@@ -12,13 +12,15 @@
 namespace mail::queue {
 
 // Environment schema versions (meta "schema_version"). Version 1 had no `claims`
-// database and wrote version-1 envelope records; opening it adds the database and
-// records version 2 (envelope records are read in either version and rewritten in the
-// current one when next changed). Newer versions are refused.
-constexpr uint32_t kLmdbSchemaVersion = 2;
+// database and wrote version-1 envelope records; version 2 had no `history` database.
+// Opening an older one adds the missing databases and records version 3 (envelope records
+// are read in either version and rewritten in the current one when next changed). Newer
+// versions are refused.
+constexpr uint32_t kLmdbSchemaVersion = 3;
 
 struct LmdbSpoolOptions {
   size_t map_size = size_t{8} << 30;  // the most the spool may grow to (server.queue_max_size)
+  HistoryLimits history;              // queue.report_retention_days, report_max_records
 };
 
 // Opens (creating when missing, migrating from version 1) the spool in `dir`. Corrupt

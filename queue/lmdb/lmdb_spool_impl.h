@@ -29,7 +29,7 @@
 namespace mail::queue::lmdb_spool {
 
 struct Dbs {
-  MDB_dbi meta, envelopes, contents, schedule, claims;
+  MDB_dbi meta, envelopes, contents, schedule, claims, history;
 };
 
 // A live or expired claim (the `claims` database).
@@ -47,7 +47,7 @@ Result<Lease> decode_lease(std::string_view id, std::string_view bytes);
 
 class LmdbSpool final : public Spool {
  public:
-  LmdbSpool(std::unique_ptr<lmdb::Env> env, Dbs dbs);
+  LmdbSpool(std::unique_ptr<lmdb::Env> env, Dbs dbs, HistoryLimits history);
 
   Result<std::vector<std::string>> enqueue(std::span<NewMessage> batch) override;
   Result<std::vector<Claim>> claim(int64_t now, int64_t lease, size_t limit,
@@ -65,6 +65,8 @@ class LmdbSpool final : public Spool {
   Result<void> retry(std::string_view id, int64_t now) override;
   Result<size_t> flush(int64_t now) override;
   Result<void> remove(std::string_view id) override;
+  Result<uint64_t> read_history(int64_t since, int64_t until,
+                                const std::function<bool(const HistoryRecord&)>& visit) override;
 
  private:
   // The schedule index holds one entry per message that is claimed (at the lease's end)
@@ -83,9 +85,15 @@ class LmdbSpool final : public Spool {
   // Changes the next attempts of one message (retry/flush); false when nothing was due later.
   Result<bool> make_due(lmdb::Txn& txn, Envelope& e, int64_t now);
   uint64_t new_token();
+  // The delivery history (lmdb_history.cpp): one record per applied outcome, and pruning
+  // of at most `budget` of the oldest records (past the retention or beyond max_records),
+  // so every completion removes more than it adds once the history is full.
+  Result<void> record_history(lmdb::Txn& txn, const Envelope& e, const Outcome& o, int64_t now);
+  Result<void> prune_history(lmdb::Txn& txn, int64_t now, size_t budget);
 
   std::unique_ptr<lmdb::Env> env_;
   Dbs db_;
+  const HistoryLimits history_;
   std::mutex token_mu_;
   std::mt19937_64 token_rng_;  // guarded by token_mu_
 };
