@@ -40,14 +40,21 @@ int main(int argc, char** argv) {
   const MailauthConfig& ma = config.mailauth;
   if (ma.spf || ma.dkim_verify || ma.dmarc || ma.dkim_sign)
     authentication = net::open_or_exit(mailauth::Service::create(config), "smtpd", "mailauth");
-  // Hard-bounced recipients that queued put on the suppression list are refused at RCPT.
+  // Hard-bounced recipients that queued put on the suppression list are refused at RCPT;
+  // authenticated users' sending limits are checked at MAIL and counted once queued.
   auto sending = net::open_or_exit(relay::open_sending_policy(config.sending_dir()), "smtpd",
                                    "sending policy");
   // SIGHUP: new sessions get a context built from the re-read configuration.
   net::ConfigReloader reloader(cli.config_path, config);
   net::LiveContext<smtpd::SmtpContext> live(reloader.current(), [&](const Config& c) {
-    return smtpd::SmtpContext{
-        c, *directory, committer, tls.get(), *authenticator, authentication.get(), sending.get()};
+    return smtpd::SmtpContext{c,
+                              *directory,
+                              committer,
+                              tls.get(),
+                              *authenticator,
+                              authentication.get(),
+                              sending.get(),
+                              &runtime.workers()};
   });
   reloader.on_change([&live](std::shared_ptr<const Config> c) { live.replace(std::move(c)); });
   net::reload_config_on_sighup(runtime, reloader);

@@ -56,6 +56,8 @@ struct SmtpContext {
   // The suppression list (queued/relay/sending_policy.h), checked at RCPT for foreign
   // recipients of authenticated sessions when relay.suppression is on; null: no check.
   relay::SendingPolicy* sending = nullptr;
+  // Blocking work of a session (the sending-limit counter's fsync'd write); null: none.
+  net::asio::thread_pool* workers = nullptr;
 };
 
 net::awaitable<void> run_session(SmtpContext& context, std::shared_ptr<net::Connection> connection,

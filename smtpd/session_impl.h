@@ -40,6 +40,8 @@ struct Transaction {
   std::optional<smtp::ChunkReader> chunks;   // in State::Chunking
   // SPF of this transaction, running since MAIL FROM (MX port, unauthenticated only).
   std::shared_ptr<mailauth::SenderCheck> sender_check;
+  // A sending limit applies to the authenticated user: the message counts once queued.
+  bool count_sent = false;
 };
 
 class Session {
@@ -96,6 +98,8 @@ class Session {
   // commands/submission.cpp: what an authenticated session may send (RFC 6409).
   // MAIL FROM: the null path or an address the user may send as; else 553 5.7.1.
   std::optional<smtp::Reply> check_sender(const smtp::Address& sender) const;
+  std::optional<smtp::Reply> sending_limit(bool& counted);  // commands/mail.cpp
+  net::awaitable<void> count_sent_message();                // commands/queue_message.cpp
   // The message's From:/Sender: addresses must be the user's too (smtpd.check_header_from,
   // else 550 5.7.1); returns the fields to add (Date, Message-ID, RFC 6409 8.2, 8.3).
   std::variant<std::string, smtp::Reply> prepare_submission(std::string_view message,

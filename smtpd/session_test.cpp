@@ -4,6 +4,7 @@
 // SMTPUTF8, recipients), and the dialogue at its edges.
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <mutex>
 #include <thread>
 
@@ -130,7 +131,7 @@ class SessionTest : public ::testing::Test {
           std::make_unique<auth::Authenticator>(*directory_, std::move(*throttle), options);
     }
     context_.emplace(SmtpContext{config_, *directory_, *committer_, nullptr, *authenticator_,
-                                 nullptr, sending_});
+                                 nullptr, sending_, &workers_});
     tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     client_.connect(acceptor.local_endpoint());
     tcp::socket server_side = acceptor.accept();
@@ -217,6 +218,7 @@ class SessionTest : public ::testing::Test {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::optional<SmtpContext> context_;
   relay::SendingPolicy* sending_ = nullptr;  // the suppression list, when a test sets one
+  asio::thread_pool workers_{1};
   asio::io_context io_;
   tcp::socket client_{io_};
   std::thread thread_;
@@ -619,6 +621,51 @@ TEST_F(SuppressionTest, SuppressedRecipientIsRefusedAtRcpt) {
 TEST_F(SuppressionTest, SuppressionOffTakesTheRecipient) {
   suppress_and_start(false);
   EXPECT_EQ(cmd("RCPT TO:<gone@elsewhere.test>"), "250 2.1.5");
+}
+
+// Per-user sending limits: a user with a limit of 2 messages per hour sends two, then MAIL
+// gets 450 4.7.1; a user without a limit (and no default) is never counted.
+TEST_F(SuppressionTest, SendingLimitRefusesMailOnceReached) {
+  auto policy = relay::open_sending_policy(*dir_ / "sending-limit");
+  ASSERT_TRUE(policy.ok()) << policy.error().message;
+  owner_ = std::move(*policy);
+  ASSERT_TRUE(owner_->set_user_limits("alice@example.test", relay::UserLimits{2, 0}).ok());
+  sending_ = owner_.get();
+  config_.smtpd.allow_plaintext_auth_on_loopback = true;
+  start(Port::Submission);
+  ehlo();
+  EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "alice@example.test", "pw")), "235 2.7.0");
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(cmd("MAIL FROM:<alice@example.test>"), "250 2.1.0");
+    EXPECT_EQ(cmd("RCPT TO:<someone@elsewhere.test>"), "250 2.1.5");
+    EXPECT_EQ(cmd("DATA"), "354");
+    EXPECT_EQ(cmd("From: <alice@example.test>\r\nSubject: s\r\n\r\nhi\r\n."), "250 2.0.0");
+  }
+  EXPECT_EQ(cmd("MAIL FROM:<alice@example.test>"), "450 4.7.1");
+  EXPECT_NE(last_line_.find("2 messages per hour"), std::string::npos) << last_line_;
+  EXPECT_EQ(queued().size(), 2u);
+  auto sent = owner_->sent("alice@example.test", std::time(nullptr));
+  ASSERT_TRUE(sent.ok());
+  EXPECT_EQ(sent->last_hour, 2u);
+}
+
+TEST_F(SuppressionTest, NoSendingLimitNothingCounted) {
+  auto policy = relay::open_sending_policy(*dir_ / "sending-nolimit");
+  ASSERT_TRUE(policy.ok()) << policy.error().message;
+  owner_ = std::move(*policy);
+  sending_ = owner_.get();
+  config_.smtpd.allow_plaintext_auth_on_loopback = true;
+  start(Port::Submission);
+  ehlo();
+  EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "alice@example.test", "pw")), "235 2.7.0");
+  EXPECT_EQ(cmd("MAIL FROM:<alice@example.test>"), "250 2.1.0");
+  EXPECT_EQ(cmd("RCPT TO:<someone@elsewhere.test>"), "250 2.1.5");
+  EXPECT_EQ(cmd("DATA"), "354");
+  EXPECT_EQ(cmd("From: <alice@example.test>\r\nSubject: s\r\n\r\nhi\r\n."), "250 2.0.0");
+  EXPECT_EQ(queued().size(), 1u);
+  auto sent = owner_->sent("alice@example.test", std::time(nullptr));
+  ASSERT_TRUE(sent.ok());
+  EXPECT_EQ(sent->last_day, 0u);
 }
 
 TEST_F(SessionTest, HeaderAuthorsMustBeTheUsers) {

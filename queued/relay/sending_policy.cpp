@@ -267,11 +267,18 @@ Result<std::unique_ptr<SendingPolicy>> open_sending_policy(const std::filesystem
       new LmdbSendingPolicy(std::move(*env), dbis[1], dbis[2], dbis[3]));
 }
 
-Result<std::optional<smtp::Reply>> check_sending_limit(SendingPolicy& policy, std::string_view user,
-                                                       int64_t now, const UserLimits& defaults) {
+Result<UserLimits> effective_limits(SendingPolicy& policy, std::string_view user,
+                                    const UserLimits& defaults) {
   auto own = policy.user_limits(user);
   if (!own) return own.error();
-  const UserLimits limits = own->value_or(defaults);
+  return own->value_or(defaults);
+}
+
+Result<std::optional<smtp::Reply>> check_sending_limit(SendingPolicy& policy, std::string_view user,
+                                                       int64_t now, const UserLimits& defaults) {
+  auto effective = effective_limits(policy, user, defaults);
+  if (!effective) return effective.error();
+  const UserLimits limits = *effective;
   if (limits.per_hour == 0 && limits.per_day == 0) return std::optional<smtp::Reply>{};
   auto counts = policy.sent(user, now);
   if (!counts) return counts.error();

@@ -79,6 +79,10 @@ class SendingPolicy {
 
 Result<std::unique_ptr<SendingPolicy>> open_sending_policy(const std::filesystem::path& dir);
 
+// The limits that apply to `user`: its own (mailctl limit set) when set, else `defaults`.
+Result<UserLimits> effective_limits(SendingPolicy& policy, std::string_view user,
+                                    const UserLimits& defaults);
+
 // For smtpd at MAIL FROM of an authenticated session: nothing when `user` may send one
 // more message, else the reply (450 4.7.1, naming the limit). The user's own limits
 // replace `defaults` ([relay] user_hourly_limit, user_daily_limit) when set.

@@ -8,8 +8,10 @@
 
 #include "common/log.h"
 #include "common/mail_metrics.h"
+#include "common/net/offload.h"
 #include "queue/async_enqueue.h"
 #include "queue/notify.h"
+#include "queued/relay/sending_policy.h"
 #include "smtpd/received.h"
 #include "smtpd/session_impl.h"
 
@@ -44,6 +46,18 @@ queue::BodyType to_queue(Body body) {
 }
 
 }  // namespace
+
+// The user's sending-limit counter (see Session::sending_limit): an fsync'd LMDB write, on
+// the worker pool. A failure is logged; the message is queued either way.
+net::awaitable<void> Session::count_sent_message() {
+  if (!ctx_.sending || !ctx_.workers) co_return;
+  auto count = [this] { return ctx_.sending->count_message(user_, std::time(nullptr)); };
+  auto counted = co_await net::offload(*ctx_.workers, count);
+  if (!counted)
+    log::warn("sending_count_failed")
+        .kv("session", conn_->id())
+        .kv("error", counted.error().message);
+}
 
 net::awaitable<void> Session::queue_message(std::string body) {
   if (!co_await authenticate_message(body)) co_return reset_transaction();
@@ -93,6 +107,7 @@ net::awaitable<void> Session::queue_message(std::string body) {
   envelope.smtputf8 = tx_.params.smtputf8;
   const size_t size = msg.content.size();
   const size_t recipients = tx_.recipients.size();
+  const bool count_sent = tx_.count_sent && !user_.empty();
   const auto enqueue_start = metrics::Clock::now();
   auto id = co_await queue::async_enqueue(ctx_.committer, std::move(msg));
   reset_transaction();
@@ -102,6 +117,7 @@ net::awaitable<void> Session::queue_message(std::string body) {
                                                             : replies::local_error());
   }
   queue::notify_new_mail(ctx_.config.queued_socket());
+  if (count_sent) co_await count_sent_message();
   ++messages_;
   idle_commands_ = 0;
   metrics::smtp_accepted(metrics::Clock::now() - enqueue_start);

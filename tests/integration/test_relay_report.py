@@ -2,7 +2,7 @@
 delivery history, and `mailctl report` (table) and `mailctl report --json` tally it per
 destination domain (docs/operations.md, "Delivery report").
 
-The far ends are test_relay.py's (its `relay` fixture, a fresh suite for this module):
+The far ends are relay_env.py's (its `relay` fixture, a fresh suite for this module):
 the remote suite's smtpd for remote.test (STARTTLS offered; "550 5.1.1" for an unknown
 user) and Postfix's smtp-sink for sink.test (no STARTTLS; -r RCPT answers "450 4.3.0").
 Real clients: smtplib (into the queue), imaplib (the DSNs in alice's INBOX), smtp-sink;
@@ -15,7 +15,7 @@ import time
 
 from conftest import ALICE
 from helpers import DOMAIN, token, wait_until
-from test_relay import (CAROL, CAROL_PW, mailbox_message, queue_entries,  # noqa: F401
+from relay_env import (CAROL, CAROL_PW, mailbox_message, queue_entries,  # noqa: F401
                         relay, submit_many)
 
 
@@ -37,7 +37,7 @@ def deferrals_logged(s, rcpt):
 
 
 def test_report_counts_delivered_deferred_and_bounced_per_domain(relay):
-    sender, remote, sink = relay
+    sender, remote, sink, _ = relay
     tag_ok, tag_5xx, tag_4xx = ("report-ok-" + token(), "report-5xx-" + token(),
                                 "report-4xx-" + token())
     nobody = f"nobody-{token()[:8]}@remote.test"
@@ -130,7 +130,7 @@ def test_report_counts_delivered_deferred_and_bounced_per_domain(relay):
 
 
 def test_report_refuses_bad_options(relay):
-    sender, _, _ = relay
+    sender, _, _, _ = relay
     for args, words in ((["--since", "yesterday"], "--since"),
                         (["--since", "2999-01-01"], "future"),
                         (["--top", "0"], "--top"),

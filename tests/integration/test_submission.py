@@ -211,6 +211,40 @@ def test_smtplib_starttls_login_send_message(running):
         message[:600]
 
 
+def test_sending_limit_per_user(running):
+    """`mailctl limit set USER 2 0`: the user's third message in the hour gets 450 4.7.1 at
+    MAIL FROM (smtplib sees SMTPSenderRefused), the first two arrive; `limit list` shows
+    the limit and `limit remove` lifts it."""
+    user = running.new_user("limited")
+    rcpt = running.new_user("limited-rcpt")
+    running.mailctl("limit", "set", user, "2", "0")
+    assert user in running.mailctl("limit", "list").stdout
+    tags = [token() for _ in range(3)]
+
+    def message(tag):
+        msg = EmailMessage()
+        msg["From"] = user
+        msg["To"] = rcpt
+        msg["Subject"] = tag
+        msg.set_content("limited\n")
+        return msg
+
+    with smtplib.SMTP("127.0.0.1", running.ports["submission"], timeout=10) as s:
+        s.starttls(context=helpers.unverified_context())
+        s.login(user, running.passwords[user])
+        assert s.send_message(message(tags[0])) == {}
+        assert s.send_message(message(tags[1])) == {}
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+            s.send_message(message(tags[2]))
+        assert refused.value.smtp_code == 450, refused.value
+        assert refused.value.smtp_error.startswith(b"4.7.1"), refused.value
+        running.mailctl("limit", "remove", user)
+        s.rset()
+        assert s.send_message(message(tags[2])) == {}
+    for tag in tags:
+        fetch(running, rcpt, tag)
+
+
 def test_smtplib_implicit_tls_smtputf8(running):
     """SMTPUTF8 (RFC 6531) from an authenticated user's UTF-8 alias, to a UTF-8 alias."""
     sender, rcpt_alias = f"jörg-{token()[:6]}@{helpers.DOMAIN}", f"zoë-{token()[:6]}@{helpers.DOMAIN}"
