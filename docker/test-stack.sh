@@ -269,7 +269,7 @@ if swaks --server 127.0.0.1 --port "$MAIL_SMTP_PORT" --helo client.example.net \
   cat "$work/relay.log" >&2
   die "relay to a foreign domain accepted through the published port"
 fi
-grep -qE '^<~* 5[0-9][0-9]' "$work/relay.log" || { cat "$work/relay.log" >&2; die "relay attempt not refused with 5xx"; }
+grep -qE '^<[~*]* +5[0-9][0-9] ' "$work/relay.log" || { cat "$work/relay.log" >&2; die "relay attempt not refused with 5xx"; }
 reply=$(compose exec -T queued bash -c '
   exec 3<>/dev/tcp/smtpd/25 || exit 2
   r() { IFS= read -r -t 5 l <&3; printf "%s\n" "${l%$'"'"'\r'"'"'}"; }
