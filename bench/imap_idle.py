@@ -30,10 +30,11 @@ import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
+
+from benchlib import work_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = Path(os.environ.get("PEERS_DIR", ROOT.parent / "shared" / "peers"))
@@ -299,7 +300,7 @@ def main():
         socket.create_connection(("127.0.0.1", DOVECOT["imaps"]), timeout=2).close()
     except OSError:
         subprocess.run([str(PEERS / "start.sh")], check=True, stdout=subprocess.DEVNULL, timeout=600)
-    work = Path(tempfile.mkdtemp(prefix="bench-idle.", dir=PEERS_RUN.parent))
+    work = work_dir("bench-idle.", PEERS_RUN.parent)  # searchable after the privilege drop
     ours = Ours(build, work)
     rows = []
     try:
