@@ -5,34 +5,15 @@
 // PureEdDSA.
 #include "mailauth/dkim_ed25519.h"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-
 #include <map>
 #include <memory>
 #include <vector>
 
 #include "common/base64.h"
+#include "mailauth/openssl_handles.h"
 
 namespace mail::mailauth {
 namespace {
-
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-
-std::unique_ptr<EVP_PKEY, PkeyFree> load_private_key(std::string_view pem) {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return nullptr;
-  return std::unique_ptr<EVP_PKEY, PkeyFree>(
-      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-}
 
 bool listed(std::string_view name, const char* const* names) {
   for (; *names; ++names)
@@ -43,7 +24,7 @@ bool listed(std::string_view name, const char* const* names) {
 // SHA-256 of what `feed` hands over.
 template <typename Feed>
 std::string sha256(Feed feed) {
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  MdCtx ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return {};
   feed([&](std::string_view bytes) { EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()); });
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -114,7 +95,7 @@ Result<std::string> sign_ed25519(std::string_view message, const HeaderBlock& he
     update(relaxed_header(field));
   });
 
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  MdCtx ctx(EVP_MD_CTX_new());
   unsigned char signature[64];
   size_t signature_len = sizeof signature;
   if (digest.empty() || !ctx ||

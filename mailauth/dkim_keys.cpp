@@ -15,26 +15,17 @@
 #include <memory>
 #include <sstream>
 
+#include "mailauth/openssl_handles.h"
+
 namespace mail::mailauth {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct CtxDeleter {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-struct BioDeleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
-
 std::string base64(const unsigned char* data, size_t n) {
   std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                            static_cast<int>(n));
+  int len =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
   out.resize(static_cast<size_t>(len));
   return out;
 }
@@ -108,8 +99,8 @@ Result<std::string> read_file(const fs::path& path) {
 }
 
 Result<Pkey> generate_pkey(KeyAlgorithm algorithm) {
-  std::unique_ptr<EVP_PKEY_CTX, CtxDeleter> ctx(EVP_PKEY_CTX_new_id(
-      algorithm == KeyAlgorithm::Rsa ? EVP_PKEY_RSA : EVP_PKEY_ED25519, nullptr));
+  PkeyCtx ctx(EVP_PKEY_CTX_new_id(algorithm == KeyAlgorithm::Rsa ? EVP_PKEY_RSA : EVP_PKEY_ED25519,
+                                  nullptr));
   EVP_PKEY* key = nullptr;
   if (!ctx || EVP_PKEY_keygen_init(ctx.get()) <= 0 ||
       (algorithm == KeyAlgorithm::Rsa &&
@@ -151,9 +142,7 @@ std::string default_selector(KeyAlgorithm algorithm, int64_t now) {
 }
 
 Result<DkimKey> describe_key(std::string_view private_pem) {
-  std::unique_ptr<BIO, BioDeleter> bio(
-      BIO_new_mem_buf(private_pem.data(), static_cast<int>(private_pem.size())));
-  Pkey key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  Pkey key = load_private_key(private_pem);
   if (!key) return make_error(ErrorKind::Invalid, "not a PEM private key");
   DkimKey k;
   k.private_pem = std::string(private_pem);
@@ -196,9 +185,9 @@ Result<DkimKey> DkimKeyStore::generate(std::string_view domain, std::string_view
                                              std::string(domain) + " exists");
   auto key = generate_pkey(algorithm);
   if (!key) return key.error();
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key->get(), nullptr, nullptr, 0, nullptr,
-                                       nullptr) != 1)
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key->get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return make_error(ErrorKind::Temporary, "cannot write the key as PEM");
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
@@ -255,8 +244,7 @@ Result<std::vector<DkimKey>> DkimKeyStore::keys_of(std::string_view domain) cons
     auto pem = read_file(p);
     if (!pem) return pem.error();
     auto key = describe_key(*pem);
-    if (!key)
-      return make_error(ErrorKind::Corrupt, p.string() + ": " + key.error().message);
+    if (!key) return make_error(ErrorKind::Corrupt, p.string() + ": " + key.error().message);
     key->domain = std::string(domain);
     key->selector = selector;
     key->active = std::find(active->begin(), active->end(), selector) != active->end();
@@ -293,8 +281,8 @@ Result<void> DkimKeyStore::activate(std::string_view domain, std::string_view se
   for (const DkimKey& k : *keys)
     if (k.selector == selector) target = &k;
   if (!target)
-    return make_error(ErrorKind::NotFound, "no key " + std::string(selector) + " for " +
-                                               std::string(domain));
+    return make_error(ErrorKind::NotFound,
+                      "no key " + std::string(selector) + " for " + std::string(domain));
   // One signing key per algorithm: the target replaces the active key of its algorithm.
   std::vector<std::string> active;
   for (const DkimKey& k : *keys)

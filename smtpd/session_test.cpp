@@ -6,6 +6,7 @@
 
 #include <ctime>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "auth/authenticator.h"
@@ -597,6 +598,20 @@ class SuppressionTest : public SessionTest {
     EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "alice@example.test", "pw")), "235 2.7.0");
     EXPECT_EQ(cmd("MAIL FROM:<alice@example.test>"), "250 2.1.0");
   }
+  // A sending-policy store in `name` with alice's `limits`, and alice logged in on 587.
+  void limit_and_login(const char* name, std::optional<relay::UserLimits> limits) {
+    auto policy = relay::open_sending_policy(*dir_ / name);
+    ASSERT_TRUE(policy.ok()) << policy.error().message;
+    owner_ = std::move(*policy);
+    if (limits) {
+      ASSERT_TRUE(owner_->set_user_limits("alice@example.test", *limits).ok());
+    }
+    sending_ = owner_.get();
+    config_.smtpd.allow_plaintext_auth_on_loopback = true;
+    start(Port::Submission);
+    ehlo();
+    EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "alice@example.test", "pw")), "235 2.7.0");
+  }
   void TearDown() override {
     SessionTest::TearDown();  // the session ends before the list closes
     owner_.reset();
@@ -626,15 +641,7 @@ TEST_F(SuppressionTest, SuppressionOffTakesTheRecipient) {
 // Per-user sending limits: a user with a limit of 2 messages per hour sends two, then MAIL
 // gets 450 4.7.1; a user without a limit (and no default) is never counted.
 TEST_F(SuppressionTest, SendingLimitRefusesMailOnceReached) {
-  auto policy = relay::open_sending_policy(*dir_ / "sending-limit");
-  ASSERT_TRUE(policy.ok()) << policy.error().message;
-  owner_ = std::move(*policy);
-  ASSERT_TRUE(owner_->set_user_limits("alice@example.test", relay::UserLimits{2, 0}).ok());
-  sending_ = owner_.get();
-  config_.smtpd.allow_plaintext_auth_on_loopback = true;
-  start(Port::Submission);
-  ehlo();
-  EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "alice@example.test", "pw")), "235 2.7.0");
+  limit_and_login("sending-limit", relay::UserLimits{2, 0});
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(cmd("MAIL FROM:<alice@example.test>"), "250 2.1.0");
     EXPECT_EQ(cmd("RCPT TO:<someone@elsewhere.test>"), "250 2.1.5");
@@ -650,14 +657,7 @@ TEST_F(SuppressionTest, SendingLimitRefusesMailOnceReached) {
 }
 
 TEST_F(SuppressionTest, NoSendingLimitNothingCounted) {
-  auto policy = relay::open_sending_policy(*dir_ / "sending-nolimit");
-  ASSERT_TRUE(policy.ok()) << policy.error().message;
-  owner_ = std::move(*policy);
-  sending_ = owner_.get();
-  config_.smtpd.allow_plaintext_auth_on_loopback = true;
-  start(Port::Submission);
-  ehlo();
-  EXPECT_EQ(cmd("AUTH PLAIN " + plain("", "alice@example.test", "pw")), "235 2.7.0");
+  limit_and_login("sending-nolimit", std::nullopt);
   EXPECT_EQ(cmd("MAIL FROM:<alice@example.test>"), "250 2.1.0");
   EXPECT_EQ(cmd("RCPT TO:<someone@elsewhere.test>"), "250 2.1.5");
   EXPECT_EQ(cmd("DATA"), "354");
