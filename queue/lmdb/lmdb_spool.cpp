@@ -15,8 +15,8 @@
 //   claims     id -> u64 token, i64 lease end, str owner: the message's current (or
 //              expired) claim and the worker that holds it
 //   history    time + id + recipient + attempt -> outcome, bounce class, TLS, domain:
-//              the delivery history (history_record.h), written by complete() in its
-//              own transaction and pruned there (lmdb_history.cpp)
+//              the delivery history (history_record.h), written and pruned by complete()
+//              in the same transaction as the recipients' states (lmdb_history.cpp)
 // Every mutation is one write transaction; its commit fsyncs (we never set MDB_NOSYNC
 // or MDB_NOMETASYNC), so enqueue() is durable when it returns.
 #include <algorithm>

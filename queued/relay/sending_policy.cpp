@@ -278,7 +278,11 @@ Result<std::optional<smtp::Reply>> check_sending_limit(SendingPolicy& policy, st
                                                        int64_t now, const UserLimits& defaults) {
   auto effective = effective_limits(policy, user, defaults);
   if (!effective) return effective.error();
-  const UserLimits limits = *effective;
+  return check_sent_against(policy, user, now, *effective);
+}
+
+Result<std::optional<smtp::Reply>> check_sent_against(SendingPolicy& policy, std::string_view user,
+                                                      int64_t now, const UserLimits& limits) {
   if (limits.per_hour == 0 && limits.per_day == 0) return std::optional<smtp::Reply>{};
   auto counts = policy.sent(user, now);
   if (!counts) return counts.error();

@@ -6,7 +6,7 @@
 //     authenticated senders (check_suppression); `mailctl suppression list|remove`.
 //   - per-user sending limits for authenticated submission: messages per hour and per day
 //     (`mailctl limit set USER HOURLY DAILY`; [relay] user_hourly_limit/user_daily_limit
-//     for everyone else). smtpd checks at MAIL FROM (check_sending_limit, 450 4.7.1) and
+//     for everyone else). smtpd checks at MAIL FROM (check_sent_against, 450 4.7.1) and
 //     counts each message once it is queued (count_message).
 //
 // Layout (every record starts with a version byte, so fields can be appended):
@@ -88,6 +88,10 @@ Result<UserLimits> effective_limits(SendingPolicy& policy, std::string_view user
 // replace `defaults` ([relay] user_hourly_limit, user_daily_limit) when set.
 Result<std::optional<smtp::Reply>> check_sending_limit(SendingPolicy& policy, std::string_view user,
                                                        int64_t now, const UserLimits& defaults);
+// The same check against limits already looked up (effective_limits), without reading them
+// again: nothing when neither limit is set.
+Result<std::optional<smtp::Reply>> check_sent_against(SendingPolicy& policy, std::string_view user,
+                                                      int64_t now, const UserLimits& limits);
 
 // For smtpd at RCPT TO: nothing, or the refusal of a suppressed recipient (550 with the
 // enhanced code of the bounce that put it on the list).

@@ -28,9 +28,9 @@ std::optional<Reply> Session::sending_limit(bool& counted) {
   const relay::UserLimits defaults{static_cast<uint32_t>(ctx_.config.relay.user_hourly_limit),
                                    static_cast<uint32_t>(ctx_.config.relay.user_daily_limit)};
   auto limits = relay::effective_limits(*ctx_.sending, user_, defaults);
-  auto refused =
-      limits ? relay::check_sending_limit(*ctx_.sending, user_, std::time(nullptr), defaults)
-             : Result<std::optional<Reply>>(limits.error());
+  auto refused = limits
+                     ? relay::check_sent_against(*ctx_.sending, user_, std::time(nullptr), *limits)
+                     : Result<std::optional<Reply>>(limits.error());
   if (!refused) {
     log::warn("sending_limit_error")
         .kv("session", conn_->id())
