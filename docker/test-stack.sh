@@ -138,7 +138,9 @@ mkdir -p "$ctx/src" "$ctx/seed" "$ctx/scripts" "$cache_dir"
   xargs -0 -r cp --parents -t "$ctx/src" 2>/dev/null) || true
 [ -f "$ctx/src/docker/Dockerfile" ] || die "could not copy the sources"
 cp "$repo/scripts/install-deps.sh" "$ctx/scripts/"
-[ -d "$cache_dir/ccache" ] && cp -al "$cache_dir/ccache/." "$ctx/seed/"
+if [ -d "$cache_dir/ccache" ]; then # hard links when on one filesystem
+  cp -al "$cache_dir/ccache/." "$ctx/seed/" 2>/dev/null || cp -a "$cache_dir/ccache/." "$ctx/seed/"
+fi
 before_id=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
 docker build -q -f "$ctx/src/docker/Dockerfile" --build-arg SRC_CONTEXT=src \
   --build-arg CCACHE_SEED=seed -t "$image" "$ctx" >"$work/build.log" 2>&1 ||
@@ -151,6 +153,9 @@ if [ "$before_id" != "$after_id" ]; then
   rm -rf "$cache_dir/ccache.new"
   mkdir -p "$cache_dir/ccache.new"
   docker run --rm --entrypoint tar "$image-build" -C /ccache -cf - . | tar -xf - -C "$cache_dir/ccache.new"
+  say "compiler cache of the image build: $(CCACHE_DIR=$cache_dir/ccache.new ccache --print-stats |
+    awk '$1 ~ /^(direct|preprocessed)_cache_hit$/ {hit += $2} $1 == "cache_miss" {miss = $2}
+         END {printf "%d hits, %d misses", hit, miss}')"
   rm -rf "$cache_dir/ccache"
   mv "$cache_dir/ccache.new" "$cache_dir/ccache"
   docker image prune -f >/dev/null 2>&1 || true

@@ -3,6 +3,12 @@
 # Idempotent: skips apt-get when everything is already installed.
 #   scripts/install-deps.sh           everything
 #   scripts/install-deps.sh --build   the compiler and -dev packages only (docker/Dockerfile)
+#   scripts/install-deps.sh --current everything, and the build packages (with the C library
+#                                     and kernel headers) upgraded to the mirror's versions
+# --current is what scripts/test.sh uses before the docker stage: the image's build stage
+# installs the mirror's current packages, and the objects the host compiled are ccache hits
+# there only when every header they include is the same (an OpenSSL or kernel header
+# update on the mirror otherwise recompiles every file that includes one).
 set -euo pipefail
 
 BUILD_PKGS=(
@@ -10,7 +16,6 @@ BUILD_PKGS=(
   libboost1.81-dev liblmdb-dev lmdb-utils libssl-dev openssl
   libargon2-dev libtomlplusplus-dev libgtest-dev libgmock-dev libidn2-dev
   libidn-dev
-  libargon2-dev libtomlplusplus-dev libgtest-dev libgmock-dev
   libunbound-dev nlohmann-json3-dev
   zlib1g-dev
   libspf2-dev libopendkim-dev libopendmarc-dev publicsuffix
@@ -49,12 +54,23 @@ if [ "${1:-}" != "--build" ] && command -v npm >/dev/null &&
   ! { command -v dclint && command -v dockerfile-utils; } >/dev/null; then
   npm install -g --no-fund --no-audit dclint dockerfile-utils >/dev/null || echo "install-deps: npm linters not installed"
 fi
-if [ ${#missing[@]} -eq 0 ]; then
+current=()
+if [ "${1:-}" = "--current" ]; then
+  current=("${BUILD_PKGS[@]}" libc6-dev linux-libc-dev)
+fi
+if [ ${#missing[@]} -eq 0 ] && [ ${#current[@]} -eq 0 ]; then
   exit 0
 fi
-echo "install-deps: installing ${missing[*]}"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [ ${#current[@]} -gt 0 ]; then
+  # apt-get install upgrades an installed package to the candidate version (and what it
+  # depends on, e.g. libssl3 with libssl-dev); it prints what changed.
+  $SUDO apt-get install -y -qq --no-install-recommends "${current[@]}" | grep -E '^(Setting up|Unpacking)' || true
+fi

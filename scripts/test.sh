@@ -6,19 +6,26 @@
 #   2. the release build (g++, -O2, as shipped) of the daemons and mailctl: the checks that
 #      only mean something there (testssl, and the hostile-client tests, whose RSS bounds
 #      ASan's redzones and quarantine would blur);
-#   3. every fuzz target for MAIL_FUZZ_SECONDS each, two at a time (clang, libFuzzer).
+#   3. the docker-compose stack (docker/test-stack.sh through tests/integration/test_docker.py):
+#      the image built from this tree, the stack up as a user runs it, mail through the
+#      published ports; the release stage's compiler cache seeds the image's build;
+#   4. every fuzz target for MAIL_FUZZ_SECONDS each, two at a time (clang, libFuzzer).
 # Prints how long each stage took; the whole run must stay well inside CI's time on two
 # cores. Exits non-zero on any failure.
 #
 # Environment: MAIL_BUILD_DIR (release build folder, default build), MAIL_TESTS_STRICT
 # (default 1: a skipped integration test counts as a failure), MAIL_TEST_QUICK=1 (the
 # release build with every unit and integration test, nothing else: local iteration),
-# MAIL_TEST_DOCKER=1 (also the docker-compose stack test), MAIL_FUZZ_SECONDS (per target,
-# default 60).
+# MAIL_TEST_DOCKER (default 1, with MAIL_TEST_QUICK=1 default 0: the docker-compose stack
+# test), MAIL_FUZZ_SECONDS (per target, default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_DIR=${MAIL_BUILD_DIR:-build}
+# One locale whatever the machine's: ccache hashes it, and docker/Dockerfile's build stage
+# uses this one (see the release stage below).
+export LANG=C.UTF-8
+unset LC_ALL LC_CTYPE LC_MESSAGES
 export MAIL_TESTS_STRICT=${MAIL_TESTS_STRICT:-1}
 
 status=0
@@ -35,7 +42,12 @@ timed() {
   return $rc
 }
 
-timed "install-deps" bash scripts/install-deps.sh
+test_docker=${MAIL_TEST_DOCKER:-1}
+[ "${MAIL_TEST_QUICK:-0}" = "1" ] && test_docker=${MAIL_TEST_DOCKER:-0}
+deps_mode=()
+# The mirror's current build packages, as the image's build stage gets them (see there).
+[ "$test_docker" = "1" ] && [ "${MAIL_TEST_QUICK:-0}" != "1" ] && deps_mode=(--current)
+timed "install-deps" bash scripts/install-deps.sh "${deps_mode[@]}"
 
 # build NAME DIR TARGETS CMAKE_OPTIONS...: configure and build (TARGETS "all" or a list).
 build() {
@@ -66,12 +78,13 @@ integration_tests() {
     { status=1; failed+=("$name pytest"); }
 }
 
-# The compose stack test builds a Debian image from scratch: opt-in (MAIL_TEST_DOCKER=1).
-docker_marker="not docker"
-[ "${MAIL_TEST_DOCKER:-0}" = "1" ] && docker_marker="docker or not docker"
+# The flags docker/Dockerfile's build stage uses too (its CXX_FLAGS).
 release_flags=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG")
 
 if [ "${MAIL_TEST_QUICK:-0}" = "1" ]; then
+  # The compose stack test builds a Debian image: opt-in here (MAIL_TEST_DOCKER=1).
+  docker_marker="not docker"
+  [ "$test_docker" = "1" ] && docker_marker="docker or not docker"
   build "release" "$BUILD_DIR" all "${release_flags[@]}"
   unit_tests "release" "$BUILD_DIR"
   integration_tests "release" "$BUILD_DIR" tests/integration -m "$docker_marker"
@@ -85,13 +98,22 @@ else
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1"
   unit_tests "sanitizers" "${BUILD_DIR}-asan"
   integration_tests "sanitizers" "${BUILD_DIR}-asan" tests/integration \
-    -m "not release_only and ($docker_marker)"
+    -m "not release_only and not docker"
   unset ASAN_OPTIONS UBSAN_OPTIONS
 
-  # The daemons as shipped (no test binaries: the sanitizer stage ran the unit tests).
+  # The daemons as shipped (no test binaries: the sanitizer stage ran the unit tests),
+  # compiled into the cache that docker/test-stack.sh gives the image's build stage: the
+  # same compiler, flags and locale, paths relative to the tree: the image compiles nothing.
+  if [ "$test_docker" = "1" ]; then
+    export CCACHE_DIR=$PWD/docker/.cache/ccache CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
+  fi
   build "release" "$BUILD_DIR" "smtpd queued imapd pop3d mailctl" "${release_flags[@]}"
+  unset CCACHE_DIR CCACHE_BASEDIR CCACHE_NOHASHDIR
   integration_tests "release" "$BUILD_DIR" tests/integration/test_hostile_*.py \
     tests/integration/test_testssl.py
+  if [ "$test_docker" = "1" ]; then
+    integration_tests "docker stack" "$BUILD_DIR" tests/integration/test_docker.py -m docker
+  fi
 
   echo "== fuzz targets =="
   timed "fuzz (build and run)" bash scripts/fuzz.sh "${MAIL_FUZZ_SECONDS:-60}" ||

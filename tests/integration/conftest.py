@@ -68,7 +68,7 @@ def pytest_configure(config):
                    "configuration scans); scripts/test.sh deselects them in the sanitizer stage")
     config.addinivalue_line(
         "markers", "docker: builds the image and runs the compose stack (minutes on a cold "
-                   "machine); scripts/test.sh runs it only with MAIL_TEST_DOCKER=1")
+                   "machine); scripts/test.sh runs it in a stage of its own (MAIL_TEST_DOCKER=0 leaves it out)")
 
 
 def built(name):
