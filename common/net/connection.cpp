@@ -40,6 +40,8 @@ awaitable<ReadStatus> Connection::say_goodbye() {
 awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point deadline) {
   if (closed_) co_return ReadStatus::Closed;
   if (!output_.empty() && !co_await flush()) co_return ReadStatus::Closed;
+  // Waiting for the client (thousands of sessions idle at once): no reply memory held.
+  release_output_memory();
   for (;;) {
     const auto now = std::chrono::steady_clock::now();
     if (shutting_down_) {
@@ -141,7 +143,15 @@ awaitable<bool> Connection::flush(std::chrono::seconds timeout) {
   if (closed_) co_return false;
   if (output_.empty()) co_return true;
   lines_this_turn_ = 0;  // writing suspends: the turn ends here
-  std::string pending;
+  // The octets leave from writing_ while send() may queue more in output_ (IMAP IDLE
+  // pushes while a read waits). Swapping the two keeps both capacities, so a long reply
+  // (FETCH BODY[], 256 KiB at a time) reuses its memory chunk after chunk: freed, glibc
+  // gives such blocks back to the kernel, and refilling them cost a page fault per 4 KiB,
+  // half of a large FETCH's time (bench/imap_mailbox.py). fill() gives them back when the
+  // session waits for its client. A second flush while one is in flight writes from its
+  // own buffer.
+  std::string own;
+  std::string& pending = writing_.empty() ? writing_ : own;
   pending.swap(output_);
   if (deflate_ && !deflate_->compress(pending)) {
     close();
@@ -157,11 +167,17 @@ awaitable<bool> Connection::flush(std::chrono::seconds timeout) {
     result = co_await (asio::async_write(plain_, asio::buffer(pending), use_nothrow) ||
                        write_timer_.async_wait(use_nothrow));
   }
+  pending.clear();
   if (result.index() == 1 || std::get<0>(std::get<0>(result))) {
     close();
     co_return false;
   }
   co_return true;
+}
+
+void Connection::release_output_memory() {
+  if (output_.empty()) std::string().swap(output_);
+  if (writing_.empty()) std::string().swap(writing_);
 }
 
 awaitable<bool> Connection::start_tls(ssl::context& context) {
@@ -183,11 +199,17 @@ awaitable<bool> Connection::start_tls(ssl::context& context, std::chrono::second
   auto result = co_await (tls_->async_handshake(ssl::stream_base::server, use_nothrow) ||
                           timer_.async_wait(use_nothrow));
   handshaking_ = false;
+  pending.clear();
   if (result.index() == 1 || std::get<0>(std::get<0>(result))) {
     close();
     co_return false;
   }
   co_return true;
+}
+
+void Connection::release_output_memory() {
+  if (output_.empty()) std::string().swap(output_);
+  if (writing_.empty()) std::string().swap(writing_);
 }
 
 void Connection::start_compression(std::unique_ptr<DeflateStream> stream) {

@@ -117,6 +117,8 @@ class Connection {
   tcp::socket& socket() { return tls_ ? tls_->next_layer() : plain_; }
   awaitable<ReadStatus> fill(std::chrono::steady_clock::time_point deadline);
   awaitable<ReadStatus> say_goodbye();
+  // Frees the capacity of the output buffers that hold nothing (see flush()).
+  void release_output_memory();
   // Inflates `n` octets just read into deflate_ (and what it still holds) into input_.
   ReadStatus inflate_input(size_t n);
 
@@ -132,6 +134,7 @@ class Connection {
   asio::steady_timer write_timer_;
   LineBuffer input_;
   std::string output_;
+  std::string writing_;  // what flush() is writing (see there)
   std::string remote_address_;
   uint16_t remote_port_ = 0;
   bool loopback_ = false;
