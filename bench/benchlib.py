@@ -357,29 +357,34 @@ def process_memory(pid):
     return out
 
 
-def process_tree(pid):
-    """`pid` and all its descendants."""
-    children = {}
+def pids_serving(client_ports):
+    """The processes holding the server end of loopback TCP connections from the given
+    client ports (e.g. Dovecot's imap process of each of our sessions)."""
+    inodes = set()
+    for line in open("/proc/net/tcp").readlines()[1:]:
+        fields = line.split()
+        remote_port = int(fields[2].split(":")[1], 16)
+        if remote_port in client_ports:
+            inodes.add(f"socket:[{fields[9]}]")
+    found = set()
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    tree, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        tree.append(p)
-        todo.extend(children.get(p, []))
-    return tree
+        if not entry.isdigit():
+            continue
+        try:
+            for fd in os.listdir(f"/proc/{entry}/fd"):
+                if os.readlink(f"/proc/{entry}/fd/{fd}") in inodes:
+                    found.add(int(entry))
+                    break
+        except OSError:
+            continue
+    return found
 
 
-def tree_memory(pid):
-    """process_memory summed over `pid`'s process tree, plus "pss" (Pss from smaps_rollup:
-    shared pages divided among the processes sharing them)."""
+def memory_of(pids):
+    """process_memory summed over `pids`, plus "pss" (Pss from smaps_rollup: shared pages
+    divided among the processes sharing them)."""
     total = {"rss": 0, "anon": 0, "file": 0, "pss": 0}
-    for p in process_tree(pid):
+    for p in pids:
         try:
             for k, v in process_memory(p).items():
                 total[k] += v
@@ -389,10 +394,6 @@ def tree_memory(pid):
         except OSError:
             pass  # exited meanwhile
     return total
-
-
-def dovecot_master_pid():
-    return int((PEERS_RUN / "dovecot" / "run" / "master.pid").read_text().split()[0])
 
 
 class OurImapd:
