@@ -14,7 +14,10 @@ is deleted and re-created). Rows, each one command over the whole mailbox:
   fetch_bodystructure FETCH 1:* (BODYSTRUCTURE)
   fetch_envelope     FETCH 1:* (ENVELOPE)
 Each command is run once to warm caches (Dovecot builds its cache file then), then
-BENCH_REPEAT times alternating between the servers; the median is kept.
+BENCH_REPEAT times alternating between the servers; the median is kept. Commands are timed
+over a raw socket (benchlib.ImapClient: literals skipped by their counts, responses
+counted, not parsed): imaplib's Python parsing of every response would add the same cost to
+both servers and hide their difference. The messages are loaded with MULTIAPPEND.
 
 Usage (as root when the peers must be started): bench/imap_search_fetch.py
 Environment: MAIL_BUILD_DIR (build-bench, else build), BENCH_MESSAGES (5000),
@@ -25,18 +28,14 @@ and then stops them at the end.
 """
 
 import datetime
-import imaplib
 import os
 import shutil
 import statistics
-import subprocess
 import time
-from pathlib import Path
 
-from benchlib import (PEERS, build_dir, mailctl, peers, ratio, require_free_ports, start_daemon,
-                      stop_daemons, wait_listening, work_dir, write_result)
+from benchlib import (ImapClient, OurImapd, generated_messages, loadavg, peers, ratio,
+                      require_free_ports, work_dir, write_result)
 
-BUILD = build_dir("imapd")
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "5000"))
 SIZE = os.environ.get("BENCH_SIZE", "2-20")
 REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
@@ -56,68 +55,30 @@ ROWS = [
 
 
 def connect(server):
-    m = imaplib.IMAP4("127.0.0.1", server["port"], timeout=300)
-    m.login(server["user"], server["password"])
-    return m
+    return ImapClient(server["port"], server["user"], server["password"])
 
 
-def load(server, files):
-    m = connect(server)
+def load(server, messages):
+    c = connect(server)
     try:
         if server["mailbox"] != "INBOX":
-            m.delete(server["mailbox"])  # NO when absent: fine
-            typ, data = m.create(server["mailbox"])
-            assert typ == "OK", data
+            c.command(f'DELETE "{server["mailbox"]}"')  # NO when absent: fine
+            c.ok(f'CREATE "{server["mailbox"]}"')
         start = time.monotonic()
-        for f in files:
-            body = f.read_bytes()
-            date = imaplib.Time2Internaldate(f.stat().st_mtime)
-            typ, data = m.append(server["mailbox"], None, date, body)
-            assert typ == "OK", data
-        typ, data = m.select(server["mailbox"], readonly=True)
-        assert typ == "OK" and int(data[0]) == len(files), data
+        c.multiappend(server["mailbox"], messages)
+        exists = c.ok(f'EXAMINE "{server["mailbox"]}"').untagged_number("EXISTS")
+        assert exists == len(messages), exists
         return time.monotonic() - start
     finally:
-        m.logout()
+        c.close()
 
 
-def timed(m, verb, args):
+def timed(c, verb, args):
     """Seconds for one command, and a summary of its answer to compare the servers by."""
-    start = time.monotonic()
+    elapsed, reply = c.timed(f"{verb} {args}")
     if verb == "SEARCH":
-        typ, data = m.search(None, args)
-        elapsed = time.monotonic() - start
-        assert typ == "OK", data
-        return elapsed, f"{len(data[0].split())} hits"
-    typ, data = m.fetch(*args.split(" ", 1))
-    elapsed = time.monotonic() - start
-    assert typ == "OK", data
-    return elapsed, f"{sum(1 for d in data if d != b')')} responses"
-
-
-class Ours:
-    def __init__(self, work):
-        self.work = Path(work)
-        self.proc = None
-        self.cfg = self.work / "config.toml"
-
-    def start(self):
-        self.cfg.write_text(f"""[server]
-data_dir = "{self.work}/data"
-[log]
-level = "warn"
-[imapd]
-listen = "127.0.0.1:{OURS['port']}"
-allow_plaintext_auth_on_loopback = true
-""")
-        mailctl(BUILD, self.cfg, "domain", "add", "example.test")
-        mailctl(BUILD, self.cfg, "user", "add", OURS["user"], password=OURS["password"])
-        self.proc = start_daemon(BUILD, "imapd", self.cfg, self.work / "imapd.log")
-        wait_listening((OURS["port"],), (self.proc,))
-
-    def stop(self):
-        if self.proc:
-            stop_daemons((self.proc,), seconds=15)
+        return elapsed, f"{len(reply.search_hits())} hits"
+    return elapsed, f"{reply.untagged} responses"
 
 
 def main():
@@ -131,25 +92,23 @@ def run():
     """Loads both servers, then times each row REPEAT times after a warm-up; returns the
     seconds and the answers' summaries, keyed (row, system)."""
     work = work_dir("imap_search_fetch.")
-    ours = Ours(work)
+    ours = OurImapd(work, OURS["port"], {OURS["user"]: OURS["password"]})
     times = {}    # (row, system) -> [seconds]
     answers = {}  # (row, system) -> summary
     try:
-        msgs = work / "msgs"
-        subprocess.run([str(PEERS / "gen-messages"), "--count", str(MESSAGES), "--size", SIZE,
-                        "--to", "alice@example.test", "--rare-word", RARE, "--out", str(msgs)],
-                       check=True, stdout=subprocess.DEVNULL)
-        files = sorted(msgs.glob("*.eml"))
+        messages = generated_messages(work / "msgs", MESSAGES, SIZE, "alice@example.test",
+                                      rare_word=RARE)
+        ours.setup()
         ours.start()
-        load_ours = load(OURS, files)
-        load_peer = load(PEER, files)
-        print(f"loaded {len(files)} messages: ours {load_ours:.1f} s, dovecot {load_peer:.1f} s",
+        load_ours = load(OURS, messages)
+        load_peer = load(PEER, messages)
+        print(f"loaded {len(messages)} messages: ours {load_ours:.1f} s, dovecot {load_peer:.1f} s",
               flush=True)
+        del messages
         clients = {"ours": connect(OURS), "dovecot": connect(PEER)}
         for system, m in clients.items():
             server = OURS if system == "ours" else PEER
-            typ, data = m.select(server["mailbox"], readonly=True)
-            assert typ == "OK", data
+            m.ok(f'EXAMINE "{server["mailbox"]}"')
         for row, verb, args in ROWS:
             for system, m in clients.items():  # warm-up, unmeasured
                 _, answers[(row, system)] = timed(m, verb, args)
@@ -161,7 +120,7 @@ def run():
             print(f"{row}: ours {statistics.median(times[(row, 'ours')]) * 1000:.1f} ms, "
                   f"dovecot {statistics.median(times[(row, 'dovecot')]) * 1000:.1f} ms", flush=True)
         for m in clients.values():
-            m.logout()
+            m.close()
     finally:
         ours.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -172,7 +131,7 @@ def report(times, answers):
     lines = [
         f"# IMAP SEARCH and FETCH, {datetime.date.today()} ({MESSAGES} messages of {SIZE} KiB, "
         f"median of {REPEAT} after a warm-up; client and servers on the same {os.cpu_count()} "
-        "shared cores)",
+        f"shared cores; load average {loadavg()} at the end)",
         "",
         "| workload | ours ms | dovecot ms | ratio ours/dovecot | answer (ours / dovecot) |",
         "|---|---|---|---|---|",
