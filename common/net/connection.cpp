@@ -199,17 +199,11 @@ awaitable<bool> Connection::start_tls(ssl::context& context, std::chrono::second
   auto result = co_await (tls_->async_handshake(ssl::stream_base::server, use_nothrow) ||
                           timer_.async_wait(use_nothrow));
   handshaking_ = false;
-  pending.clear();
   if (result.index() == 1 || std::get<0>(std::get<0>(result))) {
     close();
     co_return false;
   }
   co_return true;
-}
-
-void Connection::release_output_memory() {
-  if (output_.empty()) std::string().swap(output_);
-  if (writing_.empty()) std::string().swap(writing_);
 }
 
 void Connection::start_compression(std::unique_ptr<DeflateStream> stream) {
