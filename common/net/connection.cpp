@@ -173,15 +173,14 @@ awaitable<bool> Connection::start_tls(ssl::context& context, std::chrono::second
   if (tls_ || closed_) co_return false;
   if (!co_await flush()) co_return false;
   input_.clear();
-  tls_.emplace(std::move(plain_), context);
+  tls_.emplace(plain_, context);
   if (shutting_down_) {
     close();
     co_return false;
   }
   timer_.expires_after(timeout);
   handshaking_ = true;
-  auto result = co_await (tls_->async_handshake(ssl::stream_base::server, use_nothrow) ||
-                          timer_.async_wait(use_nothrow));
+  auto result = co_await (tls_->async_handshake(use_nothrow) || timer_.async_wait(use_nothrow));
   handshaking_ = false;
   if (result.index() == 1 || std::get<0>(std::get<0>(result))) {
     close();
@@ -211,19 +210,18 @@ ReadStatus Connection::inflate_input(size_t n) {
 
 std::string Connection::tls_version() const {
   if (!tls_) return "";
-  return SSL_get_version(const_cast<ssl::stream<tcp::socket>&>(*tls_).native_handle());
+  return SSL_get_version(tls_->native_handle());
 }
 
 std::string Connection::tls_cipher() const {
   if (!tls_) return "";
-  const char* name =
-      SSL_get_cipher_name(const_cast<ssl::stream<tcp::socket>&>(*tls_).native_handle());
+  const char* name = SSL_get_cipher_name(tls_->native_handle());
   return name ? name : "";
 }
 
 std::optional<std::string> Connection::tls_channel_binding() const {
   if (!tls_) return std::nullopt;
-  SSL* ssl = const_cast<ssl::stream<tcp::socket>&>(*tls_).native_handle();
+  SSL* ssl = tls_->native_handle();
   if (SSL_version(ssl) != TLS1_3_VERSION) return std::nullopt;
   static constexpr char kLabel[] = "EXPORTER-Channel-Binding";
   std::string out(32, '\0');
@@ -253,8 +251,8 @@ void Connection::close() {
   boost::system::error_code ec;
   timer_.cancel();
   write_timer_.cancel();
-  socket().shutdown(tcp::socket::shutdown_both, ec);
-  socket().close(ec);
+  plain_.shutdown(tcp::socket::shutdown_both, ec);
+  plain_.close(ec);
 }
 
 }  // namespace mail::net
