@@ -152,6 +152,23 @@ TlsStream::Step TlsStream::read(void* data, std::size_t size) {
   return failed(ret);
 }
 
+TlsStream::Step TlsStream::peek() {
+  if (!socket_.is_open()) return {Want::Done, asio::error::bad_descriptor, 0};
+  ERR_clear_error();
+  bio_state_.last_errno = 0;
+  char byte;
+  std::size_t n = 0;
+  const int ret = SSL_peek_ex(ssl_, &byte, 1, &n);
+  if (ret == 1) return {};
+  return failed(ret);
+}
+
+std::size_t TlsStream::read_some(asio::mutable_buffer buffer, boost::system::error_code& ec) {
+  const Step s = read(buffer.data(), buffer.size());
+  ec = s.want == Want::Done ? s.ec : asio::error::would_block;
+  return s.n;
+}
+
 TlsStream::Step TlsStream::write(const void* data, std::size_t size) {
   if (size == 0) return {};
   if (!socket_.is_open()) return {Want::Done, asio::error::bad_descriptor, 0};

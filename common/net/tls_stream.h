@@ -63,6 +63,17 @@ class TlsStream {
         socket_);
   }
 
+  // Completes (void(error_code)) once decrypted input is ready for read_some(), or with the
+  // error a read would get: lets a reader wait without holding a buffer (an idle session).
+  // A record is decrypted into OpenSSL's buffer and stays there until read.
+  template <typename Token>
+  auto async_wait_readable(Token&& token) {
+    return asio::async_compose<Token, void(boost::system::error_code)>(
+        Op<PeekStep, false>{*this, PeekStep{}}, token, socket_);
+  }
+  // Reads decrypted octets without waiting: asio::error::would_block when none are ready.
+  std::size_t read_some(asio::mutable_buffer buffer, boost::system::error_code& ec);
+
   // Encrypts and sends octets from the first non-empty buffer of the sequence: as many as
   // the socket takes now, at least one record unless an error comes first.
   template <typename ConstBufferSequence, typename Token>
@@ -89,12 +100,16 @@ class TlsStream {
   };
   Step handshake();
   Step read(void* data, std::size_t size);
+  Step peek();
   Step write(const void* data, std::size_t size);
   // SSL_get_error() of a call that returned `ret` (not 1) as a Step.
   Step failed(int ret);
 
   struct HandshakeStep {
     Step operator()(TlsStream& s) { return s.handshake(); }
+  };
+  struct PeekStep {
+    Step operator()(TlsStream& s) { return s.peek(); }
   };
   struct ReadStep {
     asio::mutable_buffer buffer;

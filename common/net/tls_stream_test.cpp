@@ -407,5 +407,62 @@ TEST_F(TlsStreamTest, PlaintextClientFailsHandshake) {
   EXPECT_EQ(handshake_ec.category(), asio::error::get_ssl_category()) << handshake_ec.message();
 }
 
+// How Connection reads: wait for input without a buffer, then take what is there.
+TEST_F(TlsStreamTest, WaitReadableThenReadSome) {
+  TlsStream stream(server_, *server_context_);
+  error_code before_ec, wait_ec, after_ec, drained_ec;
+  std::string got;
+  spawn([&]() -> awaitable<void> {
+    co_await server_handshake(stream);
+    char buffer[64];
+    stream.read_some(asio::buffer(buffer), before_ec);  // nothing sent yet
+    auto [ec] = co_await stream.async_wait_readable(use_nothrow);
+    wait_ec = ec;
+    size_t n = stream.read_some(asio::buffer(buffer), after_ec);
+    got.assign(buffer, n);
+    stream.read_some(asio::buffer(buffer), drained_ec);
+  });
+  spawn([&]() -> awaitable<void> {
+    co_await client_handshake();
+    asio::steady_timer timer(io_);
+    timer.expires_after(50ms);
+    co_await timer.async_wait(use_nothrow);
+    co_await asio::async_write(client_, asio::buffer(std::string("a IDLE\r\n")), use_nothrow);
+  });
+  run();
+  EXPECT_EQ(before_ec, asio::error::would_block);
+  EXPECT_FALSE(wait_ec) << wait_ec.message();
+  EXPECT_FALSE(after_ec) << after_ec.message();
+  EXPECT_EQ(got, "a IDLE\r\n");
+  EXPECT_EQ(drained_ec, asio::error::would_block);
+}
+
+TEST_F(TlsStreamTest, TimerCancelsWaitReadable) {
+  TlsStream stream(server_, *server_context_);
+  size_t winner = 99;
+  error_code eof_ec;
+  spawn([&]() -> awaitable<void> {
+    co_await server_handshake(stream);
+    asio::steady_timer timer(io_);
+    timer.expires_after(100ms);
+    auto result =
+        co_await (stream.async_wait_readable(use_nothrow) || timer.async_wait(use_nothrow));
+    winner = result.index();
+    auto [ec] = co_await stream.async_wait_readable(use_nothrow);  // then the client closes
+    eof_ec = ec;
+    server_.close();
+  });
+  spawn([&]() -> awaitable<void> {
+    co_await client_handshake();
+    asio::steady_timer timer(io_);
+    timer.expires_after(300ms);
+    co_await timer.async_wait(use_nothrow);
+    co_await client_.async_shutdown(use_nothrow);
+  });
+  run();
+  EXPECT_EQ(winner, 1u);
+  EXPECT_EQ(eof_ec, asio::error::eof) << eof_ec.message();
+}
+
 }  // namespace
 }  // namespace mail::net
