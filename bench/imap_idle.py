@@ -77,6 +77,7 @@ listen = "127.0.0.1:{OURS['imap']}"
 tls_listen = "127.0.0.1:{OURS['imaps']}"
 allow_plaintext_auth_on_loopback = true
 max_connections = {max_connections}
+max_connections_per_ip = {max_connections}
 [pop3d]
 listen = "127.0.0.1:{OURS['pop3']}"
 tls_listen = ""

@@ -1,8 +1,8 @@
 #include "common/net/connection.h"
 
 #include <algorithm>
-#include <array>
 #include <tuple>
+#include <variant>
 
 #include "common/net/deflate_stream.h"
 
@@ -27,6 +27,7 @@ Connection::Connection(tcp::socket socket, size_t max_line, std::string id, Conn
     loopback_ = addr.is_loopback();
   }
   plain_.set_option(tcp::no_delay(true), ec);
+  plain_.non_blocking(true, ec);  // fill() reads only what is there (see there)
 }
 
 Connection::~Connection() = default;
@@ -52,28 +53,31 @@ awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point dea
     if (now >= deadline) co_return ReadStatus::Timeout;
     lines_this_turn_ = 0;  // reading suspends: the turn ends here
     if (deflate_ && deflate_->pending()) co_return inflate_input(0);
-    auto buffer = deflate_ ? deflate_->receive_space(16 * 1024) : input_.prepare(16 * 1024);
+    // Wait for input before taking a buffer for it: an idle session (IMAP IDLE, thousands
+    // at once) holds no 16 KiB read buffer, only what it has of an unfinished line. Waiting
+    // consumes nothing, so a wake-up by the timer (or shut_down()) never drops input.
+    if (input_.size() == 0) input_.shrink(0);
     timer_.expires_at(deadline);
-    auto mutable_buffer = asio::buffer(buffer.data(), buffer.size());
-    // A parallel group rather than `||`: it reports the octets read even when the timer
-    // completed first, so a wake-up by shut_down() never drops input.
-    std::array<size_t, 2> order{};
-    boost::system::error_code ec;
-    size_t n = 0;
+    std::variant<std::tuple<boost::system::error_code>, std::tuple<boost::system::error_code>>
+        ready;
     reading_ = true;
     if (tls_) {
-      auto group = asio::experimental::make_parallel_group(
-          tls_->async_read_some(mutable_buffer, asio::deferred), timer_.async_wait(asio::deferred));
-      std::tie(order, ec, n, std::ignore) =
-          co_await group.async_wait(asio::experimental::wait_for_one(), use_awaitable);
+      ready = co_await (tls_->async_wait_readable(use_nothrow) || timer_.async_wait(use_nothrow));
     } else {
-      auto group = asio::experimental::make_parallel_group(
-          plain_.async_read_some(mutable_buffer, asio::deferred),
-          timer_.async_wait(asio::deferred));
-      std::tie(order, ec, n, std::ignore) =
-          co_await group.async_wait(asio::experimental::wait_for_one(), use_awaitable);
+      ready = co_await (plain_.async_wait(tcp::socket::wait_read, use_nothrow) ||
+                        timer_.async_wait(use_nothrow));
     }
     reading_ = false;
+    if (ready.index() == 1) {
+      if (shutting_down_) continue;  // shut_down() woke the read: goodbye, or the grace
+      co_return ReadStatus::Timeout;
+    }
+    if (std::get<0>(std::get<0>(ready))) co_return ReadStatus::Closed;
+    auto buffer = deflate_ ? deflate_->receive_space(16 * 1024) : input_.prepare(16 * 1024);
+    auto mutable_buffer = asio::buffer(buffer.data(), buffer.size());
+    boost::system::error_code ec;  // the socket is non-blocking: these never wait
+    const size_t n =
+        tls_ ? tls_->read_some(mutable_buffer, ec) : plain_.read_some(mutable_buffer, ec);
     if (deflate_) {
       if (n > 0) co_return inflate_input(n);
       deflate_->received_into(0);
@@ -81,11 +85,9 @@ awaitable<ReadStatus> Connection::fill(std::chrono::steady_clock::time_point dea
       input_.commit(n);
     }
     if (n > 0) co_return ReadStatus::Ok;
-    if (order[0] == 1) {
-      if (shutting_down_) continue;  // shut_down() woke the read: goodbye, or the grace
-      co_return ReadStatus::Timeout;
-    }
-    co_return ec ? ReadStatus::Closed : ReadStatus::Ok;
+    // Woken for nothing (readiness that went away): wait again.
+    if (!ec || ec == asio::error::would_block || ec == asio::error::try_again) continue;
+    co_return ReadStatus::Closed;
   }
 }
 
@@ -189,15 +191,14 @@ awaitable<bool> Connection::start_tls(ssl::context& context, std::chrono::second
   if (tls_ || closed_) co_return false;
   if (!co_await flush()) co_return false;
   input_.clear();
-  tls_.emplace(std::move(plain_), context);
+  tls_.emplace(plain_, context);
   if (shutting_down_) {
     close();
     co_return false;
   }
   timer_.expires_after(timeout);
   handshaking_ = true;
-  auto result = co_await (tls_->async_handshake(ssl::stream_base::server, use_nothrow) ||
-                          timer_.async_wait(use_nothrow));
+  auto result = co_await (tls_->async_handshake(use_nothrow) || timer_.async_wait(use_nothrow));
   handshaking_ = false;
   if (result.index() == 1 || std::get<0>(std::get<0>(result))) {
     close();
@@ -227,19 +228,18 @@ ReadStatus Connection::inflate_input(size_t n) {
 
 std::string Connection::tls_version() const {
   if (!tls_) return "";
-  return SSL_get_version(const_cast<ssl::stream<tcp::socket>&>(*tls_).native_handle());
+  return SSL_get_version(tls_->native_handle());
 }
 
 std::string Connection::tls_cipher() const {
   if (!tls_) return "";
-  const char* name =
-      SSL_get_cipher_name(const_cast<ssl::stream<tcp::socket>&>(*tls_).native_handle());
+  const char* name = SSL_get_cipher_name(tls_->native_handle());
   return name ? name : "";
 }
 
 std::optional<std::string> Connection::tls_channel_binding() const {
   if (!tls_) return std::nullopt;
-  SSL* ssl = const_cast<ssl::stream<tcp::socket>&>(*tls_).native_handle();
+  SSL* ssl = tls_->native_handle();
   if (SSL_version(ssl) != TLS1_3_VERSION) return std::nullopt;
   static constexpr char kLabel[] = "EXPORTER-Channel-Binding";
   std::string out(32, '\0');
@@ -269,8 +269,8 @@ void Connection::close() {
   boost::system::error_code ec;
   timer_.cancel();
   write_timer_.cancel();
-  socket().shutdown(tcp::socket::shutdown_both, ec);
-  socket().close(ec);
+  plain_.shutdown(tcp::socket::shutdown_both, ec);
+  plain_.close(ec);
 }
 
 }  // namespace mail::net

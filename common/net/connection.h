@@ -22,6 +22,7 @@
 
 #include "common/net/asio.h"
 #include "common/net/line_buffer.h"
+#include "common/net/tls_stream.h"
 
 namespace mail::net {
 
@@ -109,12 +110,10 @@ class Connection {
   // end_shutdown_grace().
   void begin_shutdown_grace(std::chrono::seconds grace) { grace_ = grace; }
   void end_shutdown_grace() { grace_.reset(); }
-  // The executor the session runs on; fixed at construction, so any thread may read it
-  // (the socket object changes under STARTTLS).
+  // The executor the session runs on; fixed at construction, so any thread may read it.
   const asio::any_io_executor& executor() const { return executor_; }
 
  private:
-  tcp::socket& socket() { return tls_ ? tls_->next_layer() : plain_; }
   awaitable<ReadStatus> fill(std::chrono::steady_clock::time_point deadline);
   awaitable<ReadStatus> say_goodbye();
   // Frees the capacity of the output buffers that hold nothing (see flush()).
@@ -125,8 +124,8 @@ class Connection {
   std::string id_;
   ConnectionLimits limits_;
   asio::any_io_executor executor_;
-  tcp::socket plain_;
-  std::optional<ssl::stream<tcp::socket>> tls_;
+  tcp::socket plain_;                       // the TCP stream, under TLS too
+  std::optional<TlsStream> tls_;            // over plain_ (declared after it: destroyed first)
   std::unique_ptr<DeflateStream> deflate_;  // set by start_compression()
   asio::steady_timer timer_;
   // flush()'s own deadline, so that a write may run while a read waits (IMAP IDLE pushes

@@ -321,10 +321,10 @@ std::shared_ptr<ssl::context> test_tls_context() {
   return ctx;
 }
 
-// SIGTERM while sessions are inside their TLS handshake (STARTTLS replaces the socket
-// object then): Server::shutdown reaches every session through its executor, fixed at
-// construction (reading it from the socket raced with the handshake; ThreadSanitizer
-// reported it), and each handshake ends at once instead of at its deadline.
+// SIGTERM while sessions are inside their TLS handshake: Server::shutdown reaches every
+// session through its executor, fixed at construction (reading it from the socket raced
+// with the handshake when STARTTLS still moved the socket into an ssl::stream;
+// ThreadSanitizer reported it), and each handshake ends at once instead of at its deadline.
 TEST(ServerTest, ShutdownDuringTlsHandshakesEndsEverySession) {
   auto tls = test_tls_context();
   ServerLimits limits;

@@ -12,8 +12,9 @@ Result<std::shared_ptr<ssl::context>> make_server_tls_context(
   SSL_CTX_set_options(
       native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   // An idle session (IMAP IDLE, thousands at once) gives OpenSSL's record buffers back
-  // between records. Asio's ssl::stream still holds its own two 17 KiB buffers and a BIO
-  // pair per session: about 94 KiB per idle IMAPS session was measured (bench/imap_idle.py).
+  // between records. net::TlsStream (tls_stream.h) adds no buffers of its own: Asio's
+  // ssl::stream held two 17 KiB vectors and a BIO pair per session (about 94 KiB per idle
+  // IMAPS session in bench/imap_idle.py).
   SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
   // TLS 1.2: ECDHE with AEAD only. TLS 1.3 suites are all AEAD and forward-secret.
   SSL_CTX_set_cipher_list(native,
