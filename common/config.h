@@ -95,9 +95,9 @@ struct ImapdConfig {
   uint64_t max_command_size = 65536;             // lines + literals, APPEND data excepted
   uint64_t max_literal_size = 25 * 1024 * 1024;  // APPEND data of one command (APPENDLIMIT)
   uint64_t max_literal_before_login = 8192;      // any literal before authentication
-  int max_list_pattern = 1024;                   // LIST/LSUB reference + pattern octets, all patterns
+  int max_list_pattern = 1024;  // LIST/LSUB reference + pattern octets, all patterns
   uint64_t max_append_command_size = 25 * 1024 * 1024;  // APPEND data of all messages (MULTIAPPEND)
-  int max_mailboxes = 10000;                     // mailboxes of one account (CREATE, RENAME)
+  int max_mailboxes = 10000;                            // mailboxes of one account (CREATE, RENAME)
   bool compress = true;  // offer COMPRESS=DEFLATE (RFC 4978); about 77 KiB per session using it
   int max_connections = 5000;
   // Clients keep several connections each (one IDLE per watched mailbox) and an office

@@ -59,9 +59,8 @@ constexpr std::array kCommands{
     Command{"queue", "delete", queue_delete, "ID", 1, 1, false},
     Command{"queue", "hold", queue_hold, "ID", 1, 1, false},
     Command{"queue", "release", queue_release, "ID", 1, 1, false},
-    Command{"report", "", report,
-            "[--since DURATION|DATE] [--domain DOMAIN] [--top N] [--json]", 0, 0, false,
-            "since= domain= top= json"},
+    Command{"report", "", report, "[--since DURATION|DATE] [--domain DOMAIN] [--top N] [--json]", 0,
+            0, false, "since= domain= top= json"},
     Command{"backup", "", backup, "DIR", 1, 1, false},
     Command{"restore", "", restore, "[--replace] DIR", 1, 1, false, "replace"},
     Command{"suppression", "list", suppression_list, "", 0, 0, false},
@@ -69,9 +68,8 @@ constexpr std::array kCommands{
     Command{"limit", "set", limit_set, "USER HOURLY DAILY", 3, 3, false},
     Command{"limit", "list", limit_list, "", 0, 0, false},
     Command{"limit", "remove", limit_remove, "USER", 1, 1, false},
-    Command{"dkim", "generate", dkim_generate,
-            "DOMAIN [--selector S] [--algorithm rsa|ed25519]", 1, 1, false,
-            "selector= algorithm="},
+    Command{"dkim", "generate", dkim_generate, "DOMAIN [--selector S] [--algorithm rsa|ed25519]", 1,
+            1, false, "selector= algorithm="},
     Command{"dkim", "list", dkim_list, "[DOMAIN]", 0, 1, false},
     Command{"dkim", "show", dkim_show, "DOMAIN [--selector S]", 1, 1, false, "selector="},
     Command{"dkim", "activate", dkim_activate, "DOMAIN SELECTOR", 2, 2, false},
@@ -187,11 +185,10 @@ int run(int argc, char** argv) {
     usage_error("--password-file is for user add and user passwd", command);
   }
 
-  Invocation inv{cl.config,
-                 std::vector<std::string>(words.begin() + static_cast<long>(command_words),
-                                          words.end()),
-                 password_file,
-                 std::move(options)};
+  Invocation inv{
+      cl.config,
+      std::vector<std::string>(words.begin() + static_cast<long>(command_words), words.end()),
+      password_file, std::move(options)};
   auto result = command->handler(inv);
   std::fflush(stdout);
   if (!result) {

@@ -56,13 +56,15 @@ class EnabledExtensions {
   bool utf8() const { return has(Extension::Utf8Accept) || has(Extension::Imap4rev2); }
 
  private:
-  static constexpr uint8_t bit(Extension e) { return static_cast<uint8_t>(1u << static_cast<unsigned>(e)); }
+  static constexpr uint8_t bit(Extension e) {
+    return static_cast<uint8_t>(1u << static_cast<unsigned>(e));
+  }
   uint8_t bits_ = 0;
 };
 
 inline std::optional<Extension> enableable_extension(std::string_view upper_word) {
-  for (Extension e : {Extension::Imap4rev2, Extension::CondStore, Extension::QResync,
-                      Extension::Utf8Accept}) {
+  for (Extension e :
+       {Extension::Imap4rev2, Extension::CondStore, Extension::QResync, Extension::Utf8Accept}) {
     std::string_view word = extension_word(e);
     if (word.size() != upper_word.size()) continue;
     bool same = true;

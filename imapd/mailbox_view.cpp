@@ -188,13 +188,12 @@ Result<void> MailboxView::Snapshot::for_each(std::span<const store::UidRange> ra
         stopped = !visit(Message{++seq, *p, nullptr});
     };
     const store::UidRange clipped{range.first, last};
-    auto walked =
-        store_.for_each(std::span(&clipped, 1), parts, [&](const store::MessageView& m) {
-          emit_pending_before(m.info.uid);
-          if (stopped) return false;
-          stopped = !visit(Message{++seq, m.info.uid, &m});
-          return !stopped;
-        });
+    auto walked = store_.for_each(std::span(&clipped, 1), parts, [&](const store::MessageView& m) {
+      emit_pending_before(m.info.uid);
+      if (stopped) return false;
+      stopped = !visit(Message{++seq, m.info.uid, &m});
+      return !stopped;
+    });
     if (!walked) return walked;
     emit_pending_before(uint64_t{last} + 1);
     if (stopped) break;

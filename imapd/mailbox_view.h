@@ -186,9 +186,9 @@ class MailboxView {
   uint32_t exists_ = 0;
   uint32_t uid_next_ = 1;
   uint64_t modseq_ = 0;
-  uint64_t expunge_checked_ = 0;  // expunges up to this MODSEQ are in pending_ (or told)
-  std::vector<uint32_t> pending_;        // ascending UIDs: expunged, not announced
-  std::vector<std::string> keywords_;    // announced
+  uint64_t expunge_checked_ = 0;       // expunges up to this MODSEQ are in pending_ (or told)
+  std::vector<uint32_t> pending_;      // ascending UIDs: expunged, not announced
+  std::vector<std::string> keywords_;  // announced
   std::optional<std::vector<std::string>> keywords_seen_;  // a read() found more
   std::vector<std::pair<uint32_t, uint64_t>> reported_;    // (uid, modseq) told by commands
   // \Recent UIDs as [first, end) ranges, ascending and disjoint: one per claim at most

@@ -26,9 +26,7 @@ class MailboxViewTest : public TempStoreTest {
     TempStoreTest::SetUp();
     ASSERT_TRUE(store_->create_account(kUser).ok());
   }
-  MailboxView open(bool read_only = false) {
-    return MailboxView(box(kUser, "INBOX"), read_only);
-  }
+  MailboxView open(bool read_only = false) { return MailboxView(box(kUser, "INBOX"), read_only); }
   uint64_t inbox() { return box(kUser, "INBOX").id; }
   std::string refresh(MailboxView& v, bool allow_expunge, AnnounceOptions options = {}) {
     imap::StringSink sink;
@@ -88,8 +86,8 @@ TEST_F(MailboxViewTest, ExpungeHeldBackKeepsNumbers) {
   // Not allowed to expunge: the new message is announced, UID 2 keeps number 2.
   EXPECT_EQ(refresh(v, false), "* 5 EXISTS\r\n");
   EXPECT_EQ(v.exists(), 5u);
-  EXPECT_EQ(walk(v), (std::vector<std::pair<uint32_t, uint32_t>>{
-                         {1, 1}, {2, 2}, {3, 3}, {4, 4}, {5, 5}}));
+  EXPECT_EQ(walk(v),
+            (std::vector<std::pair<uint32_t, uint32_t>>{{1, 1}, {2, 2}, {3, 3}, {4, 4}, {5, 5}}));
   // Another expunge seen by a snapshot before any refresh joins the pending ones.
   expunge({4});
   EXPECT_EQ(walk(v).size(), 5u);
@@ -122,10 +120,10 @@ TEST_F(MailboxViewTest, NewKeywordsAnnouncedBeforeUse) {
   deliver_n(std::string(kUser), "INBOX", 1);
   MailboxView v = open();
   const uint32_t one = 1;
-  ASSERT_TRUE(store_
-                  ->store_flags(inbox(), std::span(&one, 1), store::FlagOp::Add,
-                                store::Flags{0, {"$Junk"}})
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->store_flags(inbox(), std::span(&one, 1), store::FlagOp::Add, store::Flags{0, {"$Junk"}})
+          .ok());
   const std::string out = refresh(v, true);
   const auto flags = out.find("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk)");
   const auto fetch = out.find("* 1 FETCH (UID 1 FLAGS ($Junk))");
@@ -168,9 +166,8 @@ TEST_F(MailboxViewTest, MatchesAModel) {
         for (uint32_t u : in_store)
           if (rng() % 8 == 0) gone.push_back(u);
         expunge(gone);
-        std::erase_if(in_store, [&](uint32_t u) {
-          return std::binary_search(gone.begin(), gone.end(), u);
-        });
+        std::erase_if(in_store,
+                      [&](uint32_t u) { return std::binary_search(gone.begin(), gone.end(), u); });
         break;
       }
       default: {

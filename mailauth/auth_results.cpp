@@ -6,7 +6,7 @@
 namespace mail::mailauth {
 namespace {
 
-constexpr size_t kFoldAt = 78;      // RFC 5322 2.1.1: SHOULD be no more than 78
+constexpr size_t kFoldAt = 78;  // RFC 5322 2.1.1: SHOULD be no more than 78
 constexpr int kMaxCommentDepth = 32;
 
 bool is_ctl(unsigned char c) {
@@ -18,8 +18,21 @@ bool is_token_char(char c) {
   auto u = static_cast<unsigned char>(c);
   if (u <= 0x20 || u >= 0x7f) return false;
   switch (c) {
-    case '(': case ')': case '<': case '>': case '@': case ',': case ';': case ':':
-    case '\\': case '"': case '/': case '[': case ']': case '?': case '=':
+    case '(':
+    case ')':
+    case '<':
+    case '>':
+    case '@':
+    case ',':
+    case ';':
+    case ':':
+    case '\\':
+    case '"':
+    case '/':
+    case '[':
+    case ']':
+    case '?':
+    case '=':
       return false;
     default:
       return true;
@@ -126,8 +139,8 @@ class Lexer {
   // Skips whitespace, line breaks of folding and comments; false on a broken comment.
   bool cfws() {
     for (;;) {
-      while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\r' ||
-                                  s_[pos_] == '\n'))
+      while (pos_ < s_.size() &&
+             (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\r' || s_[pos_] == '\n'))
         ++pos_;
       if (pos_ >= s_.size() || s_[pos_] != '(') return true;
       if (!comment()) return false;

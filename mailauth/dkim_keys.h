@@ -25,8 +25,8 @@ namespace mail::mailauth {
 
 enum class KeyAlgorithm { Rsa, Ed25519 };
 
-std::string_view key_type_name(KeyAlgorithm a);         // "rsa", "ed25519" (k= of the record)
-std::string_view signature_algorithm(KeyAlgorithm a);   // "rsa-sha256", "ed25519-sha256"
+std::string_view key_type_name(KeyAlgorithm a);        // "rsa", "ed25519" (k= of the record)
+std::string_view signature_algorithm(KeyAlgorithm a);  // "rsa-sha256", "ed25519-sha256"
 
 inline constexpr int kRsaKeyBits = 2048;
 
@@ -34,9 +34,9 @@ struct DkimKey {
   std::string domain;
   std::string selector;
   KeyAlgorithm algorithm = KeyAlgorithm::Rsa;
-  bool active = false;   // signs outgoing mail
+  bool active = false;  // signs outgoing mail
   int bits = 0;
-  int64_t created = 0;   // seconds since the epoch (the key file's modification time)
+  int64_t created = 0;  // seconds since the epoch (the key file's modification time)
   std::string private_pem;
   // The p= value: base64 of the SubjectPublicKeyInfo (RSA, RFC 6376 3.6.1) or of the raw
   // 32-octet public key (Ed25519, RFC 8463 4.2).

@@ -36,8 +36,7 @@ const char* str(const unsigned char* s) {
 
 DKIM_CBSTAT key_lookup(DKIM* dkim, DKIM_SIGINFO* sig, unsigned char* buf, size_t buflen) {
   auto* ctx = static_cast<VerifyContext*>(dkim_get_user_context(dkim));
-  std::string name =
-      key_name(str(dkim_sig_getselector(sig)), str(dkim_sig_getdomain(sig)));
+  std::string name = key_name(str(dkim_sig_getselector(sig)), str(dkim_sig_getdomain(sig)));
   KeyAnswer fetched;
   const KeyAnswer* a = nullptr;
   if (auto it = ctx->keys->find(name); it != ctx->keys->end()) {
@@ -76,16 +75,20 @@ std::string algorithm_name(DKIM_SIGINFO* sig) {
   dkim_alg_t alg = DKIM_SIGN_UNKNOWN;
   if (dkim_sig_getsignalg(sig, &alg) != DKIM_STAT_OK) return {};
   switch (alg) {
-    case DKIM_SIGN_RSASHA1: return "rsa-sha1";
-    case DKIM_SIGN_RSASHA256: return "rsa-sha256";
-    case DKIM_SIGN_ED25519SHA256: return "ed25519-sha256";
-    default: return {};
+    case DKIM_SIGN_RSASHA1:
+      return "rsa-sha1";
+    case DKIM_SIGN_RSASHA256:
+      return "rsa-sha256";
+    case DKIM_SIGN_ED25519SHA256:
+      return "ed25519-sha256";
+    default:
+      return {};
   }
 }
 
 std::string tag(DKIM_SIGINFO* sig, const char* name) {
-  unsigned char* v = dkim_sig_gettagvalue(sig, false, reinterpret_cast<unsigned char*>(
-                                                          const_cast<char*>(name)));
+  unsigned char* v =
+      dkim_sig_gettagvalue(sig, false, reinterpret_cast<unsigned char*>(const_cast<char*>(name)));
   return v ? std::string(reinterpret_cast<const char*>(v)) : std::string();
 }
 
@@ -139,8 +142,7 @@ DkimOutcome outcome_of(DKIM* dkim, DKIM_SIGINFO* sig, const VerifyContext& ctx,
     return result(DkimResult::Policy, "rsa-sha1 is not accepted (RFC 8301)");
   // l= shorter than the body: the rest of the body is not covered (see dkim_verify.h).
   ssize_t signlen = -1;
-  if (dkim_sig_getcanonlen(dkim, sig, nullptr, nullptr, &signlen) == DKIM_STAT_OK &&
-      signlen >= 0) {
+  if (dkim_sig_getcanonlen(dkim, sig, nullptr, nullptr, &signlen) == DKIM_STAT_OK && signlen >= 0) {
     dkim_canon_t hc = DKIM_CANON_SIMPLE, bc = DKIM_CANON_SIMPLE;
     (void)dkim_sig_getcanons(sig, &hc, &bc);
     size_t full = canonical_body_length(body, bc == DKIM_CANON_RELAXED);
@@ -194,9 +196,9 @@ bool DkimVerifier::supports_ed25519() const {
   return dkim_libfeature(lib_, DKIM_FEATURE_ED25519);
 }
 
-std::vector<DkimOutcome> DkimVerifier::verify(std::string_view message, const HeaderBlock& header,
-                                              const KeyAnswers& keys, dns::Resolver* resolver,
-                                              std::chrono::steady_clock::time_point deadline) const {
+std::vector<DkimOutcome> DkimVerifier::verify(
+    std::string_view message, const HeaderBlock& header, const KeyAnswers& keys,
+    dns::Resolver* resolver, std::chrono::steady_clock::time_point deadline) const {
   std::vector<DkimOutcome> out;
   bool signed_message = false;
   for (const RawField& f : header.fields) signed_message |= iequals(f.name, "DKIM-Signature");
@@ -230,9 +232,9 @@ std::vector<DkimOutcome> DkimVerifier::verify(std::string_view message, const He
   int count = 0;
   if (dkim_getsiglist(dkim.get(), &sigs, &count) != DKIM_STAT_OK || count == 0) {
     // Signature fields libopendkim could not even list (no valid signature handle).
-    out.push_back(DkimOutcome{DkimResult::PermError, "", "", "", "", "",
-                              dkim_geterror(dkim.get()) ? dkim_geterror(dkim.get())
-                                                        : "malformed signature"});
+    out.push_back(
+        DkimOutcome{DkimResult::PermError, "", "", "", "", "",
+                    dkim_geterror(dkim.get()) ? dkim_geterror(dkim.get()) : "malformed signature"});
     return out;
   }
   for (int i = 0; i < count; ++i) {

@@ -15,29 +15,40 @@ unsigned char* u(const std::string& s) {
 
 DmarcPolicy policy_of(int p) {
   switch (p) {
-    case DMARC_RECORD_P_REJECT: return DmarcPolicy::Reject;
-    case DMARC_RECORD_P_QUARANTINE: return DmarcPolicy::Quarantine;
-    default: return DmarcPolicy::None;
+    case DMARC_RECORD_P_REJECT:
+      return DmarcPolicy::Reject;
+    case DMARC_RECORD_P_QUARANTINE:
+      return DmarcPolicy::Quarantine;
+    default:
+      return DmarcPolicy::None;
   }
 }
 
 int spf_outcome(SpfResult r) {
   switch (r) {
-    case SpfResult::Pass: return DMARC_POLICY_SPF_OUTCOME_PASS;
+    case SpfResult::Pass:
+      return DMARC_POLICY_SPF_OUTCOME_PASS;
     case SpfResult::Fail:
     case SpfResult::SoftFail:
-    case SpfResult::PermError: return DMARC_POLICY_SPF_OUTCOME_FAIL;
-    case SpfResult::TempError: return DMARC_POLICY_SPF_OUTCOME_TMPFAIL;
-    default: return DMARC_POLICY_SPF_OUTCOME_NONE;
+    case SpfResult::PermError:
+      return DMARC_POLICY_SPF_OUTCOME_FAIL;
+    case SpfResult::TempError:
+      return DMARC_POLICY_SPF_OUTCOME_TMPFAIL;
+    default:
+      return DMARC_POLICY_SPF_OUTCOME_NONE;
   }
 }
 
 int dkim_outcome(DkimResult r) {
   switch (r) {
-    case DkimResult::Pass: return DMARC_POLICY_DKIM_OUTCOME_PASS;
-    case DkimResult::TempError: return DMARC_POLICY_DKIM_OUTCOME_TMPFAIL;
-    case DkimResult::None: return DMARC_POLICY_DKIM_OUTCOME_NONE;
-    default: return DMARC_POLICY_DKIM_OUTCOME_FAIL;
+    case DkimResult::Pass:
+      return DMARC_POLICY_DKIM_OUTCOME_PASS;
+    case DkimResult::TempError:
+      return DMARC_POLICY_DKIM_OUTCOME_TMPFAIL;
+    case DkimResult::None:
+      return DMARC_POLICY_DKIM_OUTCOME_NONE;
+    default:
+      return DMARC_POLICY_DKIM_OUTCOME_FAIL;
   }
 }
 
@@ -131,14 +142,13 @@ DmarcOutcome evaluate_dmarc(const std::string& from_domain, const std::string& o
     return out;
   }
   if (spf.checked && !spf.domain.empty())
-    (void)opendmarc_policy_store_spf(p.get(), u(spf.domain), spf_outcome(spf.result),
-                                     spf.helo ? DMARC_POLICY_SPF_ORIGIN_HELO
-                                              : DMARC_POLICY_SPF_ORIGIN_MAILFROM,
-                                     nullptr);
+    (void)opendmarc_policy_store_spf(
+        p.get(), u(spf.domain), spf_outcome(spf.result),
+        spf.helo ? DMARC_POLICY_SPF_ORIGIN_HELO : DMARC_POLICY_SPF_ORIGIN_MAILFROM, nullptr);
   for (const DkimOutcome& k : dkim)
     if (!k.domain.empty())
-      (void)opendmarc_policy_store_dkim(p.get(), u(k.domain), u(k.selector),
-                                        dkim_outcome(k.result), nullptr);
+      (void)opendmarc_policy_store_dkim(p.get(), u(k.domain), u(k.selector), dkim_outcome(k.result),
+                                        nullptr);
   const OPENDMARC_STATUS_T policy = opendmarc_get_policy_to_enforce(p.get());
   int dkim_alignment = 0, spf_alignment = 0;
   (void)opendmarc_policy_fetch_alignment(p.get(), &dkim_alignment, &spf_alignment);
@@ -168,8 +178,8 @@ DmarcOutcome evaluate_dmarc(const std::string& from_domain, const std::string& o
   out.policy = out.disposition;
   // pct= (default 100): outside the sample, the next milder policy (RFC 7489 6.6.4).
   if (pct >= 0 && pct < 100 && roll >= pct) {
-    out.disposition = out.disposition == DmarcPolicy::Reject ? DmarcPolicy::Quarantine
-                                                             : DmarcPolicy::None;
+    out.disposition =
+        out.disposition == DmarcPolicy::Reject ? DmarcPolicy::Quarantine : DmarcPolicy::None;
     out.reason = "pct=" + std::to_string(pct) + " sampled out";
   }
   return out;

@@ -23,11 +23,12 @@ class SenderCheck : public std::enable_shared_from_this<SenderCheck> {
 
   // From the worker thread: hands the outcome to the executor's thread.
   void deliver(SpfOutcome outcome) {
-    asio::post(timer_.get_executor(), [self = shared_from_this(), o = std::move(outcome)]() mutable {
-      self->outcome_ = std::move(o);
-      self->done_ = true;
-      self->timer_.cancel();
-    });
+    asio::post(timer_.get_executor(),
+               [self = shared_from_this(), o = std::move(outcome)]() mutable {
+                 self->outcome_ = std::move(o);
+                 self->done_ = true;
+                 self->timer_.cancel();
+               });
   }
   void mark_running() { done_ = false; }
 
@@ -107,9 +108,9 @@ Result<std::unique_ptr<Service>> Service::create(const Config& config) {
   s->resolver_ = std::move(*resolver);
   s->resolver_thread_ = std::thread([svc = s.get()] { svc->resolver_loop_.run(); });
   s->spf_ = std::make_unique<SpfChecker>(*s->resolver_, config.server.hostname);
-  s->verifier_ = std::make_unique<DkimVerifier>(
-      static_cast<size_t>(config.mailauth.dkim_max_signatures),
-      static_cast<unsigned>(config.mailauth.dkim_min_key_bits));
+  s->verifier_ =
+      std::make_unique<DkimVerifier>(static_cast<size_t>(config.mailauth.dkim_max_signatures),
+                                     static_cast<unsigned>(config.mailauth.dkim_min_key_bits));
   if (config.mailauth.dkim_verify && !s->verifier_->supports_ed25519())
     log::warn("dkim_no_ed25519").kv("detail", "libopendkim was built without Ed25519");
   return s;
@@ -134,9 +135,8 @@ std::shared_ptr<SenderCheck> Service::start_sender_check(asio::any_io_executor e
   if (!config().spf) return check;  // outcome: not checked
   check->mark_running();
   asio::post(pool_, [this, check, ip = std::move(client_ip), helo = std::move(helo),
-                     from = std::move(mail_from), deadline] {
-    check->deliver(spf_->check(ip, helo, from, deadline));
-  });
+                     from = std::move(mail_from),
+                     deadline] { check->deliver(spf_->check(ip, helo, from, deadline)); });
   return check;
 }
 
@@ -211,8 +211,8 @@ net::awaitable<InboundOutcome> Service::check_message(std::shared_ptr<SenderChec
       if (!lookups->names[base + 1].empty())
         at_org = from_lookup<RecordAnswer>(lookups->answers[base + 1]);
       results.dmarc.push_back(evaluate_dmarc(author.domains[k], orgs[k], at_from,
-                                             at_org ? &*at_org : nullptr, client_ip,
-                                             results.spf, results.dkim, pct_roll()));
+                                             at_org ? &*at_org : nullptr, client_ip, results.spf,
+                                             results.dkim, pct_roll()));
     }
     return 0;
   };

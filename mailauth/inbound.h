@@ -41,7 +41,7 @@ class SenderCheck;
 struct InboundOutcome {
   CheckResults results;
   Verdict verdict;
-  std::string auth_results;  // our Authentication-Results field, CRLF-terminated
+  std::string auth_results;   // our Authentication-Results field, CRLF-terminated
   size_t forged_removed = 0;  // Authentication-Results fields with our authserv-id removed
 };
 

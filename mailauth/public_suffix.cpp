@@ -67,8 +67,7 @@ PublicSuffixList PublicSuffixList::parse(std::string_view text) {
 Result<PublicSuffixList> PublicSuffixList::load(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    return make_error(ErrorKind::NotFound,
-                      "cannot read the public suffix list " + path.string());
+    return make_error(ErrorKind::NotFound, "cannot read the public suffix list " + path.string());
   std::stringstream text;
   text << in.rdbuf();
   PublicSuffixList list = parse(text.str());

@@ -47,8 +47,8 @@ struct DkimOutcome {
 struct DmarcOutcome {
   DmarcResult result = DmarcResult::None;
   bool checked = false;
-  std::string from_domain;      // the RFC5322.From domain evaluated
-  std::string record_domain;    // where the record was found (From or Organizational Domain)
+  std::string from_domain;    // the RFC5322.From domain evaluated
+  std::string record_domain;  // where the record was found (From or Organizational Domain)
   DmarcPolicy policy = DmarcPolicy::None;       // p= (or sp= for a subdomain) that applies
   DmarcPolicy disposition = DmarcPolicy::None;  // after pct= sampling (RFC 7489 6.6.4)
   bool spf_aligned = false;

@@ -15,10 +15,14 @@ DmarcAction dmarc_action(std::string_view name) {
 
 std::string_view action_name(Action action) {
   switch (action) {
-    case Action::Accept: return "accept";
-    case Action::Quarantine: return "quarantine";
-    case Action::Reject: return "reject";
-    case Action::Defer: return "defer";
+    case Action::Accept:
+      return "accept";
+    case Action::Quarantine:
+      return "quarantine";
+    case Action::Reject:
+      return "reject";
+    case Action::Defer:
+      return "defer";
   }
   return "accept";
 }
@@ -77,8 +81,7 @@ Verdict decide(const VerdictPolicy& policy, const CheckResults& results,
       v.action = Action::Defer;
       v.code = 451;
       v.enhanced = "4.7.24";
-      v.text = "Temporary DNS failure checking SPF for " + results.spf.domain +
-               ", try again later";
+      v.text = "Temporary DNS failure checking SPF for " + results.spf.domain + ", try again later";
       return v;
     }
     for (const DmarcOutcome& d : results.dmarc) {
@@ -97,8 +100,8 @@ Verdict decide(const VerdictPolicy& policy, const CheckResults& results,
         v.action = Action::Defer;
         v.code = 451;
         v.enhanced = "4.7.0";
-        v.text = "Temporary DNS failure looking up the DKIM key " + k.selector +
-                 "._domainkey." + k.domain + ", try again later";
+        v.text = "Temporary DNS failure looking up the DKIM key " + k.selector + "._domainkey." +
+                 k.domain + ", try again later";
         return v;
       }
     }

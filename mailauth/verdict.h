@@ -52,8 +52,8 @@ struct CheckResults {
 
 struct Verdict {
   Action action = Action::Accept;
-  int code = 250;          // the SMTP reply for Reject (550) and Defer (451)
-  std::string enhanced;    // RFC 3463 / RFC 7372 code
+  int code = 250;        // the SMTP reply for Reject (550) and Defer (451)
+  std::string enhanced;  // RFC 3463 / RFC 7372 code
   std::string text;
 };
 

@@ -40,8 +40,8 @@ Fixture fixture(std::string sender = "a@example.org") {
   return f;
 }
 
-void add(Fixture& f, uint32_t recipient, Kind kind, std::string reply, Success s = Success::Delivered,
-         queue::BounceClass c = queue::BounceClass::None) {
+void add(Fixture& f, uint32_t recipient, Kind kind, std::string reply,
+         Success s = Success::Delivered, queue::BounceClass c = queue::BounceClass::None) {
   queue::Outcome o;
   o.recipient = recipient;
   o.kind = kind;
@@ -69,7 +69,8 @@ class DsnNotifierTest : public ::testing::Test {
 TEST_F(DsnNotifierTest, OneFailureNoticePerMessage) {
   Fixture f = fixture();
   add(f, 0, Kind::Failed, "host mx.example.net[192.0.2.1] said: 550 5.1.1 no such user");
-  add(f, 1, Kind::Failed, "451 4.4.1 mx: connect refused", Success::Delivered, queue::BounceClass::Expired);
+  add(f, 1, Kind::Failed, "451 4.4.1 mx: connect refused", Success::Delivered,
+      queue::BounceClass::Expired);
   NoticeItem item = f.item();
   ASSERT_TRUE(notifier_.wants_notice(item, kArrival + 10));
   auto dsns = notifier_.notices_for(item, kContent, kArrival + 10);
@@ -77,8 +78,10 @@ TEST_F(DsnNotifierTest, OneFailureNoticePerMessage) {
   EXPECT_EQ(dsns[0].envelope.sender, "");
   EXPECT_EQ(dsns[0].envelope.recipients[0].address, "a@example.org");
   const std::string& m = dsns[0].content;
-  EXPECT_NE(m.find("Final-Recipient: rfc822; b@example.net\r\nAction: failed\r\nStatus: 5.1.1"), std::string::npos);
-  EXPECT_NE(m.find("Final-Recipient: rfc822; c@example.net\r\nAction: failed\r\nStatus: 4.4.7"), std::string::npos);
+  EXPECT_NE(m.find("Final-Recipient: rfc822; b@example.net\r\nAction: failed\r\nStatus: 5.1.1"),
+            std::string::npos);
+  EXPECT_NE(m.find("Final-Recipient: rfc822; c@example.net\r\nAction: failed\r\nStatus: 4.4.7"),
+            std::string::npos);
   EXPECT_NE(m.find("Remote-MTA: dns; mx.example.net"), std::string::npos);
 }
 
@@ -121,7 +124,8 @@ TEST_F(DsnNotifierTest, SuccessNoticesOnlyWhenAskedAndOurs) {
   NoticeItem item = f.item();
   auto dsns = notifier_.notices_for(item, kContent, kArrival);
   ASSERT_EQ(dsns.size(), 1u);
-  EXPECT_NE(dsns[0].content.find("Final-Recipient: rfc822; b@example.net\r\nAction: relayed"), std::string::npos);
+  EXPECT_NE(dsns[0].content.find("Final-Recipient: rfc822; b@example.net\r\nAction: relayed"),
+            std::string::npos);
   EXPECT_EQ(dsns[0].content.find("c@example.net"), std::string::npos);
 
   Fixture local = fixture();
@@ -152,13 +156,16 @@ TEST_F(DsnNotifierTest, EnqueuesIntoTheSpool) {
   ASSERT_TRUE(ids.ok());
   auto stored = spool_->envelope((*ids)[0]);
   ASSERT_TRUE(stored.ok());
-  std::vector<queue::Outcome> outcomes{queue::Outcome{0, Kind::Failed, "550 5.1.1 no", queue::BounceClass::Hard, 0, false}};
+  std::vector<queue::Outcome> outcomes{
+      queue::Outcome{0, Kind::Failed, "550 5.1.1 no", queue::BounceClass::Hard, 0, false}};
   std::vector<Success> success{Success::Delivered};
   std::vector<NoticeItem> items;
   items.push_back(NoticeItem{&*stored, &outcomes, &success});
   asio::io_context io;
   Result<size_t> queued = make_error(ErrorKind::Invalid, "not run");
-  auto task = [&]() -> net::awaitable<void> { queued = co_await notifier_.before_complete(items, kArrival + 5); };
+  auto task = [&]() -> net::awaitable<void> {
+    queued = co_await notifier_.before_complete(items, kArrival + 5);
+  };
   asio::co_spawn(io, task(), asio::detached);
   io.run();
   ASSERT_TRUE(queued.ok()) << queued.error().message;

@@ -8,8 +8,8 @@
 
 #include "common/codec.h"
 #include "common/lmdb.h"
-#include "store/mail_store.h"
 #include "mime/header.h"
+#include "store/mail_store.h"
 
 namespace mail::store {
 namespace {

@@ -17,7 +17,7 @@ struct DeflateStream::State {
   std::string input;     // received, not yet inflated, from `consumed` on
   size_t consumed = 0;
   size_t reserved_from = std::string::npos;  // receive_space(): where its room starts
-  bool output_full = false;   // the last inflate() filled its buffer: more may wait
+  bool output_full = false;                  // the last inflate() filled its buffer: more may wait
 
   ~State() {
     if (out_ready) deflateEnd(&out);

@@ -38,7 +38,9 @@ net::awaitable<void> id(Session& s, const imap::Command& c) {
     for (const auto& [field, value] : *args.params) {
       const std::string key = imap::to_upper(field);
       if (value && (key == "NAME" || key == "VERSION" || key == "OS"))
-        line.kv(key == "NAME" ? "name" : key == "VERSION" ? "version" : "os",
+        line.kv(key == "NAME"      ? "name"
+                : key == "VERSION" ? "version"
+                                   : "os",
                 std::string_view(*value).substr(0, 64));
     }
   }

@@ -37,9 +37,10 @@ net::awaitable<void> append(Session& s, const imap::Command& c) {
       s.no(c, "CANNOT", "Empty message: nothing appended");
       co_return;
     }
-    batch.push_back(store::IncomingMessage{
-        m.message, m.date_time ? m.date_time->unix_seconds : now,
-        {store::Delivery{s.account(), *mailbox, std::move(flags), {}}}});
+    batch.push_back(
+        store::IncomingMessage{m.message,
+                               m.date_time ? m.date_time->unix_seconds : now,
+                               {store::Delivery{s.account(), *mailbox, std::move(flags), {}}}});
   }
   auto& store = s.context().store;
   auto delivered = co_await s.blocking([&] { return store.deliver_all(batch); });

@@ -77,9 +77,8 @@ net::awaitable<void> copy_or_move(Session& s, const imap::Command& c, bool move)
     co_return;
   }
   const uint64_t from = view.mailbox_id(), to = destination->id;
-  auto done = co_await s.blocking([&] {
-    return move ? store.move(from, uids, to) : store.copy(from, uids, to);
-  });
+  auto done = co_await s.blocking(
+      [&] { return move ? store.move(from, uids, to) : store.copy(from, uids, to); });
   if (!done) {
     switch (done.error().kind) {
       case ErrorKind::OverQuota:
@@ -89,7 +88,9 @@ net::awaitable<void> copy_or_move(Session& s, const imap::Command& c, bool move)
         s.no(c, "TRYCREATE", "Mailbox does not exist");
         break;
       default:
-        log::warn("copy_failed").kv("session", s.connection().id()).kv("error", done.error().message);
+        log::warn("copy_failed")
+            .kv("session", s.connection().id())
+            .kv("error", done.error().message);
         s.no(c, "SERVERBUG", move ? "MOVE failed" : "COPY failed");
     }
     co_return;

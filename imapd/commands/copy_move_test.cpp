@@ -62,8 +62,8 @@ TEST(Move, CopyUidThenExpunge) {
   EXPECT_EQ(r.untagged, (std::vector<std::string>{"* OK [COPYUID " + v + " 2,4 1:2] Moved UIDs",
                                                   "* 4 EXPUNGE", "* 2 EXPUNGE"}));
   r = c.transact("ok", "UID MOVE 3 Trash");
-  EXPECT_EQ(r.untagged, (std::vector<std::string>{"* OK [COPYUID " + v + " 3 3] Moved UIDs",
-                                                  "* 2 EXPUNGE"}));
+  EXPECT_EQ(r.untagged,
+            (std::vector<std::string>{"* OK [COPYUID " + v + " 3 3] Moved UIDs", "* 2 EXPUNGE"}));
   r = c.transact("ok", "FETCH 1:* UID");
   EXPECT_EQ(r.untagged, (std::vector<std::string>{"* 1 FETCH (UID 1)"}));
   c.transact("ok", "EXAMINE INBOX");

@@ -34,9 +34,8 @@ net::awaitable<void> expunge(Session& s, const imap::Command& c) {
   if (!ranges.empty()) {
     auto& store = s.context().store;
     const uint64_t id = view.mailbox_id();
-    auto removed = co_await s.blocking([&] {
-      return store.expunge_deleted(id, std::span<const store::UidRange>(ranges));
-    });
+    auto removed = co_await s.blocking(
+        [&] { return store.expunge_deleted(id, std::span<const store::UidRange>(ranges)); });
     if (!removed) {
       s.no(c, "SERVERBUG", "Expunge failed");
       co_return;

@@ -43,9 +43,8 @@ TEST(Expunge, OtherSessionsHearAtTheRightTime) {
   // FETCH: no EXPUNGE, sequence numbers unchanged, the new message announced; the
   // expunged message is left out and named by [EXPUNGEISSUED] (RFC 5530, as Dovecot).
   auto r = b.transact("no", "FETCH 1:3 UID");
-  EXPECT_EQ(r.untagged,
-            (std::vector<std::string>{"* 1 FETCH (UID 1)", "* 3 FETCH (UID 3)", "* 4 EXISTS",
-                                      "* 1 RECENT"}));
+  EXPECT_EQ(r.untagged, (std::vector<std::string>{"* 1 FETCH (UID 1)", "* 3 FETCH (UID 3)",
+                                                  "* 4 EXISTS", "* 1 RECENT"}));
   EXPECT_NE(r.tagged.find("[EXPUNGEISSUED]"), std::string::npos) << r.tagged;
   r = b.transact("ok", "STORE 3 +FLAGS.SILENT (\\Seen)");
   EXPECT_TRUE(r.untagged.empty());

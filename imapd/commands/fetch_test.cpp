@@ -40,8 +40,8 @@ TEST(Fetch, BodySetsSeenAndSaysSo) {
   c.transact("ok", "SELECT INBOX");
   auto r = c.transact("ok", "FETCH 1 RFC822");
   ASSERT_EQ(r.untagged.size(), 1u);
-  EXPECT_EQ(r.untagged[0],
-            "* 1 FETCH (RFC822 {" + std::to_string(m.size()) + "}\r\n" + m + " FLAGS (\\Recent \\Seen))");
+  EXPECT_EQ(r.untagged[0], "* 1 FETCH (RFC822 {" + std::to_string(m.size()) + "}\r\n" + m +
+                               " FLAGS (\\Recent \\Seen))");
   r = c.transact("ok", "FETCH 1 (FLAGS BODY[TEXT]<0.4>)");
   EXPECT_EQ(r.untagged[0], "* 1 FETCH (FLAGS (\\Recent \\Seen) BODY[TEXT]<0> {4}\r\nline)");
 }

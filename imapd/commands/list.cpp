@@ -136,7 +136,9 @@ std::vector<store::ListEntry> all_names(std::vector<store::ListEntry> entries) {
   }
   for (auto& e : extra) entries.push_back(std::move(e));
   std::sort(entries.begin(), entries.end(),
-            [](const store::ListEntry& a, const store::ListEntry& b) { return a.info.name < b.info.name; });
+            [](const store::ListEntry& a, const store::ListEntry& b) {
+              return a.info.name < b.info.name;
+            });
   return entries;
 }
 
@@ -192,8 +194,8 @@ void write_entry(Session& s, const ListOptions& o, const store::ListEntry& e, bo
   } else {
     // \NonExistent implies \Noselect (RFC 5258 section 3.4); IMAP4rev1's basic LIST
     // knows only \Noselect.
-    if (!e.exists) out.flag(o.extended || s.enabled(Extension::Imap4rev2) ? "\\NonExistent"
-                                                                        : "\\Noselect");
+    if (!e.exists)
+      out.flag(o.extended || s.enabled(Extension::Imap4rev2) ? "\\NonExistent" : "\\Noselect");
     if (o.return_subscribed && e.info.subscribed) out.flag("\\Subscribed");
     // RFC 3348 CHILDREN: always in a basic LIST; in an extended one when asked.
     if (!o.extended || o.return_children)

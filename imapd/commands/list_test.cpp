@@ -71,9 +71,9 @@ TEST(List, HostilePatterns) {
 class ListExtended : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* name : {"t/test1", "t/test2/test1", "t/test3", "t/test4/test5",
-                             "t/test4/test52", "t/test6", "t/test7/test7", "t/test8/test8",
-                             "t/test8/test9"})
+    for (const char* name :
+         {"t/test1", "t/test2/test1", "t/test3", "t/test4/test5", "t/test4/test52", "t/test6",
+          "t/test7/test7", "t/test8/test8", "t/test8/test9"})
       ASSERT_TRUE(h.store().create_mailbox(kUser, name));
     for (const char* name :
          {"t/test1", "t/test2/test1", "t/test6", "t/test7/test7", "t/test8/test8", "t/test8/test9"})

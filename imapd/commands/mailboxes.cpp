@@ -72,10 +72,7 @@ net::awaitable<void> rename(Session& s, const imap::Command& c) {
     no_for_store_error(s, c, renamed.error());
     co_return;
   }
-  log::info("mailbox_renamed")
-      .kv("session", s.connection().id())
-      .kv("from", *from)
-      .kv("to", *to);
+  log::info("mailbox_renamed").kv("session", s.connection().id()).kv("from", *from).kv("to", *to);
   s.completed(c);
 }
 

@@ -83,8 +83,8 @@ TEST(Subscribe, SubscribeUnsubscribeAndLsub) {
   ASSERT_TRUE(h.store().create_mailbox(kUser, "Lists/a"));
   TestClient c = h.login();
   c.transact("ok", "SUBSCRIBE Lists/a");
-  c.transact("ok", "SUBSCRIBE Lists/a");   // twice is fine
-  c.transact("ok", "SUBSCRIBE Future");    // a name that does not exist yet
+  c.transact("ok", "SUBSCRIBE Lists/a");  // twice is fine
+  c.transact("ok", "SUBSCRIBE Future");   // a name that does not exist yet
   auto r = c.transact("ok", "LSUB \"\" *");
   EXPECT_NE(std::find(r.untagged.begin(), r.untagged.end(), "* LSUB () \"/\" Lists/a"),
             r.untagged.end());

@@ -17,11 +17,10 @@ net::awaitable<void> search(Session& s, const imap::Command& c) {
   auto parsed = search::parse_search(std::get<imap::SearchArgs>(c.args));
   // RFC 5182 section 2.4: a SEARCH with SAVE that fails leaves "$" empty.
   const auto* args = &std::get<imap::SearchArgs>(c.args);
-  if (args->has_return && std::any_of(args->return_options.begin(), args->return_options.end(),
-                                      [](const imap::Arg& a) {
-                                        return a.kind == imap::Arg::Kind::Atom &&
-                                               imap::to_upper(a.value) == "SAVE";
-                                      }))
+  if (args->has_return &&
+      std::any_of(args->return_options.begin(), args->return_options.end(), [](const imap::Arg& a) {
+        return a.kind == imap::Arg::Kind::Atom && imap::to_upper(a.value) == "SAVE";
+      }))
     s.saved_search().clear();
   if (auto* e = std::get_if<search::QueryError>(&parsed)) {
     refuse_query(s, c, *e);
@@ -36,9 +35,8 @@ net::awaitable<void> search(Session& s, const imap::Command& c) {
     program.ret.all = true;
   }
 
-  auto hits = co_await search_hits<NoExtra>(s, program, 0, [](const store::MessageView&) {
-    return NoExtra{};
-  });
+  auto hits = co_await search_hits<NoExtra>(s, program, 0,
+                                            [](const store::MessageView&) { return NoExtra{}; });
   if (!hits) {
     s.no(c, "SERVERBUG", "Search failed");
     co_return;

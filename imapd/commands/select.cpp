@@ -264,9 +264,8 @@ net::awaitable<void> close(Session& s, const imap::Command& c) {
     // Only the messages this client knows: one delivered since the last EXISTS is not its
     // to remove.
     const store::UidRange known{1, view.uid_next() - 1};
-    auto removed = co_await s.blocking([&] {
-      return store.expunge_deleted(id, std::span<const store::UidRange>(&known, 1));
-    });
+    auto removed = co_await s.blocking(
+        [&] { return store.expunge_deleted(id, std::span<const store::UidRange>(&known, 1)); });
     if (!removed && removed.error().kind != ErrorKind::NotFound) {
       s.no(c, "SERVERBUG", "Expunge failed");
       co_return;

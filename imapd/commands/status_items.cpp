@@ -9,10 +9,9 @@
 namespace mail::imapd {
 namespace {
 
-constexpr std::string_view kItems[] = {"MESSAGES",      "UIDNEXT",     "UIDVALIDITY",
-                                       "UNSEEN",        "DELETED",     "SIZE",
-                                       "HIGHESTMODSEQ", "APPENDLIMIT", "DELETED-STORAGE",
-                                       "RECENT"};
+constexpr std::string_view kItems[] = {"MESSAGES",        "UIDNEXT", "UIDVALIDITY",   "UNSEEN",
+                                       "DELETED",         "SIZE",    "HIGHESTMODSEQ", "APPENDLIMIT",
+                                       "DELETED-STORAGE", "RECENT"};
 
 uint64_t status_value(const Session& s, const store::MailboxInfo& info, std::string_view item,
                       uint64_t deleted_octets, uint32_t recent) {
@@ -83,8 +82,7 @@ bool accept_status_items(Session& s, std::string_view tag, std::span<const std::
 net::awaitable<bool> write_status(Session& s, const store::MailboxInfo& info,
                                   std::span<const std::string> items) {
   uint64_t deleted = 0;
-  if (info.deleted > 0 &&
-      std::find(items.begin(), items.end(), "DELETED-STORAGE") != items.end()) {
+  if (info.deleted > 0 && std::find(items.begin(), items.end(), "DELETED-STORAGE") != items.end()) {
     auto& store = s.context().store;
     const uint64_t id = info.id;
     auto octets = co_await s.blocking([&] { return deleted_octets(store, id); });

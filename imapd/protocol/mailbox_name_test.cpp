@@ -14,9 +14,9 @@ TEST(MailboxName, ModifiedUtf7FromRev1Clients) {
   EXPECT_EQ(mailbox_from_client("INBOX", false), Name("INBOX"));
   EXPECT_EQ(mailbox_from_client("p&AOQA5A-", false), Name("p\xc3\xa4\xc3\xa4"));
   EXPECT_EQ(mailbox_from_client("Q&-A", false), Name("Q&A"));
-  EXPECT_EQ(mailbox_from_client("a/%/*", false), Name("a/%/*"));  // patterns too
-  EXPECT_EQ(mailbox_from_client("Q&A", false), std::nullopt);      // "&" must be "&-"
-  EXPECT_EQ(mailbox_from_client("p\xc3\xa4", false), std::nullopt);  // 8-bit is not mUTF-7
+  EXPECT_EQ(mailbox_from_client("a/%/*", false), Name("a/%/*"));        // patterns too
+  EXPECT_EQ(mailbox_from_client("Q&A", false), std::nullopt);           // "&" must be "&-"
+  EXPECT_EQ(mailbox_from_client("p\xc3\xa4", false), std::nullopt);     // 8-bit is not mUTF-7
   EXPECT_EQ(mailbox_from_client("tab&AAk-here", false), std::nullopt);  // a control
 }
 

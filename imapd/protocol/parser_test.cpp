@@ -208,9 +208,10 @@ TEST(Parser, MultiAppendAndUtf8) {
   ASSERT_EQ(a.messages.size(), 1u);
   EXPECT_TRUE(a.messages[0].utf8);
   EXPECT_EQ(a.messages[0].message, "abc");
-  for (std::string_view bad : {"a APPEND x UTF8 ({3+}\r\nabc)\r\n", "a APPEND x UTF8 ~{3+}\r\nabc\r\n",
-                               "a APPEND x UTF8 (~{3+}\r\nabc\r\n", "a APPEND x {1+}\r\na \r\n",
-                               "a APPEND x FROB {1+}\r\na\r\n"}) {
+  for (std::string_view bad :
+       {"a APPEND x UTF8 ({3+}\r\nabc)\r\n", "a APPEND x UTF8 ~{3+}\r\nabc\r\n",
+        "a APPEND x UTF8 (~{3+}\r\nabc\r\n", "a APPEND x {1+}\r\na \r\n",
+        "a APPEND x FROB {1+}\r\na\r\n"}) {
     EXPECT_TRUE(std::holds_alternative<ParseError>(parse_command(bad, args::append))) << bad;
   }
 }

@@ -23,10 +23,10 @@ namespace mail::imapd::search {
 
 // What the session knows that the store does not.
 struct SessionFacts {
-  uint32_t exists = 0;   // messages the client knows about: "*" of a sequence set
-  uint32_t max_uid = 0;  // the highest UID among them: "*" of a UID set
-  const SavedResult* saved = nullptr;                // "$"; null: empty
-  std::function<bool(uint32_t uid)> recent = {};     // \Recent; empty: never
+  uint32_t exists = 0;                 // messages the client knows about: "*" of a sequence set
+  uint32_t max_uid = 0;                // the highest UID among them: "*" of a UID set
+  const SavedResult* saved = nullptr;  // "$"; null: empty
+  std::function<bool(uint32_t uid)> recent = {};  // \Recent; empty: never
 };
 
 class Matcher {

@@ -29,46 +29,46 @@ enum class DateOp : uint8_t { Before, On, Since };
 struct Key {
   enum class Kind : uint8_t {
     All,
-    And,         // children, all true (the top level and parenthesised groups)
-    Or,          // children[0] or children[1]
-    Not,         // !children[0]
-    Sequence,    // message sequence numbers in `set`
-    Uid,         // UIDs in `set`
-    SavedResult, // "$" (RFC 5182), as a sequence set or after UID
-    FlagSet,     // system flag bit `flag` set (ANSWERED DELETED DRAFT FLAGGED SEEN)
-    FlagClear,   // ... not set (UNANSWERED ...)
-    Keyword,     // keyword `text` set (case-insensitive, RFC 9051 section 2.3.2)
+    And,          // children, all true (the top level and parenthesised groups)
+    Or,           // children[0] or children[1]
+    Not,          // !children[0]
+    Sequence,     // message sequence numbers in `set`
+    Uid,          // UIDs in `set`
+    SavedResult,  // "$" (RFC 5182), as a sequence set or after UID
+    FlagSet,      // system flag bit `flag` set (ANSWERED DELETED DRAFT FLAGGED SEEN)
+    FlagClear,    // ... not set (UNANSWERED ...)
+    Keyword,      // keyword `text` set (case-insensitive, RFC 9051 section 2.3.2)
     Unkeyword,
-    Recent,      // \Recent (a session property)
-    New,         // RECENT UNSEEN
-    Old,         // NOT RECENT
-    Date,        // `date_field` `date_op` `day`
-    Larger,      // RFC822.SIZE > number
-    Smaller,     // RFC822.SIZE < number
-    Header,      // header field `text` contains `value` (FROM TO CC BCC SUBJECT HEADER)
-    Body,        // body contains `value`
-    Text,        // header or body contains `value`
-    ModSeq,      // MODSEQ >= number (RFC 7162)
-    Nothing,     // matches no message (e.g. a keyword that cannot exist)
+    Recent,   // \Recent (a session property)
+    New,      // RECENT UNSEEN
+    Old,      // NOT RECENT
+    Date,     // `date_field` `date_op` `day`
+    Larger,   // RFC822.SIZE > number
+    Smaller,  // RFC822.SIZE < number
+    Header,   // header field `text` contains `value` (FROM TO CC BCC SUBJECT HEADER)
+    Body,     // body contains `value`
+    Text,     // header or body contains `value`
+    ModSeq,   // MODSEQ >= number (RFC 7162)
+    Nothing,  // matches no message (e.g. a keyword that cannot exist)
   };
   Kind kind = Kind::All;
-  uint32_t flag = 0;             // store::SystemFlag bit
-  std::string text;              // keyword, or header field name
-  std::string value;             // the UTF-8 string searched for
-  imap::SequenceSet set;         // Sequence, Uid
-  int64_t day = 0;               // Date: days since 1970-01-01
+  uint32_t flag = 0;      // store::SystemFlag bit
+  std::string text;       // keyword, or header field name
+  std::string value;      // the UTF-8 string searched for
+  imap::SequenceSet set;  // Sequence, Uid
+  int64_t day = 0;        // Date: days since 1970-01-01
   DateField date_field = DateField::Internal;
   DateOp date_op = DateOp::On;
-  uint64_t number = 0;           // Larger, Smaller (octets), ModSeq (mod-sequence)
-  std::vector<Key> children;     // And, Or, Not
+  uint64_t number = 0;        // Larger, Smaller (octets), ModSeq (mod-sequence)
+  std::vector<Key> children;  // And, Or, Not
 };
 
 // What a program needs from each message, so the store reads nothing more.
 struct Needs {
-  bool body = false;     // the message octets (HEADER, BODY, TEXT)
-  bool summary = false;  // the MIME summary (BODY, TEXT, SENT*)
-  bool sequence = false; // sequence numbers (a sequence set key)
-  bool modseq = false;   // a MODSEQ key: the response reports the highest MODSEQ
+  bool body = false;      // the message octets (HEADER, BODY, TEXT)
+  bool summary = false;   // the MIME summary (BODY, TEXT, SENT*)
+  bool sequence = false;  // sequence numbers (a sequence set key)
+  bool modseq = false;    // a MODSEQ key: the response reports the highest MODSEQ
 };
 
 // RFC 4731 / RFC 5182 RETURN options (SEARCH and, with ESORT, SORT).

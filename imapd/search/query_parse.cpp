@@ -54,7 +54,8 @@ class KeyReader {
     if (name == "ALL") return Key{};
     if (name == "RECENT" || name == "NEW" || name == "OLD")
       return simple(name == "RECENT" ? Key::Kind::Recent
-                                     : name == "NEW" ? Key::Kind::New : Key::Kind::Old);
+                    : name == "NEW"  ? Key::Kind::New
+                                     : Key::Kind::Old);
     if (name == "BCC" || name == "CC" || name == "FROM" || name == "SUBJECT" || name == "TO")
       return header(name, depth);
     if (name == "HEADER") {
@@ -177,8 +178,7 @@ class KeyReader {
                                                         {"SEEN", store::kSeen}}};
     for (const FlagName& f : kFlags) {
       const bool set = name == f.name;
-      if (!set && !(name.starts_with("UN") && std::string_view(name).substr(2) == f.name))
-        continue;
+      if (!set && !(name.starts_with("UN") && std::string_view(name).substr(2) == f.name)) continue;
       Key k;
       k.kind = set ? Key::Kind::FlagSet : Key::Kind::FlagClear;
       k.flag = f.bit;
@@ -230,7 +230,8 @@ class KeyReader {
       // A system flag where a keyword belongs: the flag itself (as Dovecot does), or,
       // for one that is not a system flag, a keyword no message can have.
       if (auto k = flag_key(upper(word.substr(1)))) {
-        if (!set) k->kind = k->kind == Key::Kind::FlagSet ? Key::Kind::FlagClear : Key::Kind::FlagSet;
+        if (!set)
+          k->kind = k->kind == Key::Kind::FlagSet ? Key::Kind::FlagClear : Key::Kind::FlagSet;
         return k;
       }
       return simple(set ? Key::Kind::Nothing : Key::Kind::All);
@@ -308,8 +309,7 @@ class KeyReader {
   std::optional<QueryError> error_;
 };
 
-std::optional<QueryError> read_return_options(const std::vector<Arg>& options,
-                                              ReturnOptions& ret) {
+std::optional<QueryError> read_return_options(const std::vector<Arg>& options, ReturnOptions& ret) {
   ret.esearch = true;
   for (const Arg& o : options) {
     if (!is_atom(o)) return bad("invalid RETURN option");

@@ -36,9 +36,8 @@ void SavedResult::assign(std::vector<uint32_t> uids) {
 }
 
 bool SavedResult::contains(uint32_t uid) const {
-  auto it = std::upper_bound(
-      ranges_.begin(), ranges_.end(), uid,
-      [](uint32_t n, const imap::SequenceRange& r) { return n < r.first; });
+  auto it = std::upper_bound(ranges_.begin(), ranges_.end(), uid,
+                             [](uint32_t n, const imap::SequenceRange& r) { return n < r.first; });
   return it != ranges_.begin() && std::prev(it)->last >= uid;
 }
 

@@ -18,9 +18,9 @@ namespace mail::imapd::search {
 inline constexpr size_t kMaxThreadDepth = 1000;
 
 struct ThreadMessage {
-  uint32_t id = 0;     // what the response names it by (sequence number or UID)
-  uint32_t order = 0;  // its place in the mailbox (sequence number): breaks ties of date
-  int64_t date = 0;    // sent date (section 2.2: the Date field, else the internal date)
+  uint32_t id = 0;           // what the response names it by (sequence number or UID)
+  uint32_t order = 0;        // its place in the mailbox (sequence number): breaks ties of date
+  int64_t date = 0;          // sent date (section 2.2: the Date field, else the internal date)
   std::string base_subject;  // section 2.1, canonical (mime::base_subject)
   bool reply_or_forward = false;
   std::string message_id;               // "<...>", "" when none

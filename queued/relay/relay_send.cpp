@@ -1,6 +1,7 @@
 // relay_send: runs the relay agent once, outside queued (queued registers the same agent,
-// queued/relay_delivery.h), to try a route by hand or measure the agent alone. Reads a message on standard input, relays it
-// (routing, DNS, SMTP client) as queued would, and prints one JSON line per recipient.
+// queued/relay_delivery.h), to try a route by hand or measure the agent alone. Reads a message on
+// standard input, relays it (routing, DNS, SMTP client) as queued would, and prints one JSON line
+// per recipient.
 //
 //   relay_send --config FILE [--dns IP@PORT]... [--dns-timeout S] --from ADDR
 //              (--to ADDR [--notify LIST] [--orcpt TYPE;ADDR])...
@@ -24,12 +25,12 @@
 #include <sstream>
 
 #include "common/cli.h"
+#include "common/dns/resolver.h"
 #include "common/log.h"
 #include "common/net/client.h"
 #include "queued/relay/dsn_builder.h"
 #include "queued/relay/relay_agent.h"
 #include "queued/relay/sending_policy.h"
-#include "common/dns/resolver.h"
 #include "queued/relay/suite_resolver.h"
 
 namespace {

@@ -3,8 +3,8 @@
 // the body and its summary stored once, idempotency keys recorded beside the messages.
 #include <map>
 
-#include "store/lmdb/lmdb_store.h"
 #include "mime/header.h"
+#include "store/lmdb/lmdb_store.h"
 
 namespace mail::store::detail {
 
@@ -49,8 +49,8 @@ Result<std::vector<Result<std::vector<Delivered>>>> LmdbStore::deliver_messages(
     // any error once writing began) fails the batch.
     if (!delivered && (wrote || all_or_nothing ||
                        (delivered.error().kind != ErrorKind::NotFound &&
-                                 delivered.error().kind != ErrorKind::Invalid &&
-                                 delivered.error().kind != ErrorKind::OverQuota)))
+                        delivered.error().kind != ErrorKind::Invalid &&
+                        delivered.error().kind != ErrorKind::OverQuota)))
       return delivered.error();
     out.push_back(std::move(delivered));
   }

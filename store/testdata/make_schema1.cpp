@@ -54,9 +54,9 @@ int main(int argc, char** argv) {
                   b.messages, b.unseen, b.size, b.subscribed);
       auto msgs = st.messages(b.id);
       for (const auto& m : *msgs)
-        std::printf("  uid=%u flags=%u kw=%zu date=%ld size=%lu modseq=%lu body=%lu hs=%u\n",
-                    m.uid, m.flags.system, m.flags.keywords.size(), m.internal_date, m.size,
-                    m.modseq, m.body_id, m.header_size);
+        std::printf("  uid=%u flags=%u kw=%zu date=%ld size=%lu modseq=%lu body=%lu hs=%u\n", m.uid,
+                    m.flags.system, m.flags.keywords.size(), m.internal_date, m.size, m.modseq,
+                    m.body_id, m.header_size);
     }
   }
   auto problems = st.check();

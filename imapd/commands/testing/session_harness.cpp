@@ -14,8 +14,8 @@
 
 #include "imapd/change_hub.h"
 #include "imapd/session.h"
-#include "store/open_store.h"
 #include "store/notify.h"
+#include "store/open_store.h"
 
 namespace mail::imapd::testing {
 namespace {
