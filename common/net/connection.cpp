@@ -146,12 +146,13 @@ awaitable<bool> Connection::flush(std::chrono::seconds timeout) {
   if (output_.empty()) co_return true;
   lines_this_turn_ = 0;  // writing suspends: the turn ends here
   // The octets leave from writing_ while send() may queue more in output_ (IMAP IDLE
-  // pushes while a read waits). Swapping the two keeps both capacities, so a long reply
-  // (FETCH BODY[], 256 KiB at a time) reuses its memory chunk after chunk: freed, glibc
-  // gives such blocks back to the kernel, and refilling them cost a page fault per 4 KiB,
-  // half of a large FETCH's time (bench/imap_mailbox.py). fill() gives them back when the
-  // session waits for its client. A second flush while one is in flight writes from its
-  // own buffer.
+  // pushes while a read waits). Afterwards the emptied buffer goes back to output_ with
+  // its capacity, so a long reply (FETCH BODY[], 256 KiB at a time) reuses one memory
+  // chunk after chunk: freed, glibc gives such blocks back to the kernel, and refilling
+  // them cost a page fault per 4 KiB, half of a large FETCH's time (bench/imap_mailbox.py).
+  // One large buffer per session, not two: a client that stops reading holds no more
+  // than before. fill() gives it back when the session waits for its client. A second
+  // flush while one is in flight writes from its own buffer.
   std::string own;
   std::string& pending = writing_.empty() ? writing_ : own;
   pending.swap(output_);
@@ -170,6 +171,7 @@ awaitable<bool> Connection::flush(std::chrono::seconds timeout) {
                        write_timer_.async_wait(use_nothrow));
   }
   pending.clear();
+  if (&pending == &writing_ && output_.empty()) output_.swap(writing_);
   if (result.index() == 1 || std::get<0>(std::get<0>(result))) {
     close();
     co_return false;
