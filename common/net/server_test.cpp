@@ -4,8 +4,6 @@
 #include "common/net/server.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/x509.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -15,6 +13,7 @@
 #include <thread>
 
 #include "common/net/offload.h"
+#include "common/net/test_tls_context.h"
 
 namespace mail::net {
 namespace {
@@ -298,27 +297,6 @@ TEST(ConnectionTest, PipelinedCommandsTakeTurns) {
   // A few turns in a row happen when the other session's next read has not completed
   // yet; without turns a session ran a whole read (16 KiB: over 5,000 commands).
   EXPECT_LE(longest, 16 * kLinesPerTurn) << "one session ran " << longest << " commands in a row";
-}
-
-// A throwaway self-signed certificate (P-256) for handshakes in tests.
-std::shared_ptr<ssl::context> test_tls_context() {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  X509* cert = X509_new();
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-  X509_set_pubkey(cert, key);
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
-  X509_set_issuer_name(cert, name);
-  X509_sign(cert, key, EVP_sha256());
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-  SSL_CTX_use_certificate(ctx->native_handle(), cert);
-  SSL_CTX_use_PrivateKey(ctx->native_handle(), key);
-  X509_free(cert);
-  EVP_PKEY_free(key);
-  return ctx;
 }
 
 // SIGTERM while sessions are inside their TLS handshake: Server::shutdown reaches every

@@ -5,13 +5,13 @@
 #include "common/net/tls_stream.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/x509.h>
 
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "common/net/test_tls_context.h"
 
 namespace mail::net {
 namespace {
@@ -19,27 +19,12 @@ namespace {
 using namespace std::chrono_literals;
 using boost::system::error_code;
 
-// A throwaway self-signed certificate (P-256), with the server settings of tls.cpp that
+// test_tls_context() with the server settings of tls.cpp that
 // matter here (TLS 1.2 and up, record buffers released between records).
 std::shared_ptr<ssl::context> server_context() {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  X509* cert = X509_new();
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-  X509_set_pubkey(cert, key);
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
-  X509_set_issuer_name(cert, name);
-  X509_sign(cert, key, EVP_sha256());
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-  SSL_CTX_use_certificate(ctx->native_handle(), cert);
-  SSL_CTX_use_PrivateKey(ctx->native_handle(), key);
+  auto ctx = test_tls_context();
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
   SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
-  X509_free(cert);
-  EVP_PKEY_free(key);
   return ctx;
 }
 
