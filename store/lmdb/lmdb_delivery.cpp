@@ -37,25 +37,25 @@ Result<std::vector<Result<std::vector<Delivered>>>> LmdbStore::deliver_messages(
     for (size_t i = 0; i < batch.size(); ++i)
       if (batch[i].summary.empty()) computed[i] = options_.analyze(batch[i].bytes);
 
-  STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
-  Writer w(txn, db_);
-  std::vector<Result<std::vector<Delivered>>> out;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    std::string_view summary = batch[i].summary.empty() ? computed[i] : batch[i].summary;
-    bool wrote = false;
-    auto delivered = deliver_in(w, batch[i], summary, wrote);
-    // A missing destination, a full quota or bad input fails only this message (deliver_in
-    // found it before writing anything); anything else (I/O, a full map, corruption, or
-    // any error once writing began) fails the batch.
-    if (!delivered && (wrote || all_or_nothing ||
-                       (delivered.error().kind != ErrorKind::NotFound &&
-                        delivered.error().kind != ErrorKind::Invalid &&
-                        delivered.error().kind != ErrorKind::OverQuota)))
-      return delivered.error();
-    out.push_back(std::move(delivered));
-  }
-  STORE_TRY(commit(w, txn));
-  return out;
+  using Results = std::vector<Result<std::vector<Delivered>>>;
+  return write<Results>([&](Writer& w) -> Result<Results> {
+    Results out;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      std::string_view summary = batch[i].summary.empty() ? computed[i] : batch[i].summary;
+      bool wrote = false;
+      auto delivered = deliver_in(w, batch[i], summary, wrote);
+      // A missing destination, a full quota or bad input fails only this message (deliver_in
+      // found it before writing anything); anything else (I/O, a full map, corruption, or
+      // any error once writing began) fails the batch.
+      if (!delivered && (wrote || all_or_nothing ||
+                         (delivered.error().kind != ErrorKind::NotFound &&
+                          delivered.error().kind != ErrorKind::Invalid &&
+                          delivered.error().kind != ErrorKind::OverQuota)))
+        return delivered.error();
+      out.push_back(std::move(delivered));
+    }
+    return out;
+  });
 }
 
 Result<std::vector<Delivered>> LmdbStore::deliver_in(Writer& w, const IncomingMessage& message,

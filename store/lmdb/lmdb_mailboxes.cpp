@@ -116,20 +116,18 @@ Result<MailboxInfo> LmdbStore::mailbox_by_id(uint64_t mailbox_id) {
 }
 
 Result<RecentClaim> LmdbStore::claim_recent(uint64_t mailbox_id, uint32_t up_to) {
-  STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
-  Writer w(txn, db_);
-  STORE_ASSIGN(MailboxRecord * box, w.mailbox(mailbox_id));
-  MailboxInfo& info = box->info;
-  const uint32_t end = std::min(up_to, info.uid_next);
-  RecentClaim claim{info.first_recent_uid, info.first_recent_uid};
-  if (end <= claim.first) return claim;  // claimed already (by this session or another)
-  claim.end = end;
-  info.first_recent_uid = end;
-  w.save(*box);
-  STORE_TRY(w.flush());
-  // No notice: the messages did not change, and other sessions have nothing to announce.
-  STORE_TRY(txn.commit());
-  return claim;
+  // No notice: the messages do not change, and other sessions have nothing to announce.
+  return write<RecentClaim>([&](Writer& w) -> Result<RecentClaim> {
+    STORE_ASSIGN(MailboxRecord * box, w.mailbox(mailbox_id));
+    MailboxInfo& info = box->info;
+    const uint32_t end = std::min(up_to, info.uid_next);
+    RecentClaim claim{info.first_recent_uid, info.first_recent_uid};
+    if (end <= claim.first) return claim;  // claimed already (by this session or another)
+    claim.end = end;
+    info.first_recent_uid = end;
+    w.save(*box);
+    return claim;
+  });
 }
 
 Result<MailboxRecord*> LmdbStore::create_with_parents(Writer& w, std::string_view account,

@@ -97,12 +97,8 @@ Result<std::vector<MessageInfo>> LmdbStore::store_flags(uint64_t mailbox_id,
 Result<FlagResult> LmdbStore::store_flags_if(uint64_t mailbox_id, std::span<const uint32_t> uids,
                                              FlagOp op, const Flags& flags,
                                              std::optional<uint64_t> unchanged_since) {
-  STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
-  Writer w(txn, db_);
-  STORE_ASSIGN(FlagResult result, change_flags(w, mailbox_id, uids, op, flags, unchanged_since));
-  if (!w.dirty()) return result;  // read-only in effect: the transaction aborts
-  STORE_TRY(commit(w, txn));
-  return result;
+  return write<FlagResult>(
+      [&](Writer& w) { return change_flags(w, mailbox_id, uids, op, flags, unchanged_since); });
 }
 
 Result<std::vector<uint32_t>> LmdbStore::remove_uids(Writer& w, uint64_t mailbox_id,
@@ -121,42 +117,35 @@ Result<std::vector<uint32_t>> LmdbStore::remove_uids(Writer& w, uint64_t mailbox
 
 Result<std::vector<uint32_t>> LmdbStore::expunge(uint64_t mailbox_id,
                                                  std::span<const uint32_t> uids) {
-  STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
-  Writer w(txn, db_);
-  STORE_ASSIGN(std::vector<uint32_t> removed, remove_uids(w, mailbox_id, uids, false));
-  if (removed.empty()) return removed;
-  STORE_TRY(commit(w, txn));
-  return removed;
+  return write<std::vector<uint32_t>>(
+      [&](Writer& w) { return remove_uids(w, mailbox_id, uids, false); });
 }
 
 Result<std::vector<uint32_t>> LmdbStore::expunge_deleted(
     uint64_t mailbox_id, std::optional<std::span<const UidRange>> within) {
-  STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
-  Writer w(txn, db_);
-  STORE_TRY(w.mailbox(mailbox_id));  // NotFound before anything else
-  std::vector<UidRange> ranges;
-  if (within)
-    ranges.assign(within->begin(), within->end());
-  else
-    ranges.push_back(UidRange{});
-  std::vector<uint32_t> uids;
-  {
-    STORE_ASSIGN(lmdb::Cursor cur, lmdb::Cursor::open(txn, db_.deleted));
-    std::string prefix = message_prefix(mailbox_id);
-    for (const UidRange& r : ranges) {
-      for (bool ok = cur.seek(message_key(mailbox_id, r.first));
-           ok && cur.key().starts_with(prefix); ok = cur.next()) {
-        auto uid = message_key_uid(cur.key());
-        if (!uid) return corrupt("deleted index of mailbox " + std::to_string(mailbox_id));
-        if (*uid > r.last) break;
-        uids.push_back(*uid);
+  return write<std::vector<uint32_t>>([&](Writer& w) -> Result<std::vector<uint32_t>> {
+    STORE_TRY(w.mailbox(mailbox_id));  // NotFound before anything else
+    std::vector<UidRange> ranges;
+    if (within)
+      ranges.assign(within->begin(), within->end());
+    else
+      ranges.push_back(UidRange{});
+    std::vector<uint32_t> uids;
+    {
+      STORE_ASSIGN(lmdb::Cursor cur, lmdb::Cursor::open(w.txn(), db_.deleted));
+      std::string prefix = message_prefix(mailbox_id);
+      for (const UidRange& r : ranges) {
+        for (bool ok = cur.seek(message_key(mailbox_id, r.first));
+             ok && cur.key().starts_with(prefix); ok = cur.next()) {
+          auto uid = message_key_uid(cur.key());
+          if (!uid) return corrupt("deleted index of mailbox " + std::to_string(mailbox_id));
+          if (*uid > r.last) break;
+          uids.push_back(*uid);
+        }
       }
     }
-  }
-  STORE_ASSIGN(std::vector<uint32_t> removed, remove_uids(w, mailbox_id, uids, true));
-  if (removed.empty()) return removed;
-  STORE_TRY(commit(w, txn));
-  return removed;
+    return remove_uids(w, mailbox_id, uids, true);
+  });
 }
 
 Result<CopyResult> LmdbStore::copy(uint64_t from_mailbox, std::span<const uint32_t> uids,
@@ -171,37 +160,35 @@ Result<CopyResult> LmdbStore::move(uint64_t from_mailbox, std::span<const uint32
 
 Result<CopyResult> LmdbStore::transfer(uint64_t from, std::span<const uint32_t> uids, uint64_t to,
                                        bool move) {
-  STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
-  Writer w(txn, db_);
-  STORE_ASSIGN(MailboxRecord * source, w.mailbox(from));
-  STORE_ASSIGN(MailboxRecord * target, w.mailbox(to));
-  std::vector<MessageInfo> msgs;
-  uint64_t octets = 0;
-  for (uint32_t uid : std::set<uint32_t>(uids.begin(), uids.end())) {
-    STORE_ASSIGN(std::optional<MessageInfo> msg, load_message(txn, db_, from, uid));
-    if (!msg) continue;
-    octets += msg->size;
-    msgs.push_back(std::move(*msg));
-  }
-  // A move within one account does not change its usage (RFC 9208 5: only COPY, APPEND
-  // and delivery can exceed a quota).
-  if (!move || source->account != target->account)
-    STORE_TRY(w.check_quota(target->account, msgs.size(), octets));
-  CopyResult out;
-  out.uid_validity = target->info.uid_validity;
-  for (const MessageInfo& msg : msgs) {
-    if (move) {
-      STORE_TRY(w.remove_message(*source, msg, false));  // the body reference moves along
-    } else {
-      STORE_TRY(w.ref_body(msg.body_id));
+  return write<CopyResult>([&](Writer& w) -> Result<CopyResult> {
+    STORE_ASSIGN(MailboxRecord * source, w.mailbox(from));
+    STORE_ASSIGN(MailboxRecord * target, w.mailbox(to));
+    std::vector<MessageInfo> msgs;
+    uint64_t octets = 0;
+    for (uint32_t uid : std::set<uint32_t>(uids.begin(), uids.end())) {
+      STORE_ASSIGN(std::optional<MessageInfo> msg, load_message(w.txn(), db_, from, uid));
+      if (!msg) continue;
+      octets += msg->size;
+      msgs.push_back(std::move(*msg));
     }
-    STORE_ASSIGN(uint32_t uid, w.add_message(*target, msg));
-    out.source_uids.push_back(msg.uid);
-    out.destination_uids.push_back(uid);
-  }
-  if (msgs.empty()) return out;
-  STORE_TRY(commit(w, txn));
-  return out;
+    // A move within one account does not change its usage (RFC 9208 5: only COPY, APPEND
+    // and delivery can exceed a quota).
+    if (!move || source->account != target->account)
+      STORE_TRY(w.check_quota(target->account, msgs.size(), octets));
+    CopyResult out;
+    out.uid_validity = target->info.uid_validity;
+    for (const MessageInfo& msg : msgs) {
+      if (move) {
+        STORE_TRY(w.remove_message(*source, msg, false));  // the body reference moves along
+      } else {
+        STORE_TRY(w.ref_body(msg.body_id));
+      }
+      STORE_ASSIGN(uint32_t uid, w.add_message(*target, msg));
+      out.source_uids.push_back(msg.uid);
+      out.destination_uids.push_back(uid);
+    }
+    return out;
+  });
 }
 
 }  // namespace mail::store::detail

@@ -99,7 +99,7 @@ bool valid_mailbox_name(std::string_view name) {
 }
 
 LmdbStore::LmdbStore(std::unique_ptr<lmdb::Env> env, Dbs dbs, const StoreOptions& options)
-    : env_(std::move(env)), db_(dbs), options_(options) {
+    : env_(std::move(env)), db_(dbs), options_(options), group_(*env_) {
   if (!options.notify_dir.empty()) notifier_ = std::make_unique<ChangeNotifier>(options.notify_dir);
 }
 

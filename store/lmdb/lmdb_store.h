@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/lmdb_group_commit.h"
 #include "store/lmdb/tables.h"
 #include "store/lmdb/writer.h"
 #include "store/mail_store.h"
@@ -75,6 +76,12 @@ class LmdbStore final : public MailStore {
 
   // Flushes the writer, commits and announces the changed mailboxes.
   Result<void> commit(Writer& w, lmdb::Txn& txn);
+  // Runs `body` (Result<T>(Writer&)) as one operation of a group commit, keeping its
+  // changes when it succeeds, and announces the mailboxes it changed once they are
+  // durable. For the writes concurrent sessions make often (flags, expunge, append,
+  // copy/move, delivery); `body` may run on another thread that leads the commit.
+  template <typename T, typename F>
+  Result<T> write(F&& body);
   // deliver_batch and deliver_all: with `all_or_nothing`, a message's own failure fails the
   // batch (returned as the outer error) instead of only that message.
   Result<std::vector<Result<std::vector<Delivered>>>> deliver_messages(
@@ -101,7 +108,28 @@ class LmdbStore final : public MailStore {
   const Dbs db_;  // opened once at start-up; immutable, so safe to share between threads
   const StoreOptions options_;
   std::unique_ptr<ChangeNotifier> notifier_;
+  lmdb::GroupCommit group_;
 };
+
+template <typename T, typename F>
+Result<T> LmdbStore::write(F&& body) {
+  std::optional<Result<T>> out;
+  std::vector<uint64_t> changed;
+  const lmdb::GroupCommit::Operation op = [&](lmdb::Txn& txn) {
+    Writer w(txn, db_);
+    out.emplace(body(w));
+    if (!*out) return false;
+    if (auto flushed = w.flush(); !flushed) {
+      out.emplace(flushed.error());
+      return false;
+    }
+    changed = w.changed();
+    return true;
+  };
+  STORE_TRY(group_.run(op));
+  if (notifier_ && !changed.empty()) notifier_->notify(changed);
+  return std::move(*out);
+}
 
 // Runs the schema-1 to schema-2 migration, or finishes one left part-way (lmdb_migrate.cpp).
 Result<void> migrate_to_v2(lmdb::Env& env, const Dbs& db, const StoreOptions& options);
