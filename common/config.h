@@ -113,6 +113,8 @@ struct ImapdConfig {
   int idle_refresh_interval = 60;  // seconds between IDLE's safety refreshes (notices wake it)
   int idle_keepalive = 120;        // seconds between "* OK Still here" during IDLE
   int max_login_failures = 3;      // failed LOGIN/AUTHENTICATE in one session before BYE
+  int max_update_contexts = 10;    // live SEARCH/SORT RETURN (UPDATE) contexts (RFC 5267)
+  int max_update_changes = 10000;  // changed messages one refresh re-evaluates for them
 };
 
 struct Pop3dConfig {

@@ -35,6 +35,8 @@ constexpr CapabilityWord kWords[] = {
     {"SORT", Shown::Always},                   // RFC 5256
     {"SORT=DISPLAY", Shown::Always},           // RFC 5957
     {"ESORT", Shown::Always},                  // RFC 5267
+    {"CONTEXT=SEARCH", Shown::Always},         // RFC 5267: PARTIAL, UPDATE, CANCELUPDATE
+    {"CONTEXT=SORT", Shown::Always},           // RFC 5267
     {"THREAD=ORDEREDSUBJECT", Shown::Always},  // RFC 5256
     {"THREAD=REFERENCES", Shown::Always},      // RFC 5256
 

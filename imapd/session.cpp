@@ -9,6 +9,7 @@
 #include "common/mail_metrics.h"
 #include "imapd/commands/command_table.h"
 #include "imapd/commands/handlers.h"
+#include "imapd/commands/search_context.h"
 #include "imapd/protocol/parser.h"
 #include "imapd/session_impl.h"
 
@@ -264,6 +265,7 @@ bool Session::enable(Extension e) {
 net::awaitable<void> Session::refresh(bool allow_expunge) {
   if (!is_selected()) co_return;
   MailboxView& v = view();
+  const uint64_t since = v.highest_modseq();  // what the update contexts are current with
   auto changes = v.prepare_refresh(ctx_.store, allow_expunge);
   if (!changes) {
     log::warn("refresh_failed").kv("session", conn_->id()).kv("error", changes.error().message);
@@ -297,8 +299,12 @@ net::awaitable<void> Session::refresh(bool allow_expunge) {
   }
   if (!is_selected()) co_return;
   v.add_recent(claim);
+  // REMOVEFROM for expunged results while their sequence numbers are still valid, then
+  // the EXPUNGEs; ADDTO and REMOVEFROM for the rest once EXISTS has numbered new messages.
+  report_expunged_results(*this, changes->expunges);
   const bool exists_sent = v.announce(std::move(*changes), announce_options(), out_);
   if (recent_kept && (exists_sent || claim.first < claim.end)) announce_recent();
+  report_result_changes(*this, since);
 }
 
 void Session::announce_recent() {

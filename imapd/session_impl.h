@@ -51,6 +51,8 @@ class Session final : private imap::ResponseSink {
   bool is_selected() const { return std::holds_alternative<Selected>(state_); }
   // REQUIRES: Selected. The search result SEARCH RETURN (SAVE) kept (RFC 5182).
   search::SavedResult& saved_search() { return std::get<Selected>(state_).saved_search; }
+  // REQUIRES: Selected. The live SEARCH/SORT RETURN (UPDATE) contexts (RFC 5267).
+  search::UpdateContexts& update_contexts() { return std::get<Selected>(state_).update_contexts; }
 
   // Tagged completions. bad() counts toward imapd.max_bad_commands (then BYE).
   void completed(const imap::Command& c);  // "tag OK [UID ]NAME completed"
@@ -90,6 +92,8 @@ class Session final : private imap::ResponseSink {
   // was deleted (or recreated) ends the session with BYE. Reads the store on the event
   // loop (a short LMDB read transaction). A read-write view claims the new messages as
   // \Recent (RFC 3501 2.3.2; a store write on the worker pool) and says RECENT with EXISTS.
+  // RETURN (UPDATE) contexts learn of the changes too (ESEARCH ADDTO/REMOVEFROM, RFC 5267
+  // section 4.3; commands/search_context.h).
   net::awaitable<void> refresh(bool allow_expunge);
   // Writes "* n RECENT" (RFC 3501 7.3.2) for the selected view. IMAP4rev1 only.
   void announce_recent();

@@ -10,6 +10,7 @@
 
 #include "imapd/mailbox_view.h"
 #include "imapd/search/saved_result.h"
+#include "imapd/search/update_context.h"
 
 namespace mail::imapd {
 
@@ -20,7 +21,8 @@ struct Authenticated {
 struct Selected {
   std::string account;
   MailboxView view;
-  search::SavedResult saved_search;  // RFC 5182 "$": empty at SELECT, gone at CLOSE
+  search::SavedResult saved_search;        // RFC 5182 "$": empty at SELECT, gone at CLOSE
+  search::UpdateContexts update_contexts;  // RFC 5267 RETURN (UPDATE): end with the mailbox
 };
 struct Logout {};
 

@@ -52,6 +52,7 @@ constexpr std::array kRules = {
     CommandRule{"SEARCH", kSel, true, args::search, cmd::search},
     CommandRule{"SORT", kSel, true, args::generic, cmd::sort},
     CommandRule{"THREAD", kSel, true, args::generic, cmd::thread},
+    CommandRule{"CANCELUPDATE", kSel, false, args::generic, cmd::cancelupdate},
     CommandRule{"COPY", kSel, true, args::copy, cmd::copy},
     CommandRule{"MOVE", kSel, true, args::copy, cmd::move},
     CommandRule{"IDLE", kAuth, false, args::none, cmd::idle},

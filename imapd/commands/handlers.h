@@ -62,6 +62,8 @@ net::awaitable<void> search(Session& s, const imap::Command& c);
 void substitute_saved_result(Session& s, imap::Command& c);
 // sort.cpp: RFC 5256 section 3, RFC 5957 SORT=DISPLAY, RFC 5267 ESORT.
 net::awaitable<void> sort(Session& s, const imap::Command& c);
+// cancelupdate.cpp: RFC 5267 section 4.3 (CONTEXT=SEARCH, CONTEXT=SORT).
+net::awaitable<void> cancelupdate(Session& s, const imap::Command& c);
 // thread.cpp: RFC 5256 section 4 (ORDEREDSUBJECT, REFERENCES).
 net::awaitable<void> thread(Session& s, const imap::Command& c);
 

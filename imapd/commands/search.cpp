@@ -1,12 +1,14 @@
 // SEARCH and UID SEARCH (RFC 9051 section 6.4.4, RFC 3501 section 6.4.4) with every
 // search key (imapd/search/query.h), CHARSET US-ASCII and UTF-8, RFC 7162's MODSEQ key,
-// ESEARCH's RETURN options (RFC 4731), the saved result "$" (RFC 5182) and IMAP4rev2's
+// ESEARCH's RETURN options (RFC 4731) with CONTEXT=SEARCH's PARTIAL and UPDATE (RFC 5267
+// sections 4.2, 4.4; search_context.h), the saved result "$" (RFC 5182) and IMAP4rev2's
 // ESEARCH answer once the client enabled it (RFC 9051 section 7.3.4). The mailbox is
 // walked through the store's zero-copy view on the worker pool (search_run.h).
 #include <algorithm>
 
 #include "common/log.h"
 #include "imapd/commands/handlers.h"
+#include "imapd/commands/search_context.h"
 #include "imapd/commands/search_response.h"
 #include "imapd/commands/search_run.h"
 #include "imapd/session_impl.h"
@@ -27,6 +29,8 @@ net::awaitable<void> search(Session& s, const imap::Command& c) {
     co_return;
   }
   search::Program& program = std::get<search::Program>(parsed);
+  // RFC 5267 section 4.2: a duplicate UPDATE tag is BAD before anything runs.
+  if (program.ret.update && !may_keep_update(s, c)) co_return;
   // RFC 7162 section 3.1: a search with MODSEQ enables CONDSTORE.
   if (program.needs.modseq) s.enable(Extension::CondStore);
   // RFC 9051 section 6.4.4: with IMAP4rev2 the answer is ESEARCH, ALL by default.
@@ -48,6 +52,12 @@ net::awaitable<void> search(Session& s, const imap::Command& c) {
     std::vector<uint32_t> uids;
     for (size_t i : saved_entries(program.ret, hits->size())) uids.push_back((*hits)[i].uid);
     s.saved_search().assign(std::move(uids));
+  }
+  if (program.ret.update) {
+    std::vector<uint32_t> uids;
+    uids.reserve(hits->size());
+    for (const auto& h : *hits) uids.push_back(h.uid);
+    keep_update_context(s, c, program, {}, std::move(uids));
   }
   if (program.ret.esearch) {
     write_esearch(s.out(), c.tag, c.uid, program.ret, results, program.needs.modseq);

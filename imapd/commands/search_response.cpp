@@ -40,7 +40,8 @@ void write_plain_result(imap::ResponseWriter& out, std::string_view name,
 void write_esearch(imap::ResponseWriter& out, std::string_view tag, bool uid,
                    const search::ReturnOptions& ret, std::span<const ResultEntry> results,
                    bool with_modseq) {
-  if (ret.save && !ret.min && !ret.max && !ret.all && !ret.count) return;
+  if (ret.save && !ret.min && !ret.max && !ret.all && !ret.count && !ret.partial && !ret.update)
+    return;
   out.untagged().atom("ESEARCH").open().atom("TAG").string(tag).close();
   if (uid) out.atom("UID");
   // RFC 4731 section 3.1: MIN, MAX and ALL only when something matched; COUNT always.
@@ -61,6 +62,19 @@ void write_esearch(imap::ResponseWriter& out, std::string_view tag, bool uid,
       out.atom("ALL").atom(ordered_set(ids));
     }
   }
+  if (ret.partial) {
+    // RFC 5267 section 4.4: "PARTIAL (lo:hi set)", NIL when no result is in the range.
+    std::vector<uint32_t> ids;
+    for (size_t i : partial_entries(*ret.partial, results.size())) ids.push_back(results[i].id);
+    out.atom("PARTIAL").open().atom(std::to_string(ret.partial->first) + ":" +
+                                    std::to_string(ret.partial->last));
+    if (ids.empty()) {
+      out.nil();
+    } else {
+      out.atom(ordered_set(ids));
+    }
+    out.close();
+  }
   if (ret.count) out.atom("COUNT").number(results.size());
   // RFC 4731 section 3.2: with only MIN and/or MAX, the MODSEQ of those messages;
   // otherwise the highest of all.
@@ -71,9 +85,25 @@ void write_esearch(imap::ResponseWriter& out, std::string_view tag, bool uid,
   out.end();
 }
 
+std::vector<size_t> partial_entries(const search::PartialRange& range, size_t count) {
+  std::vector<size_t> out;
+  for (size_t i = range.first - 1; i < count && i < range.last; ++i) out.push_back(i);
+  return out;
+}
+
 std::vector<size_t> saved_entries(const search::ReturnOptions& ret, size_t count) {
   std::vector<size_t> out;
   if (count == 0) return out;
+  // RFC 5182 section 2.4 saves what the ESEARCH returns: with PARTIAL and neither COUNT
+  // nor ALL, the partial range (and MIN/MAX when asked too).
+  if (ret.partial && !ret.count) {
+    out = partial_entries(*ret.partial, count);
+    if (ret.min) out.insert(out.begin(), 0);
+    if (ret.max) out.push_back(count - 1);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
   if ((ret.min || ret.max) && !ret.all && !ret.count) {
     if (ret.min) out.push_back(0);
     if (ret.max && (!ret.min || count > 1)) out.push_back(count - 1);

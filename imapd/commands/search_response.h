@@ -39,6 +39,9 @@ void write_esearch(imap::ResponseWriter& out, std::string_view tag, bool uid,
 // ("3:4,2"); empty for no numbers.
 std::string ordered_set(std::span<const uint32_t> ids);
 
+// The indexes into `count` results that PARTIAL `range` names (RFC 5267 section 4.4).
+std::vector<size_t> partial_entries(const search::PartialRange& range, size_t count);
+
 // The indexes into `results` a SAVE keeps: all of them, or only the MIN and MAX ones when
 // those are asked for without ALL or COUNT.
 std::vector<size_t> saved_entries(const search::ReturnOptions& ret, size_t count);

@@ -13,6 +13,7 @@
 
 #include "common/net/asio.h"
 #include "common/result.h"
+#include "imapd/mailbox_view.h"
 #include "imapd/search/match.h"
 #include "imapd/search/query.h"
 #include "mime/summary.h"
@@ -31,6 +32,10 @@ void refuse_query(Session& s, const imap::Command& c, const search::QueryError& 
 // summary and the body (kSummaryParts).
 mime::MessageSummary summary_of(const store::MessageView& m);
 inline constexpr unsigned kSummaryParts = store::kPartSummary | store::kPartBody;
+
+// What the session knows that the store does not (exists, "*", "$", \Recent), for a
+// Matcher evaluated inside `snap`.
+search::SessionFacts session_facts(Session& s, MailboxView::Snapshot& snap);
 
 // Called for each matching message, on a worker thread inside the store transaction (or
 // on the event loop inside a MailboxView snapshot when the program has sequence-number

@@ -186,7 +186,7 @@ net::awaitable<void> select(Session& s, const imap::Command& c) {
     s.no(c, "UNAVAILABLE", "Mailbox unavailable");
     co_return;
   }
-  s.change_state(Selected{account, std::move(*view), {}}, read_only ? "examine" : "select");
+  s.change_state(Selected{account, std::move(*view), {}, {}}, read_only ? "examine" : "select");
   // RFC 3501 clients expect RECENT; RFC 9051 dropped it (appendix E, item 11).
   const bool recent_kept = !s.extensions().imap4rev2();
   std::optional<uint32_t> recent;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -71,10 +72,22 @@ struct Needs {
   bool modseq = false;    // a MODSEQ key: the response reports the highest MODSEQ
 };
 
-// RFC 4731 / RFC 5182 RETURN options (SEARCH and, with ESORT, SORT).
+// PARTIAL's range (RFC 5267 section 4.4): results first..last, 1-based, first <= last.
+struct PartialRange {
+  uint32_t first = 1;
+  uint32_t last = 1;
+};
+
+// "lo:hi" of RETURN (PARTIAL lo:hi): two non-zero numbers, either order ("4:2" is 2:4).
+// nullopt for anything else ("1", "1:*", "*:1", "0:3", "1:2,4:5").
+std::optional<PartialRange> parse_partial_range(std::string_view text);
+
+// RFC 4731 / RFC 5182 / RFC 5267 RETURN options (SEARCH and, with ESORT, SORT).
 struct ReturnOptions {
   bool esearch = false;  // a RETURN clause was given: answer with ESEARCH
   bool min = false, max = false, all = false, count = false, save = false;
+  bool update = false;                  // RFC 5267 section 4.2: keep the result up to date
+  std::optional<PartialRange> partial;  // RFC 5267 section 4.4
 };
 
 struct Program {

@@ -1,5 +1,6 @@
 // Reading SEARCH, SORT and THREAD arguments from the token tree; see query.h.
 // Input: tokens from an untrusted client (syntactically tokens, nothing more).
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -311,7 +312,8 @@ class KeyReader {
 
 std::optional<QueryError> read_return_options(const std::vector<Arg>& options, ReturnOptions& ret) {
   ret.esearch = true;
-  for (const Arg& o : options) {
+  for (size_t i = 0; i < options.size(); ++i) {
+    const Arg& o = options[i];
     if (!is_atom(o)) return bad("invalid RETURN option");
     const std::string u = upper(o.value);
     if (u == "MIN") {
@@ -324,10 +326,24 @@ std::optional<QueryError> read_return_options(const std::vector<Arg>& options, R
       ret.count = true;
     } else if (u == "SAVE") {
       ret.save = true;
+    } else if (u == "UPDATE") {
+      // RFC 5267 section 4.2 (Dovecot also takes "UPDATE (fetch-att)"; we do not).
+      if (ret.update) return bad("duplicate UPDATE");
+      ret.update = true;
+    } else if (u == "CONTEXT") {
+      // RFC 5267 section 4.1: a hint that the result will be narrowed later; no effect.
+    } else if (u == "PARTIAL") {
+      // RFC 5267 section 4.4: exactly one range argument, one PARTIAL per command.
+      if (ret.partial) return bad("PARTIAL may be given only once");
+      if (i + 1 >= options.size() || !is_atom(options[i + 1])) return bad("PARTIAL needs a range");
+      ret.partial = parse_partial_range(options[++i].value);
+      if (!ret.partial) return bad("invalid PARTIAL range");
     } else {
       return bad("unknown RETURN option " + o.value);
     }
   }
+  // RFC 5267 section 4.4: "either one PARTIAL, one ALL, or neither".
+  if (ret.partial && ret.all) return bad("PARTIAL conflicts with ALL");
   // RFC 4731 section 3.1: RETURN () means ALL (SAVE alone returns nothing, RFC 5182 2.4).
   if (options.empty()) ret.all = true;
   return std::nullopt;
@@ -348,6 +364,27 @@ bool is_word(const std::vector<Arg>& t, size_t i, std::string_view w) {
 }
 
 }  // namespace
+
+std::optional<PartialRange> parse_partial_range(std::string_view text) {
+  // partial-range = number ":" number (RFC 5267 section 6; RFC 9394 adds negative ranges,
+  // which we do not offer). Ten digits at most: a uint32_t.
+  const auto read = [](std::string_view digits) -> std::optional<uint32_t> {
+    if (digits.empty() || digits.size() > 10) return std::nullopt;
+    uint64_t n = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      n = n * 10 + static_cast<uint64_t>(c - '0');
+    }
+    if (n == 0 || n > UINT32_MAX) return std::nullopt;
+    return static_cast<uint32_t>(n);
+  };
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto a = read(text.substr(0, colon));
+  auto b = read(text.substr(colon + 1));
+  if (!a || !b) return std::nullopt;
+  return PartialRange{std::min(*a, *b), std::max(*a, *b)};
+}
 
 std::optional<int64_t> parse_search_date(std::string_view s) {
   // date-day "-" date-month "-" date-year, date-day = 1*2DIGIT.

@@ -43,6 +43,52 @@ TEST(QueryParse, ReturnOptions) {
   EXPECT_FALSE(r.max || r.all);
 }
 
+// RFC 5267 section 4.4: PARTIAL lo:hi, either order; one PARTIAL, and not with ALL.
+TEST(QueryParse, PartialRange) {
+  EXPECT_FALSE(parse_partial_range("1"));
+  EXPECT_FALSE(parse_partial_range("1:*"));
+  EXPECT_FALSE(parse_partial_range("*:1"));
+  EXPECT_FALSE(parse_partial_range("0:3"));
+  EXPECT_FALSE(parse_partial_range("1:2,4:5"));
+  EXPECT_FALSE(parse_partial_range(":3"));
+  EXPECT_FALSE(parse_partial_range("1:4294967296"));
+  auto r = parse_partial_range("4:2");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->first, 2u);
+  EXPECT_EQ(r->last, 4u);
+  r = parse_partial_range("1:4294967295");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->last, 4294967295u);
+
+  auto p = search("RETURN (PARTIAL 4:2 COUNT) ALL");
+  ASSERT_TRUE(std::holds_alternative<Program>(p));
+  const ReturnOptions& ret = std::get<Program>(p).ret;
+  ASSERT_TRUE(ret.partial);
+  EXPECT_EQ(ret.partial->first, 2u);
+  EXPECT_TRUE(ret.count && !ret.all);
+  for (const char* bad :
+       {"RETURN (PARTIAL 1) ALL", "RETURN (PARTIAL 1:*) ALL", "RETURN (PARTIAL *:1) ALL",
+        "RETURN (PARTIAL) ALL", "RETURN (PARTIAL 1:2 PARTIAL 3:4) ALL",
+        "RETURN (ALL PARTIAL 1:2) ALL", "RETURN (PARTIAL (1:2)) ALL"})
+    EXPECT_TRUE(std::holds_alternative<QueryError>(search(bad))) << bad;
+}
+
+TEST(QueryParse, UpdateAndContext) {
+  auto p = search("RETURN (UPDATE) SEEN");
+  ASSERT_TRUE(std::holds_alternative<Program>(p));
+  const ReturnOptions& r = std::get<Program>(p).ret;
+  EXPECT_TRUE(r.esearch && r.update);
+  EXPECT_FALSE(r.all);  // UPDATE alone returns no ALL (only RETURN () means ALL)
+  EXPECT_TRUE(std::get<Program>(search("RETURN (CONTEXT COUNT) SEEN")).ret.count);
+  EXPECT_TRUE(std::holds_alternative<QueryError>(search("RETURN (UPDATE UPDATE) SEEN")));
+  imap::Command c =
+      command("a SORT RETURN (PARTIAL 1:5 UPDATE) (ARRIVAL) UTF-8 ALL\r\n", imap::args::generic);
+  auto q = parse_sort(std::get<imap::GenericArgs>(c.args).args);
+  ASSERT_TRUE(std::holds_alternative<SortQuery>(q));
+  EXPECT_TRUE(std::get<SortQuery>(q).program.ret.update);
+  EXPECT_EQ(std::get<SortQuery>(q).program.ret.partial->last, 5u);
+}
+
 TEST(QueryParse, Refusals) {
   for (const char* bad : {"NOSUCH", "SENTON 31-Foo-2024", "LARGER x", "OR SEEN", "NOT", "UID",
                           "KEYWORD", "HEADER Subject"}) {
