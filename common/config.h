@@ -21,7 +21,7 @@ struct ServerConfig {
   std::string hostname = "localhost";       // our name in greetings and Received headers
   std::filesystem::path data_dir = "data";  // holds store/, queue/, directory/
   int io_threads = 0;                       // event-loop threads; 0 = one per core
-  int worker_threads = 4;                   // pool for blocking calls (LMDB, argon2, fsync)
+  int worker_threads = 8;                   // pool for blocking calls (LMDB, fsync)
   // Account (or alias) that receives postmaster@<each local domain> and <Postmaster> when
   // no such account or alias exists (RFC 5321 4.5.1); empty: the domain's first account.
   std::string postmaster;
