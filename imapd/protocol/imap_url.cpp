@@ -232,7 +232,10 @@ Result<void> parse_urlauth(UrlReader& r, ImapUrl& url) {
   const std::string_view access = r.take_until(":");
   if (starts_with_ci(access, "submit+") || starts_with_ci(access, "user+")) {
     const bool submit = lower(access[0]) == 's';
-    auto user = decode(access.substr(submit ? 7 : 5), is_achar);
+    // enc-user is achar, but clients (imaptest) write a login name's "@" as it is; after
+    // ";URLAUTH=" it cannot be mistaken for the userinfo separator, so it is accepted.
+    auto user =
+        decode(access.substr(submit ? 7 : 5), [](char c) { return is_achar(c) || c == '@'; });
     if (!user || user->empty()) return invalid("bad URLAUTH access user");
     url.access_kind = submit ? UrlAccess::Submit : UrlAccess::User;
     url.access_user = std::move(*user);

@@ -90,6 +90,10 @@ TEST(ImapUrl, UrlauthRumpAndVerifier) {
   u = parse_ok("imap://u@h/INBOX/;UID=3;URLAUTH=user+a%2Bb");
   EXPECT_EQ(u.access_kind, UrlAccess::User);
   EXPECT_EQ(u.access_user, "a+b");
+  u = parse_ok("imap://u1@example.test/INBOX/;UID=3;URLAUTH=user+u1@example.test");
+  EXPECT_EQ(u.user, "u1");
+  EXPECT_EQ(u.host, "example.test");
+  EXPECT_EQ(u.access_user, "u1@example.test");
   EXPECT_FALSE(urlauth_rump("imap://u@h/INBOX/;UID=3", kMax).ok());
 }
 
