@@ -1,13 +1,17 @@
 """URLAUTH (RFC 4467) and URLAUTH=BINARY (RFC 5524) with Python's imaplib (xatom sends
 GENURLAUTH, RESETKEY and URLFETCH): one user authorizes a part of a message, another user
 of the same server fetches it (plain, BINARY, BODYPARTSTRUCTURE), RESETKEY revokes it, a
-forged token and a user+ URL for someone else get NIL, and URLFETCH has a cap on URLs."""
+forged token and a user+ URL for someone else get NIL, and one URLFETCH takes many URLs."""
 
 import imaplib
 
 import pytest
 
 from helpers import imap_login
+
+# imaplib's xatom registers an unknown command for the state it is first sent in only.
+for _name in ("GENURLAUTH", "RESETKEY", "URLFETCH"):
+    imaplib.Commands[_name] = ("AUTH", "SELECTED")
 
 MESSAGE = (b"From: a@example.test\r\nSubject: urlauth\r\nMIME-Version: 1.0\r\n"
            b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
@@ -61,7 +65,10 @@ def genurlauth(m, rump):
 
 def test_capabilities_after_login(two_users):
     _, a, _, _, _ = two_users
-    assert "URLAUTH" in a.capabilities and "URLAUTH=BINARY" in a.capabilities, a.capabilities
+    typ, data = a.capability()  # imaplib keeps the greeting's list; ask again after login
+    assert typ == "OK"
+    words = data[0].decode().upper().split()
+    assert "URLAUTH" in words and "URLAUTH=BINARY" in words, words
 
 
 def test_another_user_fetches_then_resetkey_revokes(two_users):
@@ -87,10 +94,11 @@ def test_another_user_fetches_then_resetkey_revokes(two_users):
     assert urlfetch(b, f'"{for_bob}"', f'"{anyone}"') == [(for_bob, None), (anyone, None)]
 
 
-def test_urlfetch_url_cap(two_users):
+def test_urlfetch_many_urls_in_one_command(two_users):
+    """60 URLs fit the suite's 8 KiB command line; the cap itself (imapd.max_urlfetch_urls,
+    BAD past it) is tested at its edge in imapd_commands_test UrlauthLimits."""
     alice, a, _, _, uid = two_users
     local, domain = alice.split("@")
     url = genurlauth(a, f"imap://{local}@{domain}/INBOX/;UID={uid};URLAUTH=authuser")
-    assert len(urlfetch(a, *([f'"{url}"'] * 100))) == 100  # imapd.max_urlfetch_urls
-    with pytest.raises(imaplib.IMAP4.error):
-        a.xatom("URLFETCH", *([f'"{url}"'] * 101))
+    got = urlfetch(a, *([f'"{url}"'] * 60))
+    assert got == [(url, MESSAGE)] * 60
