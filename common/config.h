@@ -115,6 +115,8 @@ struct ImapdConfig {
   int max_login_failures = 3;      // failed LOGIN/AUTHENTICATE in one session before BYE
   int max_update_contexts = 10;    // live SEARCH/SORT RETURN (UPDATE) contexts (RFC 5267)
   int max_update_changes = 10000;  // changed messages one refresh re-evaluates for them
+  int max_url_length = 8192;       // octets of one IMAP URL (URLAUTH, URLFETCH, CATENATE)
+  int max_urlfetch_urls = 100;     // URLs in one URLFETCH command (RFC 5524)
 };
 
 struct Pop3dConfig {

@@ -46,6 +46,10 @@ constexpr CapabilityWord kWords[] = {
     {"MOVE", Shown::Always},         // RFC 6851
     {"CONDSTORE", Shown::Always},    // RFC 7162 section 3.1
     {"QRESYNC", Shown::Always},      // RFC 7162 section 3.2
+
+    // --- URLAUTH: GENURLAUTH, RESETKEY, URLFETCH (urlauth) ---
+    {"URLAUTH", Shown::AfterLogin},         // RFC 4467
+    {"URLAUTH=BINARY", Shown::AfterLogin},  // RFC 5524
 };
 
 // RFC 9051 appendix E: the extensions IMAP4rev2 includes.

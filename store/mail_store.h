@@ -351,6 +351,21 @@ class MailStore {
   // Writes nothing (and notifies nobody) when there is nothing to claim. NotFound.
   virtual Result<RecentClaim> claim_recent(uint64_t mailbox_id, uint32_t up_to) = 0;
 
+  // ---- URLAUTH (RFC 4467 section 7) ----
+
+  // The mailbox access key behind URLAUTH's INTERNAL mechanism. Returns the key the
+  // mailbox has; when it has none and `create_with` is given, stores that (durable when
+  // this returns) and returns it. NotFound when the mailbox does not exist, or has no key
+  // and `create_with` is not given. The store keeps the octets opaque; the caller makes
+  // them (imapd: 32 random octets). Deleting the mailbox deletes its key.
+  virtual Result<std::string> urlauth_key(uint64_t mailbox_id,
+                                          std::optional<std::string_view> create_with) = 0;
+  // RESETKEY (RFC 4467 section 4.1): forgets the access keys of every mailbox of the
+  // account, or of `mailbox_id` only (which must be the account's: else NotFound), so that
+  // every URL authorized with them stops working. Returns how many keys were removed.
+  virtual Result<size_t> reset_urlauth_keys(std::string_view account,
+                                            std::optional<uint64_t> mailbox_id) = 0;
+
   // Verifies the schema version and the consistency of counters, indexes, references and
   // bodies. Returns a list of problems (empty when the store is sound).
   virtual Result<std::vector<std::string>> check() = 0;

@@ -259,31 +259,48 @@ void FetchResponder::write_item(const FetchItem& item, const store::MessageView&
   }
 }
 
-void FetchResponder::write_section(const FetchItem& item, const store::MessageView& m) {
-  std::string made;
-  std::optional<std::string_view> data =
-      top_level_only(item.section) ? top_level_octets(m, item.section, made)
-                                   : section_octets(m.body, summary(m), item.section, made);
+std::string_view section_octets(const store::MessageView& m, const mime::MessageSummary& s,
+                                const Section& section, std::string& made) {
+  std::optional<std::string_view> data = top_level_only(section)
+                                             ? top_level_octets(m, section, made)
+                                             : section_octets(m.body, s, section, made);
   // A part the message does not have: empty, as Dovecot answers (RFC 9051 6.4.5 gives
   // no other form).
-  write_octets(apply_partial(data.value_or(std::string_view()), item.partial), false);
+  return data.value_or(std::string_view());
+}
+
+std::string_view binary_octets(const store::MessageView& m, const mime::MessageSummary& s,
+                               const std::vector<uint32_t>& number, std::string& made) {
+  if (number.empty()) return m.body;  // BINARY[]: the message as it is (RFC 3516 section 4.2)
+  const int p = mime::find_part(s, number);
+  if (p < 0) return {};
+  const mime::PartInfo& part = s.parts[p];
+  std::string_view data = mime::part_body(m.body, part);
+  if (part.encoding == mime::TransferEncoding::kBase64 ||
+      part.encoding == mime::TransferEncoding::kQuotedPrintable) {
+    made = mime::decode_body(part.encoding, data);
+    data = made;
+  }
+  return data;
+}
+
+mime::MessageSummary message_summary(const store::MessageView& m) {
+  if (!m.summary.empty()) {
+    auto decoded = mime::decode_summary(m.summary);
+    if (decoded) return std::move(*decoded);
+  }
+  return mime::analyze(m.body);
+}
+
+void FetchResponder::write_section(const FetchItem& item, const store::MessageView& m) {
+  std::string made;
+  write_octets(apply_partial(section_octets(m, summary(m), item.section, made), item.partial),
+               false);
 }
 
 void FetchResponder::write_binary(const FetchItem& item, const store::MessageView& m) {
-  const mime::MessageSummary& s = summary(m);
   std::string decoded;
-  std::string_view data;
-  if (item.section.part.empty()) {
-    data = m.body;  // BINARY[]: the message as it is (RFC 3516 section 4.2)
-  } else if (const int p = mime::find_part(s, item.section.part); p >= 0) {
-    const mime::PartInfo& part = s.parts[p];
-    data = mime::part_body(m.body, part);
-    if (part.encoding == mime::TransferEncoding::kBase64 ||
-        part.encoding == mime::TransferEncoding::kQuotedPrintable) {
-      decoded = mime::decode_body(part.encoding, data);
-      data = decoded;
-    }
-  }
+  std::string_view data = binary_octets(m, summary(m), item.section.part, decoded);
   data = apply_partial(data, item.partial);
   // RFC 3516 section 4.2: literal8 when the data holds NUL (other 8-bit data may travel
   // in a plain literal).

@@ -36,6 +36,16 @@ FetchNeeds fetch_needs(const std::vector<imap::FetchItem>& items);
 // "01-Dec-2026 13:06:10 +0000" (RFC 9051 date-time) for seconds since the epoch.
 std::string internal_date(int64_t unix_seconds);
 
+// BODY[section] octets of a message (empty when it has no such part, as FETCH answers), and
+// BINARY[part] octets (part content with base64 / quoted-printable undone): what URLFETCH
+// (commands/urlfetch.cpp) returns for a URL's ;SECTION=. `made` may hold the octets.
+std::string_view section_octets(const store::MessageView& m, const mime::MessageSummary& s,
+                                const imap::Section& section, std::string& made);
+std::string_view binary_octets(const store::MessageView& m, const mime::MessageSummary& s,
+                               const std::vector<uint32_t>& part, std::string& made);
+// The decoded summary of a stored message (computed from the octets when none is stored).
+mime::MessageSummary message_summary(const store::MessageView& m);
+
 // Writes FETCH responses for messages as the store shows them.
 class FetchResponder {
  public:

@@ -55,6 +55,11 @@ net::awaitable<void> idle(Session& s, const imap::Command& c);
 // enable.cpp: RFC 5161, RFC 9051 section 6.3.1.
 net::awaitable<void> enable(Session& s, const imap::Command& c);
 
+// urlauth.cpp: RFC 4467 sections 6.1, 6.2; urlfetch.cpp: RFC 4467 6.3, RFC 5524.
+net::awaitable<void> genurlauth(Session& s, const imap::Command& c);
+net::awaitable<void> resetkey(Session& s, const imap::Command& c);
+net::awaitable<void> urlfetch(Session& s, const imap::Command& c);
+
 // search.cpp: RFC 9051 section 6.4.4, RFC 4731 ESEARCH, RFC 5182 SEARCHRES.
 net::awaitable<void> search(Session& s, const imap::Command& c);
 // Replaces "$" in a command's sequence set with the saved search result (RFC 5182 section

@@ -85,7 +85,7 @@ TEST(Login, CapabilitiesListTheAuthenticatorsMechanisms) {
   EXPECT_EQ(c.greeting().find("-PLUS"), std::string::npos) << c.greeting();
   EXPECT_EQ(c.greeting().find("LOGINDISABLED"), std::string::npos) << c.greeting();
   auto r = c.transact("ok", "LOGIN alice@example.test pw");
-  EXPECT_EQ(r.tagged.find("AUTH="), std::string::npos) << r.tagged;  // not after login
+  EXPECT_EQ(r.tagged.find(" AUTH="), std::string::npos) << r.tagged;  // not after login
 }
 
 TEST(Authenticate, LoginMechanismWithChallengesAndCancel) {

@@ -28,4 +28,9 @@ bool copy(Reader& r, Command& cmd);                 // CopyArgs: COPY MOVE
 bool search(Reader& r, Command& cmd);               // SearchArgs
 bool generic(Reader& r, Command& cmd);              // GenericArgs: token trees for untyped commands
 
+// A section-spec as FETCH BODY[...] takes it, without the brackets ("1.2", "HEADER",
+// "1.MIME", "HEADER.FIELDS (FROM)"): the ;SECTION= of an IMAP URL (RFC 5092 section 9
+// enc-section, decoded). `binary`: part numbers only (RFC 3516). nullopt when malformed.
+std::optional<Section> parse_section_spec(std::string_view spec, bool binary);
+
 }  // namespace mail::imap::args

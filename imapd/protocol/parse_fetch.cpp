@@ -192,6 +192,14 @@ void remove_duplicate_items(std::vector<FetchItem>& items) {
 
 namespace args {
 
+std::optional<Section> parse_section_spec(std::string_view spec, bool binary) {
+  const std::string bracketed = "[" + std::string(spec) + "]";
+  Reader r(bracketed);
+  Section section;
+  if (!detail::read_section(r, section, binary) || !r.at_end()) return std::nullopt;
+  return section;
+}
+
 using detail::remove_duplicate_items;
 
 using detail::read_fetch_att;

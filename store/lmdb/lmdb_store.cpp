@@ -1,7 +1,7 @@
 // The LMDB mailbox store: opening, schema version, accounts and quotas. Mailboxes are in
 // lmdb_mailboxes.cpp, delivery in lmdb_delivery.cpp, message changes in lmdb_messages.cpp,
 // snapshots in lmdb_view.cpp, the schema-1 migration in lmdb_migrate.cpp, the consistency
-// check in lmdb_check.cpp.
+// check in lmdb_check.cpp, URLAUTH keys in lmdb_urlauth.cpp.
 //
 // Layout, schema version 2: one LMDB environment, these named databases (values start
 // with a record version byte, records.h)
@@ -29,6 +29,8 @@
 //   seq            mailbox id u64 + first uid u32 of a chunk -> u32 count (sequence
 //                  numbers, seq_index.h)
 //   delivery_keys  idempotency key (Delivery::key) -> u64 internal date of that delivery
+//   urlauth_keys   mailbox id u64 -> {v1: the URLAUTH mailbox access key octets} (RFC 4467
+//                  section 7; added within schema 2: an older store gets it empty at open)
 // All integers big-endian (common/codec.h), so keys sort numerically and a mailbox's
 // entries are one contiguous, ordered range in each table.
 // Schema 1 had accounts v1 {created}, mailboxes v1 {..., size, special_use, subscribed},
@@ -87,6 +89,7 @@ Result<Dbs> open_tables(lmdb::Txn& txn) {
   STORE_ASSIGN(dbs.unseen, txn.open_db("unseen", true));
   STORE_ASSIGN(dbs.deleted, txn.open_db("deleted", true));
   STORE_ASSIGN(dbs.seq, txn.open_db("seq", true));
+  STORE_ASSIGN(dbs.urlauth_keys, txn.open_db("urlauth_keys", true));
   return dbs;
 }
 

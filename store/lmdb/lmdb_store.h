@@ -69,6 +69,10 @@ class LmdbStore final : public MailStore {
                           uint64_t to_mailbox) override;
 
   Result<RecentClaim> claim_recent(uint64_t mailbox_id, uint32_t up_to) override;
+  Result<std::string> urlauth_key(uint64_t mailbox_id,
+                                  std::optional<std::string_view> create_with) override;
+  Result<size_t> reset_urlauth_keys(std::string_view account,
+                                    std::optional<uint64_t> mailbox_id) override;
   Result<std::vector<std::string>> check() override;
 
  private:

@@ -33,6 +33,8 @@ struct Dbs {
           expunged = 0, delivery_keys = 0;
   // Schema 2.
   MDB_dbi summaries = 0, subscriptions = 0, modseqs = 0, unseen = 0, deleted = 0, seq = 0;
+  // Added within schema 2 (created empty when an older store opens; nothing to migrate).
+  MDB_dbi urlauth_keys = 0;
 };
 
 inline Error corrupt(std::string what) {

@@ -242,6 +242,7 @@ Result<void> Writer::purge_mailbox(uint64_t id) {
   down(acc->storage_used, octets);
   dirty_accounts_.insert(box->account);
   STORE_TRY(txn_.del(db_.mailboxes, u64_key(id)));
+  STORE_TRY(txn_.del(db_.urlauth_keys, u64_key(id)));  // URLs authorized by it die with it
   STORE_TRY(txn_.del(db_.names, name_key(box->account, box->info.name)));
   dirty_boxes_.erase(id);
   boxes_.erase(id);
