@@ -57,7 +57,7 @@ TEST(Capabilities, AfterLogin) {
                              "QUOTA",     "MULTIAPPEND",   "UTF8=ACCEPT", "BINARY",
                              "ESEARCH",   "SEARCHRES",     "SORT",        "THREAD=REFERENCES",
                              "IDLE",      "MOVE",          "CONDSTORE",   "QRESYNC",
-                             "UIDPLUS"})
+                             "UIDPLUS",   "CATENATE"})
     EXPECT_TRUE(has(list, w)) << w;
   CapabilityContext compress = after_login();
   compress.compress = true;

@@ -111,6 +111,17 @@ std::string_view apply_partial(std::string_view data, const std::optional<imap::
 
 }  // namespace
 
+std::optional<std::string_view> body_section(const store::MessageView& m, const Section& section,
+                                             std::string& made) {
+  if (top_level_only(section)) return top_level_octets(m, section, made);
+  // A summary that cannot be decoded is made again from the octets, as FETCH does.
+  Result<mime::MessageSummary> stored =
+      m.summary.empty() ? Result<mime::MessageSummary>(Error{ErrorKind::NotFound, "no summary"})
+                        : mime::decode_summary(m.summary);
+  const mime::MessageSummary summary = stored ? std::move(*stored) : mime::analyze(m.body);
+  return section_octets(m.body, summary, section, made);
+}
+
 unsigned FetchNeeds::parts() const {
   return (body ? store::kPartBody : 0u) | (summary ? store::kPartSummary : 0u);
 }

@@ -36,6 +36,13 @@ FetchNeeds fetch_needs(const std::vector<imap::FetchItem>& items);
 // "01-Dec-2026 13:06:10 +0000" (RFC 9051 date-time) for seconds since the epoch.
 std::string internal_date(int64_t unix_seconds);
 
+// The octets BODY[section] names in a message (RFC 9051 section 6.4.5), without a partial:
+// a view into m.body, or text made into `made`; nullopt when the message has no such
+// section. Also what an IMAP URL's ;SECTION= names (CATENATE, RFC 4469; RFC 5092 3.3).
+// REQUIRES: `m` holds the body; the summary too unless the section is a top-level one.
+std::optional<std::string_view> body_section(const store::MessageView& m,
+                                             const imap::Section& section, std::string& made);
+
 // Writes FETCH responses for messages as the store shows them.
 class FetchResponder {
  public:

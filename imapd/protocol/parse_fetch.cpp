@@ -190,6 +190,18 @@ void remove_duplicate_items(std::vector<FetchItem>& items) {
 }  // namespace
 }  // namespace detail
 
+std::optional<Section> parse_section_spec(std::string_view spec) {
+  // Bracketed, so that read_section sees what FETCH gives it; ']' inside the spec fails
+  // the end check below.
+  std::string wire;
+  wire.reserve(spec.size() + 2);
+  wire.append("[").append(spec).append("]");
+  Reader r(wire);
+  Section s;
+  if (!detail::read_section(r, s, false) || !r.at_end()) return std::nullopt;
+  return s;
+}
+
 namespace args {
 
 using detail::remove_duplicate_items;

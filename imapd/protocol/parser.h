@@ -42,4 +42,9 @@ ParseResult parse_command_arguments(Reader& r, CommandHead head, ArgParser parse
 // Both steps over a whole command (tests, fuzzing).
 ParseResult parse_command(std::string_view wire, ArgParser parse);
 
+// A section-spec without its brackets, as an IMAP URL's ;SECTION= carries it (RFC 5092
+// section 3: "1.2", "HEADER", "2.MIME", "HEADER.FIELDS (From To)", any case); the same
+// grammar as FETCH BODY[...]. nullopt when it is not one.
+std::optional<Section> parse_section_spec(std::string_view spec);
+
 }  // namespace mail::imap
