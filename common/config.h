@@ -113,6 +113,8 @@ struct ImapdConfig {
   int idle_refresh_interval = 60;  // seconds between IDLE's safety refreshes (notices wake it)
   int idle_keepalive = 120;        // seconds between "* OK Still here" during IDLE
   int max_login_failures = 3;      // failed LOGIN/AUTHENTICATE in one session before BYE
+  int max_url_length = 8192;       // octets of one IMAP URL (URLAUTH, URLFETCH, CATENATE)
+  int max_urlfetch_urls = 100;     // URLs in one URLFETCH command (RFC 5524)
 };
 
 struct Pop3dConfig {

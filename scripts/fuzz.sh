@@ -38,6 +38,7 @@ targets=(
   mailauth_authres_fuzz
   imap_search_fuzz
   ctl_dns_check_fuzz
+  imap_url_fuzz
 )
 
 started=$SECONDS
