@@ -88,7 +88,7 @@ net::awaitable<void> append(Session& s, const imap::Command& c) {
     }
     const CatenateContext context{
         account, s.is_selected() ? std::optional(s.view().name()) : std::nullopt,
-        s.config().max_line_length};
+        static_cast<size_t>(s.config().max_url_length)};
     // Each message within APPENDLIMIT, all of them within the command's APPEND budget,
     // as for literals (RFC 4469 section 4.2).
     const uint64_t per_message = s.config().max_literal_size;
