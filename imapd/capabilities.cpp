@@ -22,6 +22,7 @@ constexpr CapabilityWord kWords[] = {
     {"SPECIAL-USE", Shown::AfterLogin},         // RFC 6154
     {"CREATE-SPECIAL-USE", Shown::AfterLogin},  // RFC 6154 section 3
     {"MULTIAPPEND", Shown::AfterLogin},         // RFC 3502
+    {"CATENATE", Shown::AfterLogin},            // RFC 4469 (URLs of the user's own mailboxes)
     {"STATUS=SIZE", Shown::AfterLogin},         // RFC 8438
     {"QUOTA", Shown::AfterLogin},               // RFC 9208
     {"QUOTA=RES-STORAGE", Shown::AfterLogin},

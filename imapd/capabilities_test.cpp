@@ -53,11 +53,12 @@ TEST(Capabilities, AfterLogin) {
   auto list = capability_list(after_login());
   // Every part's words: mailboxes (imapbox), messages (imapfetch), state (imapsync).
   for (std::string_view w :
-       {"IMAP4rev1",         "NAMESPACE",   "UNSELECT",       "CHILDREN",    "ENABLE",
-        "LIST-EXTENDED",     "LIST-STATUS", "SPECIAL-USE",    "QUOTA",       "MULTIAPPEND",
-        "UTF8=ACCEPT",       "BINARY",      "ESEARCH",        "SEARCHRES",   "SORT",
-        "THREAD=REFERENCES", "IDLE",        "MOVE",           "CONDSTORE",   "QRESYNC",
-        "UIDPLUS",           "ESORT",       "CONTEXT=SEARCH", "CONTEXT=SORT"})
+       {"IMAP4rev1",         "NAMESPACE",     "UNSELECT",       "CHILDREN",     "ENABLE",
+        "LIST-EXTENDED",     "LIST-STATUS",   "SPECIAL-USE",    "QUOTA",        "MULTIAPPEND",
+        "UTF8=ACCEPT",       "BINARY",        "ESEARCH",        "SEARCHRES",    "SORT",
+        "THREAD=REFERENCES", "IDLE",          "MOVE",           "CONDSTORE",    "QRESYNC",
+        "UIDPLUS",           "ESORT",         "CONTEXT=SEARCH", "CONTEXT=SORT", "CATENATE",
+        "URLAUTH",           "URLAUTH=BINARY"})
     EXPECT_TRUE(has(list, w)) << w;
   CapabilityContext compress = after_login();
   compress.compress = true;

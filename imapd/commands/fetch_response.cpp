@@ -111,6 +111,12 @@ std::string_view apply_partial(std::string_view data, const std::optional<imap::
 
 }  // namespace
 
+std::optional<std::string_view> body_section(const store::MessageView& m, const Section& section,
+                                             std::string& made) {
+  if (top_level_only(section)) return top_level_octets(m, section, made);
+  return section_octets(m.body, message_summary(m), section, made);
+}
+
 unsigned FetchNeeds::parts() const {
   return (body ? store::kPartBody : 0u) | (summary ? store::kPartSummary : 0u);
 }

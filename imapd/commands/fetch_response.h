@@ -45,6 +45,12 @@ std::string_view binary_octets(const store::MessageView& m, const mime::MessageS
                                const std::vector<uint32_t>& part, std::string& made);
 // The decoded summary of a stored message (computed from the octets when none is stored).
 mime::MessageSummary message_summary(const store::MessageView& m);
+// The octets BODY[section] names in a message (RFC 9051 section 6.4.5), without a partial:
+// a view into m.body, or text made into `made`; nullopt when the message has no such
+// section. Also what an IMAP URL's ;SECTION= names (CATENATE, RFC 4469; RFC 5092 3.3).
+// REQUIRES: `m` holds the body; the summary too unless the section is a top-level one.
+std::optional<std::string_view> body_section(const store::MessageView& m,
+                                             const imap::Section& section, std::string& made);
 
 // Writes FETCH responses for messages as the store shows them.
 class FetchResponder {

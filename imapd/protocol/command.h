@@ -123,12 +123,27 @@ struct DateTime {
   int64_t unix_seconds = 0;  // UTC
 };
 
+// One part of an APPEND CATENATE message (RFC 4469 section 3): octets the client sent, or
+// an IMAP URL (RFC 5092) naming a message or part the server copies in.
+struct CatenatePart {
+  enum class Kind { Text, Url };
+  Kind kind = Kind::Text;
+  std::string data;     // Text: the literal's octets; Url: the URL as sent (unresolved)
+  bool binary = false;  // Text sent as literal8 ~{n} (RFC 3516)
+  bool utf8 = false;    // Text sent as UTF8 (~{n}) (RFC 6855 section 4)
+  bool operator==(const CatenatePart&) const = default;
+};
+
 struct AppendMessage {
   std::vector<std::string> flags;
   std::optional<DateTime> date_time;
-  std::string message;
+  std::string message;  // empty for the CATENATE form
   bool binary = false;  // sent as literal8 ~{n} (RFC 3516)
   bool utf8 = false;    // sent as UTF8 (~{n}) (RFC 6855 section 4)
+  // The CATENATE form (RFC 4469): the parts, in order, that make the message (never empty
+  // when used).
+  std::vector<CatenatePart> catenate;
+  bool is_catenate() const { return !catenate.empty(); }
 };
 
 struct AppendArgs {

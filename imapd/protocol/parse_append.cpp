@@ -1,6 +1,6 @@
 // APPEND argument grammar (RFC 9051 section 6.3.12, RFC 3502 MULTIAPPEND, RFC 3516 literal8,
-// RFC 6855 UTF8) and the date-time
-// syntax it uses. Input: untrusted bytes via Reader.
+// RFC 6855 UTF8, RFC 4469 CATENATE) and the date-time syntax it uses. Input: untrusted
+// bytes via Reader.
 #include <array>
 #include <string_view>
 
@@ -84,8 +84,61 @@ std::optional<DateTime> read_date_time(Reader& r) {
 
 namespace {
 
+// "UTF8" SP "(" literal8 ")" (RFC 6855 section 4), after the caller has read "UTF8".
+bool read_utf8_literal(Reader& r, std::string& out, bool& binary) {
+  if (!r.sp() || !r.expect('(', "expected '(' after UTF8")) return false;
+  if (r.peek() != '~') return r.fail("expected literal8 after UTF8");
+  auto octets = r.string(true, &binary);
+  if (!octets || !r.expect(')', "expected ')' after UTF8 literal")) return false;
+  out = std::move(*octets);
+  return true;
+}
+
+// cat-part     = text-literal / url                         (RFC 4469 section 5)
+// text-literal = "TEXT" SP literal   (literal8 accepted too, as for append-data, RFC 3516)
+// url          = "URL" SP astring
+// cat-part    =/ "UTF8" SP "(" literal8 ")"                  (RFC 6855 section 4)
+bool read_cat_part(Reader& r, CatenatePart& part) {
+  auto word = r.atom();
+  if (!word) return r.fail("expected TEXT or URL");
+  const std::string kind = to_upper(*word);
+  if (kind == "URL") {
+    if (!r.sp()) return false;
+    auto url = r.astring();
+    if (!url) return false;
+    part.kind = CatenatePart::Kind::Url;
+    part.data = std::move(*url);
+    return true;
+  }
+  part.kind = CatenatePart::Kind::Text;
+  if (kind == "UTF8") {
+    part.utf8 = true;
+    return read_utf8_literal(r, part.data, part.binary);
+  }
+  if (kind != "TEXT") return r.fail("expected TEXT or URL");
+  if (!r.sp()) return false;
+  if (r.peek() != '{' && r.peek() != '~') return r.fail("expected literal after TEXT");
+  auto text = r.string(true, &part.binary);
+  if (!text) return false;
+  part.data = std::move(*text);
+  return true;
+}
+
+// append-data =/ "CATENATE" SP "(" cat-part *(SP cat-part) ")" (RFC 4469 section 5), after
+// the caller has read "CATENATE".
+bool read_catenate(Reader& r, std::vector<CatenatePart>& parts) {
+  if (!r.sp() || !r.expect('(', "expected '(' after CATENATE")) return false;
+  do {
+    CatenatePart part;
+    if (!read_cat_part(r, part)) return false;
+    parts.push_back(std::move(part));
+  } while (r.consume(' '));
+  return r.expect(')', "expected ')' after CATENATE parts");
+}
+
 // append-message = [SP flag-list] [SP date-time] SP append-data (RFC 3502, RFC 4466)
 // append-data    = literal / literal8 / "UTF8" SP "(" literal8 ")" (RFC 6855 section 4)
+//                / "CATENATE" SP "(" cat-part *(SP cat-part) ")" (RFC 4469 section 5)
 bool read_append_message(Reader& r, AppendMessage& m) {
   if (!r.sp()) return false;
   if (r.peek() == '(') {
@@ -98,18 +151,15 @@ bool read_append_message(Reader& r, AppendMessage& m) {
     if (!dt || !r.sp()) return false;
     m.date_time = std::move(*dt);
   }
-  if (r.peek() == 'U' || r.peek() == 'u') {
+  if (r.peek() != '{' && r.peek() != '~') {
     auto word = r.atom();
-    if (!word || to_upper(*word) != "UTF8") return r.fail("expected message literal");
-    if (!r.sp() || !r.expect('(', "expected '(' after UTF8")) return false;
-    if (r.peek() != '~') return r.fail("expected literal8 after UTF8");
-    auto message = r.string(true, &m.binary);
-    if (!message || !r.expect(')', "expected ')' after UTF8 literal")) return false;
-    m.message = std::move(*message);
+    if (!word) return r.fail("expected message literal");
+    const std::string form = to_upper(*word);
+    if (form == "CATENATE") return read_catenate(r, m.catenate);
+    if (form != "UTF8") return r.fail("expected message literal");
     m.utf8 = true;
-    return true;
+    return read_utf8_literal(r, m.message, m.binary);
   }
-  if (r.peek() != '{' && r.peek() != '~') return r.fail("expected message literal");
   auto message = r.string(true, &m.binary);
   if (!message) return false;
   m.message = std::move(*message);

@@ -320,6 +320,22 @@ ResponseWriter& ResponseWriter::begin_code(std::string_view name) {
   return *this;
 }
 
+ResponseWriter& ResponseWriter::code_text(std::string_view text) {
+  space();
+  if (text.empty()) text = "%20";  // url-resp-text is 1*: never an empty token
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (char c : text) {
+    const auto octet = static_cast<unsigned char>(c);
+    if (octet == 0 || octet == '\r' || octet == '\n' || octet == ']' || octet == 0xff) {
+      const char escaped[3] = {'%', kHex[octet >> 4], kHex[octet & 0xf]};
+      raw(std::string_view(escaped, 3));
+    } else {
+      raw(std::string_view(&c, 1));
+    }
+  }
+  return *this;
+}
+
 ResponseWriter& ResponseWriter::end_code() {
   raw("]");
   need_space_ = true;

@@ -98,6 +98,10 @@ class ResponseWriter {
   ResponseWriter& begin_code(std::string_view name);
   ResponseWriter& end_code();
   ResponseWriter& code(std::string_view name) { return begin_code(name).end_code(); }
+  // Text inside a code as it is, not as a string: the URL of BADURL (RFC 4469 section 5,
+  // url-resp-text as corrected by erratum 2002: any octet but NUL, CR, LF, "]" and 0xFF).
+  // Octets outside that set are percent-encoded, which keeps a URL a URL.
+  ResponseWriter& code_text(std::string_view text);
 
   // --- ending a response ---
   // SP, human-readable text (CR, LF and NUL replaced), CRLF: ends a status response.
