@@ -253,6 +253,7 @@ TEST(ConnectionTest, PipelinedCommandsTakeTurns) {
   constexpr int kCommands = 30000;
   ServerLimits limits;
   std::atomic<bool> go{false};
+  std::atomic<int> ready{0};
   std::mutex mutex;
   std::map<const void*, int> handled;  // per session
   const void* last = nullptr;
@@ -261,6 +262,13 @@ TEST(ConnectionTest, PipelinedCommandsTakeTurns) {
     asio::steady_timer wait(conn->executor());
     while (!go) {
       wait.expires_after(5ms);
+      co_await wait.async_wait(use_nothrow);
+    }
+    // Both sessions start reading in the same turn of the loop: otherwise the first to see
+    // `go` may finish all its commands before the other's 5 ms timer fires.
+    ++ready;
+    while (ready < 2) {
+      wait.expires_after(0ms);
       co_await wait.async_wait(use_nothrow);
     }
     std::string line;
