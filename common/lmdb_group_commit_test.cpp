@@ -44,6 +44,20 @@ class GroupCommitTest : public ::testing::Test {
     auto v = txn->get(dbi_, key);
     return v.ok() && v->has_value();
   }
+  // Starts a batch whose one operation ("first") waits for `released`, so that the
+  // operations run meanwhile queue up for the next batch.
+  std::thread hold_first_batch(GroupCommit& group, std::shared_future<void> released) {
+    std::thread first([this, &group, released] {
+      EXPECT_TRUE(group
+                      .run([&](Txn& txn) {
+                        released.wait();
+                        return txn.put(dbi_, "first", "v").ok();
+                      })
+                      .ok());
+    });
+    while (group.batches() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return first;
+  }
   // Waits until `n` operations are queued behind a running batch.
   static void wait_queued(GroupCommit& group, size_t n) {
     while (group.queued() < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -64,16 +78,7 @@ TEST_F(GroupCommitTest, ALoneOperationCommitsAtOnce) {
 TEST_F(GroupCommitTest, OperationsQueuedDuringABatchShareTheNextCommit) {
   GroupCommit group(*env_);
   std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::thread first([&] {
-    EXPECT_TRUE(group
-                    .run([&](Txn& txn) {
-                      released.wait();  // holds the batch open while the others queue
-                      return txn.put(dbi_, "first", "v").ok();
-                    })
-                    .ok());
-  });
-  while (group.batches() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread first = hold_first_batch(group, release.get_future().share());
   std::vector<std::thread> others;
   for (int i = 0; i < 8; ++i)
     others.emplace_back([&, i] { EXPECT_TRUE(group.run(put("k" + std::to_string(i))).ok()); });
@@ -89,16 +94,7 @@ TEST_F(GroupCommitTest, OperationsQueuedDuringABatchShareTheNextCommit) {
 TEST_F(GroupCommitTest, AFailedOperationDiscardsOnlyItsOwnChanges) {
   GroupCommit group(*env_);
   std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::thread first([&] {
-    EXPECT_TRUE(group
-                    .run([&](Txn& txn) {
-                      released.wait();
-                      return txn.put(dbi_, "first", "v").ok();
-                    })
-                    .ok());
-  });
-  while (group.batches() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread first = hold_first_batch(group, release.get_future().share());
   std::thread before([&] { EXPECT_TRUE(group.run(put("before")).ok()); });
   wait_queued(group, 1);
   std::thread failing([&] {
@@ -124,16 +120,7 @@ TEST_F(GroupCommitTest, AFailedOperationDiscardsOnlyItsOwnChanges) {
 TEST_F(GroupCommitTest, AnExceptionReachesItsOwnCallerAndSparesTheBatch) {
   GroupCommit group(*env_);
   std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::thread first([&] {
-    EXPECT_TRUE(group
-                    .run([&](Txn& txn) {
-                      released.wait();
-                      return txn.put(dbi_, "first", "v").ok();
-                    })
-                    .ok());
-  });
-  while (group.batches() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread first = hold_first_batch(group, release.get_future().share());
   std::atomic<bool> caught = false;
   std::thread throwing([&] {
     try {

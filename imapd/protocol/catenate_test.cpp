@@ -10,11 +10,13 @@
 #include "imapd/protocol/arguments.h"
 #include "imapd/protocol/parser.h"
 #include "imapd/protocol/receiver.h"
+#include "imapd/protocol/receiver_steps.h"
 
 namespace mail::imap {
 namespace {
 
 using Kind = CatenatePart::Kind;
+using receiver_steps::run;
 
 AppendArgs parse_append(std::string_view wire) {
   ParseResult r = parse_command(wire, args::append);
@@ -45,7 +47,8 @@ TEST(CatenateParse, TextAndUrlPartsInOrder) {
 }
 
 TEST(CatenateParse, Literal8AndUtf8Text) {
-  static constexpr char kWire[] = "a APPEND x CATENATE (TEXT ~{3+}\r\na\0b UTF8 (~{2+}\r\n\xc3\xa9))\r\n";
+  static constexpr char kWire[] =
+      "a APPEND x CATENATE (TEXT ~{3+}\r\na\0b UTF8 (~{2+}\r\n\xc3\xa9))\r\n";
   AppendArgs a = parse_append(std::string_view(kWire, sizeof kWire - 1));
   ASSERT_EQ(a.messages.size(), 1u);
   ASSERT_EQ(a.messages[0].catenate.size(), 2u);
@@ -75,8 +78,7 @@ TEST(CatenateParse, Malformed) {
   for (std::string_view bad : {
            "a APPEND x CATENATE ()\r\n",                 // at least one part (RFC 4469 section 5)
            "a APPEND x CATENATE (TEXT \"quoted\")\r\n",  // TEXT takes a literal only
-           "a APPEND x CATENATE (URL)\r\n",
-           "a APPEND x CATENATE (FOO {1+}\r\nx)\r\n",
+           "a APPEND x CATENATE (URL)\r\n", "a APPEND x CATENATE (FOO {1+}\r\nx)\r\n",
            "a APPEND x CATENATE (TEXT {1+}\r\nx\r\n",  // unclosed
            "a APPEND x CATENATE (TEXT {1+}\r\nx  URL y)\r\n",
            "a APPEND x CATENATE TEXT {1+}\r\nx\r\n",
@@ -90,46 +92,12 @@ TEST(CatenateParse, Malformed) {
 
 // --- framing ---
 
-std::string describe(const ReceiveOutcome& o) {
-  if (auto* c = std::get_if<CommandReady>(&o)) return "cmd:" + c->wire;
-  if (auto* l = std::get_if<NeedLiteral>(&o))
-    return "lit:" + std::to_string(l->size) + (l->send_continuation ? "+" : "");
-  if (auto* t = std::get_if<TooBig>(&o)) {
-    switch (t->reply) {
-      case TooBig::Reply::No:
-        return "no:" + t->tag;
-      case TooBig::Reply::Bad:
-        return "bad:" + t->tag;
-      case TooBig::Reply::BadThenBye:
-        return "badbye:" + t->tag;
-      case TooBig::Reply::Bye:
-        return "bye:" + t->tag;
-    }
-  }
-  return "more";
-}
-
-std::vector<std::string> run(CommandReceiver& r, const std::vector<std::string>& pieces) {
-  std::vector<std::string> out;
-  for (const std::string& piece : pieces) {
-    std::string_view in = piece;
-    for (;;) {
-      Received got = r.receive(in);
-      in.remove_prefix(got.consumed);
-      if (std::holds_alternative<NeedMore>(got.outcome)) break;
-      out.push_back(describe(got.outcome));
-      if (auto* t = std::get_if<TooBig>(&got.outcome); t && t->closes()) return out;
-    }
-  }
-  return out;
-}
-
 ReceiverLimits catenate_limits() {
   ReceiverLimits l;
   l.max_line = 100;
   l.max_command = 200;
-  l.max_literal = 10;       // APPENDLIMIT: each TEXT literal
-  l.max_append_data = 16;   // every TEXT literal of the command together
+  l.max_literal = 10;      // APPENDLIMIT: each TEXT literal
+  l.max_append_data = 16;  // every TEXT literal of the command together
   return l;
 }
 
@@ -157,7 +125,8 @@ TEST(CatenateFraming, TextLiteralsCountAgainstAppendLimits) {
   {
     // At the limit: taken.
     CommandReceiver r(catenate_limits());
-    EXPECT_EQ(run(r, {"a APPEND x CATENATE (TEXT {10}\r\n"}), (std::vector<std::string>{"lit:10+"}));
+    EXPECT_EQ(run(r, {"a APPEND x CATENATE (TEXT {10}\r\n"}),
+              (std::vector<std::string>{"lit:10+"}));
   }
   {
     // Each within the message limit, together over the command's APPEND data: the third
@@ -175,8 +144,8 @@ TEST(CatenateFraming, TextLiteralsCountAgainstAppendLimits) {
   {
     // URL parts are line octets: a line over max_line is BAD and skipped.
     CommandReceiver r(catenate_limits());
-    EXPECT_EQ(run(r, {"a APPEND x CATENATE (URL \"/INBOX/;uid=1/;section=" +
-                          std::string(80, '1') + "\")\r\nb NOOP\r\n"}),
+    EXPECT_EQ(run(r, {"a APPEND x CATENATE (URL \"/INBOX/;uid=1/;section=" + std::string(80, '1') +
+                      "\")\r\nb NOOP\r\n"}),
               (std::vector<std::string>{"bad:a", "cmd:b NOOP\r\n"}));
   }
 }
