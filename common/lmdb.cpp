@@ -172,16 +172,6 @@ Result<Txn> Txn::begin(Env& env, bool write) {
   }
 }
 
-Result<Txn> Txn::begin_nested(Txn& parent) {
-  Env& env = *parent.env_;
-  env.enter();
-  MDB_txn* txn = nullptr;
-  int rc = mdb_txn_begin(env.get(), parent.txn_, 0, &txn);
-  if (rc == 0) return Txn(txn, &env, true);
-  env.leave();
-  return parent.fail(rc, "mdb_txn_begin (nested)");
-}
-
 Error Txn::fail(int rc, std::string_view what) {
   if (rc == MDB_MAP_FULL && env_) env_->request_growth();
   return to_error(rc, what);
@@ -219,7 +209,7 @@ Result<bool> Txn::del(MDB_dbi dbi, std::string_view key) {
 
 Result<void> Txn::commit() {
   MDB_txn* txn = std::exchange(txn_, nullptr);
-  int rc = mdb_txn_commit(txn);  // top level: fsyncs the data file; nested: merges into parent
+  int rc = mdb_txn_commit(txn);  // fsyncs the data file before returning
   Result<void> result;
   if (rc != 0) result = fail(rc, "mdb_txn_commit");
   release();

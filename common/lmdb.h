@@ -102,9 +102,6 @@ int check_stale_readers();
 class Txn {
  public:
   static Result<Txn> begin(Env& env, bool write);
-  // A child of the write transaction `parent` (same thread): its changes reach the parent
-  // when it commits and vanish when it aborts, leaving the parent usable either way.
-  static Result<Txn> begin_nested(Txn& parent);
   Txn(Txn&& other) noexcept
       : txn_(std::exchange(other.txn_, nullptr)),
         env_(std::exchange(other.env_, nullptr)),

@@ -45,37 +45,37 @@ uint64_t GroupCommit::batches() {
 }
 
 void GroupCommit::commit_batch(std::deque<Entry*>& batch) {
-  auto parent = Txn::begin(env_, true);
-  if (!parent) {
-    for (Entry* e : batch) e->result = parent.error();
+  // Every operation writes straight into the one transaction: LMDB's nested transactions
+  // cost two allocations of megabytes each (mmap'd and unmapped under our malloc
+  // threshold), which outweighed the fsyncs they saved. An operation that declines or
+  // throws may have written already, so the transaction is dropped and the batch runs
+  // again without it: the operations before it see the same state and do the same again.
+  std::vector<Entry*> todo(batch.begin(), batch.end());
+  for (;;) {
+    auto txn = Txn::begin(env_, true);
+    if (!txn) {
+      for (Entry* e : todo) e->result = txn.error();
+      return;
+    }
+    bool again = false;
+    for (size_t i = 0; i < todo.size() && !again; ++i) {
+      Entry* e = todo[i];
+      bool keep = false;
+      try {
+        keep = (*e->op)(*txn);
+      } catch (...) {
+        e->thrown = std::current_exception();  // rethrown by run() in its own thread
+      }
+      if (keep) continue;
+      todo.erase(todo.begin() + static_cast<std::ptrdiff_t>(i));
+      again = true;
+    }
+    if (again) continue;  // `txn` aborts
+    if (todo.empty()) return;
+    if (auto committed = txn->commit(); !committed)
+      for (Entry* e : todo) e->result = committed.error();
     return;
   }
-  std::vector<Entry*> kept;
-  for (Entry* e : batch) {
-    auto child = Txn::begin_nested(*parent);
-    if (!child) {
-      e->result = child.error();
-      continue;
-    }
-    bool keep = false;
-    try {
-      keep = (*e->op)(*child);
-    } catch (...) {
-      // A bug in one operation: its own caller gets the exception (run() rethrows it),
-      // the others' operations go on. The child aborts.
-      e->thrown = std::current_exception();
-      continue;
-    }
-    if (!keep) continue;  // the child aborts; the operation reports its own outcome
-    if (auto committed = child->commit(); !committed) {
-      e->result = committed.error();
-      continue;
-    }
-    kept.push_back(e);
-  }
-  if (kept.empty()) return;  // nothing to write: the parent aborts
-  if (auto committed = parent->commit(); !committed)
-    for (Entry* e : kept) e->result = committed.error();
 }
 
 }  // namespace mail::lmdb

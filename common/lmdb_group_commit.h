@@ -4,8 +4,9 @@
 // sessions (flag changes, \Seen set by FETCH, EXPUNGE, APPEND) the writer lock, not the
 // work, became the limit: each write waited for the fsyncs of all the writes before it.
 // Here the first thread to arrive leads: it takes every operation queued so far, runs
-// each in a nested transaction of one write transaction (so one operation's failure
-// discards only its own changes), commits once, and wakes the others. Threads that
+// them in one write transaction, commits once, and wakes the others. An operation that
+// fails (declines to keep its changes) is taken out and the rest run again in a fresh
+// transaction, so a failure discards only its own changes. Threads that
 // arrive meanwhile queue up for the next batch, so batches grow with the load and a lone
 // writer pays nothing extra. Nobody is answered before the shared commit is durable.
 #pragma once
@@ -23,9 +24,11 @@ namespace mail::lmdb {
 
 class GroupCommit {
  public:
-  // An operation writes through the nested transaction it is given and returns whether
-  // to keep its changes (false: they are discarded, e.g. the operation failed). It runs on
-  // whichever thread leads the batch, so it must not depend on the calling thread.
+  // An operation writes through the transaction it is given and returns whether to keep
+  // its changes (false: they are discarded, e.g. the operation failed). It runs on
+  // whichever thread leads the batch, so it must not depend on the calling thread, and it
+  // may run more than once (when another operation of its batch fails): each run must
+  // start afresh (set its outputs, not append to them).
   using Operation = std::function<bool(Txn&)>;
 
   explicit GroupCommit(Env& env, size_t max_batch = 64) : env_(env), max_batch_(max_batch) {}

@@ -83,7 +83,8 @@ class LmdbStore final : public MailStore {
   // Runs `body` (Result<T>(Writer&)) as one operation of a group commit, keeping its
   // changes when it succeeds, and announces the mailboxes it changed once they are
   // durable. For the writes concurrent sessions make often (flags, expunge, append,
-  // copy/move, delivery); `body` may run on another thread that leads the commit.
+  // copy/move, delivery); `body` may run on another thread that leads the commit, and
+  // more than once when another write of its batch fails.
   template <typename T, typename F>
   Result<T> write(F&& body);
   // deliver_batch and deliver_all: with `all_or_nothing`, a message's own failure fails the
