@@ -86,9 +86,9 @@ net::awaitable<void> append(Session& s, const imap::Command& c) {
       }
       co_return;
     }
-    const CatenateContext context{
-        account, s.is_selected() ? std::optional(s.view().name()) : std::nullopt,
-        static_cast<size_t>(s.config().max_url_length)};
+    const CatenateContext context{account,
+                                  s.is_selected() ? std::optional(s.view().name()) : std::nullopt,
+                                  static_cast<size_t>(s.config().max_url_length)};
     // Each message within APPENDLIMIT, all of them within the command's APPEND budget,
     // as for literals (RFC 4469 section 4.2).
     const uint64_t per_message = s.config().max_literal_size;

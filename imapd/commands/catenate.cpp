@@ -79,8 +79,8 @@ std::optional<CatenateFailure> append_url(store::MailStore& store, const Catenat
       found = true;
       std::string_view piece = *data;
       if (url->partial) {
-        piece = mime::partial(piece, url->partial->offset,
-                              url->partial->length.value_or(piece.size()));
+        piece =
+            mime::partial(piece, url->partial->offset, url->partial->length.value_or(piece.size()));
       }
       if (piece.size() > max_octets - std::min<uint64_t>(out.size(), max_octets)) {
         over = true;

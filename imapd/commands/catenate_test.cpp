@@ -45,8 +45,9 @@ TEST(Catenate, TextAndUrlPartsInOrder) {
   const uint32_t validity = h.store().mailbox(kUser, "INBOX")->uid_validity;
   const auto drafts = h.store().mailbox(kUser, "Drafts");
   const std::string tag = c.next_tag();
-  auto r = c.transact("ok", "APPEND Drafts (\\Seen) CATENATE (URL \"/INBOX/;uid=1/;section=HEADER\" " +
-                                text("new body\r\n") + ")");
+  auto r =
+      c.transact("ok", "APPEND Drafts (\\Seen) CATENATE (URL \"/INBOX/;uid=1/;section=HEADER\" " +
+                           text("new body\r\n") + ")");
   EXPECT_EQ(r.tagged, tag + " OK [APPENDUID " + std::to_string(drafts->uid_validity) +
                           " 1] APPEND completed");
   EXPECT_EQ(stored(h, "Drafts", 1), kSourceHeader + "new body\r\n");
@@ -68,8 +69,8 @@ TEST(Catenate, TextAndUrlPartsInOrder) {
   uint32_t uid = 1;
   for (const auto& [url, octets] : cases) {
     SCOPED_TRACE(url);
-    c.transact("ok", "APPEND Drafts CATENATE (TEXT {2+}\r\n<< URL \"" + url + "\" " +
-                         text(">>") + ")");
+    c.transact("ok",
+               "APPEND Drafts CATENATE (TEXT {2+}\r\n<< URL \"" + url + "\" " + text(">>") + ")");
     EXPECT_EQ(stored(h, "Drafts", ++uid), "<<" + octets + ">>");
   }
   // The source stays unread (RFC 4469 section 3: no \Seen from catenating).
@@ -166,8 +167,8 @@ TEST(Catenate, TooBig) {
   r = c.transact("no", "APPEND Drafts CATENATE (" + url.substr(1) + url + ")");
   EXPECT_NE(r.tagged.find("[TOOBIG]"), std::string::npos) << r.tagged;
   // Each message within the limit, together over the command's: 3000 + 3000 + 1.
-  r = c.transact("no", "APPEND Drafts CATENATE (" + url.substr(1) + ") CATENATE (" +
-                           url.substr(1) + ") {1+}\r\nz");
+  r = c.transact("no", "APPEND Drafts CATENATE (" + url.substr(1) + ") CATENATE (" + url.substr(1) +
+                           ") {1+}\r\nz");
   EXPECT_NE(r.tagged.find("[TOOBIG]"), std::string::npos) << r.tagged;
   EXPECT_EQ(drafts_count(h), 1u);
 }
@@ -209,7 +210,8 @@ TEST(Catenate, StoredMessageIsAnalysed) {
   c.transact("ok", "APPEND Drafts CATENATE (" + text("Subject: wrapper\r\n\r\n") +
                        " URL \"/INBOX/;UID=1/;SECTION=2\")");
   c.transact("ok", "SELECT Drafts");
-  auto r = c.transact("ok", "FETCH 1 (RFC822.SIZE BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[TEXT])");
+  auto r =
+      c.transact("ok", "FETCH 1 (RFC822.SIZE BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[TEXT])");
   EXPECT_EQ(r.untagged.at(0),
             "* 1 FETCH (RFC822.SIZE 31 BODY[HEADER.FIELDS (SUBJECT)] {20}\r\nSubject: "
             "wrapper\r\n\r\n BODY[TEXT] {11}\r\nsecond part)");

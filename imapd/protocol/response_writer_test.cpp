@@ -138,7 +138,12 @@ TEST(ResponseWriter, StatusResponses) {
       .end_code()
       .text("bad");
   EXPECT_EQ(t.text(), "c NO [BADURL /INBOX;UIDVALIDITY=5/;UID=3/;SECTION=1] bad\r\n");
-  t.w.tagged("c").status(Status::No).begin_code("BADURL").code_text("/a]\r\nb").end_code().text("x");
+  t.w.tagged("c")
+      .status(Status::No)
+      .begin_code("BADURL")
+      .code_text("/a]\r\nb")
+      .end_code()
+      .text("x");
   EXPECT_EQ(t.text(), "c NO [BADURL /a%5D%0D%0Ab] x\r\n");
   t.w.untagged_status(Status::Bye, "bye\r\n* OK injected");  // CR/LF cannot split it
   EXPECT_EQ(t.text(), "* BYE bye  * OK injected\r\n");
