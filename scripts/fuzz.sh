@@ -2,6 +2,10 @@
 # Builds the libFuzzer targets (clang, ASan+UBSan) and runs every one for a bounded time,
 # MAIL_FUZZ_JOBS at a time (default 2, one per core of the CI machine).
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default: MAIL_FUZZ_SECONDS, else 60)
+#   scripts/fuzz.sh build                  only build them
+#   scripts/fuzz.sh run [SECONDS]          only run them (built before)
+# scripts/test.sh builds first, then runs them at the lowest CPU priority beside the
+# integration tests, which leave most of the CPU idle while they wait on sockets.
 # Each target starts from its seed corpus in tests/fuzz/corpus/<target>/ (small,
 # meaningful inputs kept in the repository); inputs it finds go to a scratch corpus
 # under build-fuzz/corpus/, never into the repository. A crash fails the script and
@@ -10,6 +14,10 @@
 # Adding a target: one line in `targets` below (and its seeds in tests/fuzz/corpus/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=all
+case "${1:-}" in
+  build | run) mode=$1; shift ;;
+esac
 seconds="${1:-${MAIL_FUZZ_SECONDS:-60}}"
 jobs="${MAIL_FUZZ_JOBS:-2}"
 targets=(
@@ -42,9 +50,13 @@ targets=(
 )
 
 started=$SECONDS
-cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DMAIL_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j2 --target "${targets[@]}" >/dev/null
-echo "fuzz: built ${#targets[@]} targets in $((SECONDS - started))s; ${seconds}s each, ${jobs} at a time"
+if [ "$mode" != run ]; then
+  cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DMAIL_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build-fuzz -j2 --target "${targets[@]}" >/dev/null
+  echo "fuzz: built ${#targets[@]} targets in $((SECONDS - started))s"
+  [ "$mode" = build ] && exit 0
+fi
+echo "fuzz: ${seconds}s each, ${jobs} at a time"
 
 # run_target NAME: runs one target for $seconds; its verdict goes to build-fuzz/NAME.result.
 run_target() {
