@@ -40,8 +40,11 @@ queue::Outcome outcome_for(const RetryPolicy& policy, const queue::Envelope& env
   }
   o.kind = Kind::Deferred;
   if (o.bounce_class == queue::BounceClass::None) o.bounce_class = queue::BounceClass::Soft;
-  // One last attempt when the lifetime ends, rather than a wait beyond it.
-  o.next_attempt = std::min(now + backoff(policy, recipient.attempts + 1), expires);
+  // `now` is in whole seconds, rounded down: one second more, so that the retry never comes
+  // sooner than the backoff after the failure (a failure late in a second was retried up
+  // to a second early: with a 1 s retry_delay, at once). One last attempt when the
+  // lifetime ends, rather than a wait beyond it.
+  o.next_attempt = std::min(now + 1 + backoff(policy, recipient.attempts + 1), expires);
   return o;
 }
 

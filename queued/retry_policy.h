@@ -20,8 +20,9 @@ struct RetryPolicy {
 // Seconds to wait after the attempt numbered `attempts` (1 for the first) failed.
 int64_t backoff(const RetryPolicy& policy, uint32_t attempts);
 
-// The outcome to record for `result` of an attempt at `now` on `recipient` of `envelope`
-// (recipient.attempts does not count this attempt yet).
+// The outcome to record for `result` of an attempt at `now` (whole seconds, rounded down)
+// on `recipient` of `envelope` (recipient.attempts does not count this attempt yet). A
+// deferred recipient is due at now + 1 + backoff: never sooner than the backoff.
 queue::Outcome outcome_for(const RetryPolicy& policy, const queue::Envelope& envelope,
                            const queue::Recipient& recipient, const AttemptResult& result,
                            int64_t now);

@@ -44,7 +44,7 @@ TEST(OutcomeFor, MapsResultsToRecipientStates) {
   o = outcome_for(p, e, r, {0, Kind::Temporary, "451 4.3.0 busy", BounceClass::None}, 2000);
   EXPECT_EQ(o.kind, Outcome::Kind::Deferred);
   EXPECT_EQ(o.bounce_class, BounceClass::Soft);
-  EXPECT_EQ(o.next_attempt, 2000 + 1200);
+  EXPECT_EQ(o.next_attempt, 2000 + 1 + 1200);
   EXPECT_EQ(o.reply, "451 4.3.0 busy");
   EXPECT_EQ(o.transport, queue::Transport::None);
 

@@ -169,14 +169,14 @@ TEST_F(SchedulerTest, PerRecipientExponentialBackoff) {
   EXPECT_EQ(e.recipients[1].state, Recipient::State::Delivered);
   EXPECT_EQ(e.recipients[0].state, Recipient::State::Pending);
   EXPECT_EQ(e.recipients[0].attempts, 1u);
-  EXPECT_EQ(e.recipients[0].next_attempt, kStart + 300);
+  EXPECT_EQ(e.recipients[0].next_attempt, kStart + 1 + 300);
   EXPECT_EQ(e.recipients[0].first_failure, kStart);
   EXPECT_EQ(e.recipients[0].last_reply, "452 4.2.2 mailbox full");
   EXPECT_EQ(e.recipients[0].bounce_class, BounceClass::Soft);
 
   // Not due a second early; then each wait doubles up to the 1000 s ceiling.
   const std::vector<int64_t> waits{300, 600, 1000, 1000};
-  int64_t due = kStart + 300;
+  int64_t due = kStart + 1 + 300;
   for (size_t k = 1; k < waits.size(); ++k) {
     clock.t = due - 1;
     ASSERT_TRUE(settle());
@@ -185,8 +185,8 @@ TEST_F(SchedulerTest, PerRecipientExponentialBackoff) {
     ASSERT_TRUE(settle());
     e = envelope(id);
     ASSERT_EQ(e.recipients[0].attempts, k + 1);
-    EXPECT_EQ(e.recipients[0].next_attempt, due + waits[k]) << k;
-    due += waits[k];
+    EXPECT_EQ(e.recipients[0].next_attempt, due + 1 + waits[k]) << k;
+    due += 1 + waits[k];
   }
   EXPECT_EQ(local.seen,
             (std::vector<std::string>{"slow@local.test", "fast@local.test", "slow@local.test",
@@ -200,11 +200,12 @@ TEST_F(SchedulerTest, QueueLifetimeFailsTheRecipientAsExpired) {
   auto id = enqueue({{"never@local.test", "ok@local.test"}})[0];
   scheduler->start();
   ASSERT_TRUE(settle());
-  // Attempts at +0, +300, +600, +900, then the last one exactly at expiry (+1000).
-  for (int64_t t : {300, 600, 900}) {
+  // Attempts at +0, +301, +602, +903, then the last one exactly at expiry (+1000).
+  for (int64_t t : {301, 602, 903}) {
     clock.t = kStart + t;
     ASSERT_TRUE(settle());
-    EXPECT_EQ(envelope(id).recipients[0].next_attempt, kStart + std::min<int64_t>(t + 300, 1000));
+    EXPECT_EQ(envelope(id).recipients[0].next_attempt,
+              kStart + std::min<int64_t>(t + 1 + 300, 1000));
   }
   clock.t = kStart + 1000;
   ASSERT_TRUE(settle());
@@ -282,7 +283,7 @@ TEST_F(SchedulerTest, RelayWithoutAnAgentIsDeferredWithTheOldReply) {
   ASSERT_TRUE(settle());
   auto e = envelope(id);
   EXPECT_EQ(e.recipients[0].last_reply, "451 4.4.0 relay to other domains is not available yet");
-  EXPECT_EQ(e.recipients[0].next_attempt, kStart + 300);
+  EXPECT_EQ(e.recipients[0].next_attempt, kStart + 1 + 300);
 }
 
 TEST_F(SchedulerTest, APokeWakesItAtOnce) {
@@ -306,7 +307,7 @@ TEST_F(SchedulerTest, PeriodicScansFindRetriesThatComeDue) {
   enqueue({{"retry@local.test"}});
   scheduler->start();
   ASSERT_TRUE(run_until([&] { return local.seen.size() == 1 && scheduler->idle(); }));
-  clock.t = kStart + 300;  // due now; nobody pokes
+  clock.t = kStart + 1 + 300;  // due now; nobody pokes
   ASSERT_TRUE(run_until([&] { return local.seen.size() == 2; }, std::chrono::seconds(5)));
 }
 
@@ -320,7 +321,7 @@ TEST_F(SchedulerTest, AFailingAgentLosesNothing) {
   auto e = envelope(id);
   EXPECT_EQ(e.recipients[0].state, Recipient::State::Pending);
   EXPECT_NE(e.recipients[0].last_reply.find("no result from the local agent"), std::string::npos);
-  clock.t = kStart + 300;
+  clock.t = kStart + 1 + 300;
   ASSERT_TRUE(settle());
   EXPECT_TRUE(spool->list()->empty());
 }
