@@ -110,13 +110,15 @@ struct ImapdConfig {
   int login_timeout = 60;  // seconds of silence before login (and per pre-login command)
   bool allow_plaintext_auth_on_loopback = false;  // LOGIN without TLS from 127.0.0.0/8, ::1
   std::string metrics_listen;                     // Prometheus endpoint; empty: off
-  int idle_refresh_interval = 60;  // seconds between IDLE's safety refreshes (notices wake it)
-  int idle_keepalive = 120;        // seconds between "* OK Still here" during IDLE
-  int max_login_failures = 3;      // failed LOGIN/AUTHENTICATE in one session before BYE
-  int max_update_contexts = 10;    // live SEARCH/SORT RETURN (UPDATE) contexts (RFC 5267)
-  int max_update_changes = 10000;  // changed messages one refresh re-evaluates for them
-  int max_url_length = 8192;       // octets of one IMAP URL (URLAUTH, URLFETCH, CATENATE)
-  int max_urlfetch_urls = 100;     // URLs in one URLFETCH command (RFC 5524)
+  int idle_refresh_interval = 60;   // seconds between IDLE's safety refreshes (notices wake it)
+  int idle_keepalive = 120;         // seconds between "* OK Still here" during IDLE
+  int max_login_failures = 3;       // failed LOGIN/AUTHENTICATE in one session before BYE
+  int max_update_contexts = 10;     // live SEARCH/SORT RETURN (UPDATE) contexts (RFC 5267)
+  int max_update_changes = 10000;   // changed messages one refresh re-evaluates for them
+  int max_url_length = 8192;        // octets of one IMAP URL (URLAUTH, URLFETCH, CATENATE)
+  int max_urlfetch_urls = 100;      // URLs in one URLFETCH command (RFC 5524)
+  int notify_max_mailboxes = 1000;  // names in one NOTIFY SET and mailboxes it may watch (RFC 5465)
+  int notify_max_pending = 1000;    // changes held for a NOTIFY session before overflow
 };
 
 struct Pop3dConfig {

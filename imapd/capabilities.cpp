@@ -47,6 +47,7 @@ constexpr CapabilityWord kWords[] = {
     {"MOVE", Shown::Always},         // RFC 6851
     {"CONDSTORE", Shown::Always},    // RFC 7162 section 3.1
     {"QRESYNC", Shown::Always},      // RFC 7162 section 3.2
+    {"NOTIFY", Shown::AfterLogin},   // RFC 5465
 
     // --- URLAUTH: GENURLAUTH, RESETKEY, URLFETCH (urlauth) ---
     {"URLAUTH", Shown::AfterLogin},         // RFC 4467

@@ -47,18 +47,19 @@ TEST(Capabilities, BeforeLogin) {
   EXPECT_TRUE(has(list, "SASL-IR"));
   EXPECT_FALSE(has(list, "LOGINDISABLED"));
   EXPECT_FALSE(has(list, "STARTTLS"));
+  EXPECT_FALSE(has(list, "NOTIFY"));  // RFC 5465: a command of the authenticated state
 }
 
 TEST(Capabilities, AfterLogin) {
   auto list = capability_list(after_login());
   // Every part's words: mailboxes (imapbox), messages (imapfetch), state (imapsync).
   for (std::string_view w :
-       {"IMAP4rev1",         "NAMESPACE",     "UNSELECT",       "CHILDREN",     "ENABLE",
-        "LIST-EXTENDED",     "LIST-STATUS",   "SPECIAL-USE",    "QUOTA",        "MULTIAPPEND",
-        "UTF8=ACCEPT",       "BINARY",        "ESEARCH",        "SEARCHRES",    "SORT",
-        "THREAD=REFERENCES", "IDLE",          "MOVE",           "CONDSTORE",    "QRESYNC",
-        "UIDPLUS",           "ESORT",         "CONTEXT=SEARCH", "CONTEXT=SORT", "CATENATE",
-        "URLAUTH",           "URLAUTH=BINARY"})
+       {"IMAP4rev1",         "NAMESPACE",      "UNSELECT",       "CHILDREN",     "ENABLE",
+        "LIST-EXTENDED",     "LIST-STATUS",    "SPECIAL-USE",    "QUOTA",        "MULTIAPPEND",
+        "UTF8=ACCEPT",       "BINARY",         "ESEARCH",        "SEARCHRES",    "SORT",
+        "THREAD=REFERENCES", "IDLE",           "MOVE",           "CONDSTORE",    "QRESYNC",
+        "UIDPLUS",           "ESORT",          "CONTEXT=SEARCH", "CONTEXT=SORT", "CATENATE",
+        "URLAUTH",           "URLAUTH=BINARY", "NOTIFY"})
     EXPECT_TRUE(has(list, w)) << w;
   CapabilityContext compress = after_login();
   compress.compress = true;

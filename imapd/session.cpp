@@ -9,6 +9,7 @@
 #include "common/mail_metrics.h"
 #include "imapd/commands/command_table.h"
 #include "imapd/commands/handlers.h"
+#include "imapd/commands/notify_state.h"
 #include "imapd/commands/search_context.h"
 #include "imapd/protocol/parser.h"
 #include "imapd/session_impl.h"
@@ -20,6 +21,12 @@ using std::chrono::steady_clock;
 
 Session::Session(ImapContext& ctx, std::shared_ptr<net::Connection> conn)
     : ctx_(ctx), conn_(std::move(conn)), out_(*this) {}
+
+Session::~Session() = default;
+
+void Session::set_notify(std::unique_ptr<NotifyState> state) {
+  notify_ = std::move(state);
+}
 
 net::awaitable<void> Session::run() {
   // RFC 9051 section 7.1.1: the greeting, with the capabilities so clients need not ask.
@@ -85,7 +92,13 @@ net::awaitable<std::optional<std::string>> Session::receive_command() {
     }
     const auto left = deadline - steady_clock::now();
     const auto wait = std::chrono::ceil<seconds>(std::max(left, steady_clock::duration::zero()));
-    net::ReadStatus status = co_await conn_->read_more(wait);
+    net::ReadStatus status;
+    if (!started && notify_ && notify_->pushes()) {
+      // RFC 5465 section 1: between commands the client listens for notifications.
+      status = co_await read_while_notifying(*this, wait);
+    } else {
+      status = co_await conn_->read_more(wait);
+    }
     if (status == net::ReadStatus::Closed) {
       change_state(Logout{}, "connection closed");
       co_return std::nullopt;
@@ -262,7 +275,7 @@ bool Session::enable(Extension e) {
   return true;
 }
 
-net::awaitable<void> Session::refresh(bool allow_expunge) {
+net::awaitable<void> Session::refresh(bool allow_expunge, bool flag_changes) {
   if (!is_selected()) co_return;
   MailboxView& v = view();
   const uint64_t since = v.highest_modseq();  // what the update contexts are current with
@@ -302,6 +315,7 @@ net::awaitable<void> Session::refresh(bool allow_expunge) {
   // REMOVEFROM for expunged results while their sequence numbers are still valid, then
   // the EXPUNGEs; ADDTO and REMOVEFROM for the rest once EXISTS has numbered new messages.
   report_expunged_results(*this, changes->expunges);
+  if (!flag_changes) changes->flag_changes.clear();
   const bool exists_sent = v.announce(std::move(*changes), announce_options(), out_);
   if (recent_kept && (exists_sent || claim.first < claim.end)) announce_recent();
   report_result_changes(*this, since);

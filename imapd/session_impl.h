@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,9 +31,12 @@ inline constexpr size_t kFetchBatchOctets = 256 * 1024;
 // Input buffer capacity kept between commands (more is given back after a large one).
 inline constexpr size_t kInputCapacityKept = 32 * 1024;
 
+class NotifyState;
+
 class Session final : private imap::ResponseSink {
  public:
   Session(ImapContext& ctx, std::shared_ptr<net::Connection> conn);
+  ~Session();
   net::awaitable<void> run();
 
   // --- what handlers use ---
@@ -87,14 +91,20 @@ class Session final : private imap::ResponseSink {
     return {enabled(Extension::CondStore), enabled(Extension::QResync)};
   }
 
+  // NOTIFY (RFC 5465; commands/notify_state.h): null until the client sends NOTIFY.
+  NotifyState* notify() { return notify_.get(); }
+  // Replaces the session's NOTIFY state (the old one stops watching).
+  void set_notify(std::unique_ptr<NotifyState> state);
+
   // Brings the selected mailbox's view up to date and announces the changes (RFC 9051
-  // section 7.5.1: EXPUNGE or VANISHED only when allow_expunge). A selected mailbox that
-  // was deleted (or recreated) ends the session with BYE. Reads the store on the event
-  // loop (a short LMDB read transaction). A read-write view claims the new messages as
-  // \Recent (RFC 3501 2.3.2; a store write on the worker pool) and says RECENT with EXISTS.
-  // RETURN (UPDATE) contexts learn of the changes too (ESEARCH ADDTO/REMOVEFROM, RFC 5267
-  // section 4.3; commands/search_context.h).
-  net::awaitable<void> refresh(bool allow_expunge);
+  // section 7.5.1: EXPUNGE or VANISHED only when allow_expunge; flag changes only when
+  // `flag_changes`, else they are skipped for good: NOTIFY without FlagChange). A selected mailbox
+  // that was deleted (or recreated) ends the session with BYE. Reads the store on the event loop (a
+  // short LMDB read transaction). A read-write view claims the new messages as \Recent (RFC
+  // 3501 2.3.2; a store write on the worker pool) and says RECENT with EXISTS. RETURN (UPDATE)
+  // contexts learn of the changes too (ESEARCH ADDTO/REMOVEFROM, RFC 5267 section 4.3;
+  // commands/search_context.h).
+  net::awaitable<void> refresh(bool allow_expunge, bool flag_changes = true);
   // Writes "* n RECENT" (RFC 3501 7.3.2) for the selected view. IMAP4rev1 only.
   void announce_recent();
   // Runs fn on a snapshot of the selected mailbox (MailboxView::read), first announcing
@@ -143,6 +153,7 @@ class Session final : private imap::ResponseSink {
   int bad_commands_ = 0;
   int commands_before_login_ = 0;
   int login_failures_ = 0;
+  std::unique_ptr<NotifyState> notify_;
 };
 
 }  // namespace mail::imapd

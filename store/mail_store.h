@@ -281,6 +281,9 @@ class MailStore {
   // Name lookup is case-insensitive for INBOX only.
   virtual Result<MailboxInfo> mailbox(std::string_view account, std::string_view name) = 0;
   virtual Result<MailboxInfo> mailbox_by_id(uint64_t mailbox_id) = 0;
+  // The account a mailbox belongs to (one point read); NotFound when no such mailbox. A
+  // listener of change notices (which carry ids only) tells its own mailboxes from others'.
+  virtual Result<std::string> mailbox_account(uint64_t mailbox_id) = 0;
   // Creates `name` and any missing parents (RFC 9051 6.3.4; parents unsubscribed, no
   // special use). Exists if `name` exists; Invalid for an empty level ("a//b") or a name
   // ending in '/' (the separator).
@@ -297,7 +300,8 @@ class MailStore {
   virtual Result<void> rename_mailbox(std::string_view account, std::string_view from,
                                       std::string_view to) = 0;
   // RFC 9051 6.3.7/6.3.8: subscriptions may name mailboxes that do not exist. Subscribing
-  // twice is fine; unsubscribing a name not subscribed is NotFound.
+  // twice is fine; unsubscribing a name not subscribed is NotFound. Each change is announced
+  // as store::kSubscriptionsNotice (store/notify.h).
   virtual Result<void> subscribe(std::string_view account, std::string_view name) = 0;
   virtual Result<void> unsubscribe(std::string_view account, std::string_view name) = 0;
 

@@ -35,6 +35,11 @@ namespace mail::store {
 
 constexpr size_t kMaxIdsPerNotice = 64;
 
+// Not a mailbox id (those start at 1): "some account's subscriptions changed" (SUBSCRIBE,
+// UNSUBSCRIBE), for IMAP NOTIFY's SubscriptionChange (RFC 5465 section 5.5). A listener
+// that cares re-reads the subscriptions of the accounts it serves.
+constexpr uint64_t kSubscriptionsNotice = 0;
+
 // Encodes at most kMaxIdsPerNotice ids (the caller splits longer lists).
 std::string encode_change_notice(std::span<const uint64_t> mailbox_ids);
 // nullopt for anything that is not a well-formed version-1 notice.

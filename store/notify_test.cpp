@@ -102,6 +102,26 @@ TEST_F(NotifyTest, TheStoreAnnouncesEveryCommittedChange) {
   EXPECT_EQ(listener->drain().mailboxes, (std::vector<uint64_t>{inbox_, sent}));
   ASSERT_TRUE(store_->delete_mailbox("a@x.org", "Sent").ok());
   EXPECT_EQ(listener->drain().mailboxes, std::vector<uint64_t>{sent});
+  // Subscriptions have no mailbox id: they are announced as kSubscriptionsNotice.
+  ASSERT_TRUE(store_->subscribe("a@x.org", "Nowhere").ok());
+  EXPECT_EQ(listener->drain().mailboxes, std::vector<uint64_t>{kSubscriptionsNotice});
+  ASSERT_TRUE(store_->unsubscribe("a@x.org", "Nowhere").ok());
+  EXPECT_EQ(listener->drain().mailboxes, std::vector<uint64_t>{kSubscriptionsNotice});
+  EXPECT_FALSE(store_->unsubscribe("a@x.org", "Nowhere").ok());
+  EXPECT_FALSE(readable(*listener, 50));
+  // A created mailbox is announced by its new id.
+  auto created = store_->create_mailbox("a@x.org", "Fresh");
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(listener->drain().mailboxes, std::vector<uint64_t>{created->id});
+}
+
+TEST_F(NotifyTest, MailboxAccountNamesTheOwner) {
+  auto account = store_->mailbox_account(inbox_);
+  ASSERT_TRUE(account.ok());
+  EXPECT_EQ(*account, "a@x.org");
+  auto missing = store_->mailbox_account(inbox_ + 1000);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, ErrorKind::NotFound);
 }
 
 TEST_F(NotifyTest, ADeadListenersSocketIsRemoved) {

@@ -57,6 +57,7 @@ constexpr std::array kRules = {
     CommandRule{"MOVE", kSel, true, args::copy, cmd::move},
     CommandRule{"IDLE", kAuth, false, args::none, cmd::idle},
     CommandRule{"ENABLE", kAuth, false, args::enable, cmd::enable},
+    CommandRule{"NOTIFY", kAuth, false, args::notify, cmd::notify},
     CommandRule{"GENURLAUTH", kAuth, false, args::generic, cmd::genurlauth},
     CommandRule{"RESETKEY", kAuth, false, args::generic, cmd::resetkey},
     CommandRule{"URLFETCH", kAuth, false, args::generic, cmd::urlfetch},

@@ -54,6 +54,8 @@ net::awaitable<void> move(Session& s, const imap::Command& c);
 net::awaitable<void> idle(Session& s, const imap::Command& c);
 // enable.cpp: RFC 5161, RFC 9051 section 6.3.1.
 net::awaitable<void> enable(Session& s, const imap::Command& c);
+// notify.cpp: RFC 5465 section 3.1.
+net::awaitable<void> notify(Session& s, const imap::Command& c);
 
 // urlauth.cpp: RFC 4467 sections 6.1, 6.2; urlfetch.cpp: RFC 4467 6.3, RFC 5524.
 net::awaitable<void> genurlauth(Session& s, const imap::Command& c);

@@ -5,10 +5,13 @@
 // queued, another imapd or pop3d session) and refreshes anyway every
 // imapd.idle_refresh_interval (a safety net if notices are lost) and says "* OK Still
 // here" every imapd.idle_keepalive seconds (NAT and firewall idle timers). The writer is
-// always finished before the tagged reply goes out.
+// always finished before the tagged reply goes out. After NOTIFY (RFC 5465 section 4) IDLE
+// sends exactly the events NOTIFY asked for: the writer then delivers those
+// (commands/notify_state.h) instead of refreshing the selected mailbox itself.
 #include "common/log.h"
 #include "imapd/change_hub.h"
 #include "imapd/commands/handlers.h"
+#include "imapd/commands/notify_state.h"
 #include "imapd/session_impl.h"
 
 namespace mail::imapd::commands {
@@ -39,15 +42,23 @@ net::awaitable<void> push_changes(Session& s, IdleWriter& w) {
     const auto now = steady_clock::now();
     if (w.watcher->notified || now >= next_refresh) {
       w.watcher->notified = false;
-      next_refresh = now + refresh_every;
-      co_await s.refresh(true);
+      if (now >= next_refresh) {
+        next_refresh = now + refresh_every;
+        if (s.notify()) w.watcher->overflowed = true;  // NOTIFY: re-read everything watched
+      }
+      if (s.notify()) {
+        co_await deliver_notifications(s, true);
+      } else {
+        co_await s.refresh(true);
+      }
     }
     if (now >= next_keepalive) {
       next_keepalive = now + keepalive_every;
       s.out().untagged_status(imap::Status::Ok, "Still here");
     }
     if (s.connection().pending_output() > 0 && !co_await s.connection().flush()) break;
-    if (!s.is_selected()) break;  // the mailbox went away (BYE was sent)
+    if (std::holds_alternative<Logout>(s.state())) break;  // BYE was sent
+    if (!s.notify() && !s.is_selected()) break;            // the mailbox went away
   }
   w.running = false;
   w.finished.cancel();
@@ -57,14 +68,21 @@ net::awaitable<void> push_changes(Session& s, IdleWriter& w) {
 
 net::awaitable<void> idle(Session& s, const imap::Command& c) {
   // Changes already known go out before the continuation (RFC 2177 section 3).
-  co_await s.refresh(true);
+  NotifyState* notify = s.notify();
+  if (notify) {
+    co_await deliver_notifications(s, true);
+  } else {
+    co_await s.refresh(true);
+  }
   if (!s.is_selected() && std::holds_alternative<Logout>(s.state())) co_return;
   s.out().continuation("idling");
   auto& conn = s.connection();
   auto executor = conn.executor();
   ChangeHub* hub = s.context().changes;
   std::shared_ptr<ChangeHub::Watcher> watcher;
-  if (s.is_selected() && hub) {
+  if (notify) {
+    watcher = notify->watcher_ptr();  // owned by the NOTIFY state, which stays registered
+  } else if (s.is_selected() && hub) {
     watcher = hub->watch(s.view().mailbox_id(), executor);
   } else {
     // Authenticated state (allowed by RFC 9051), or no hub: keepalives only.
@@ -72,8 +90,9 @@ net::awaitable<void> idle(Session& s, const imap::Command& c) {
   }
   IdleWriter writer{watcher, net::asio::steady_timer(executor), false, true};
   writer.finished.expires_at(steady_clock::time_point::max());
+  const bool own_watch = !notify && hub && s.is_selected();
   if (!co_await conn.flush()) {
-    if (hub && s.is_selected()) hub->unwatch(watcher);
+    if (own_watch) hub->unwatch(watcher);
     s.change_state(Logout{}, "connection closed");
     co_return;
   }
@@ -85,7 +104,7 @@ net::awaitable<void> idle(Session& s, const imap::Command& c) {
   writer.stop = true;
   watcher->timer.cancel();
   if (writer.running) co_await writer.finished.async_wait(net::use_nothrow);
-  if (hub && watcher->mailbox_id != 0) hub->unwatch(watcher);
+  if (own_watch) hub->unwatch(watcher);
   switch (status) {
     case net::ReadStatus::Ok:
       if (imap::to_upper(line) == "DONE") {

@@ -26,6 +26,7 @@ bool fetch(Reader& r, Command& cmd);                // FetchArgs, duplicate item
 bool store(Reader& r, Command& cmd);                // StoreArgs
 bool copy(Reader& r, Command& cmd);                 // CopyArgs: COPY MOVE
 bool search(Reader& r, Command& cmd);               // SearchArgs
+bool notify(Reader& r, Command& cmd);               // NotifyArgs (RFC 5465)
 bool generic(Reader& r, Command& cmd);              // GenericArgs: token trees for untyped commands
 
 // A section-spec as FETCH BODY[...] takes it, without the brackets ("1.2", "HEADER",

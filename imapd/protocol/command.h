@@ -184,13 +184,57 @@ struct SearchArgs {
   std::vector<Arg> keys;  // token tree; parenthesised groups are Arg::Kind::List
 };
 
+// --- NOTIFY (RFC 5465 section 8) ---
+
+// The events of RFC 5465 section 5, as bits of NotifyEventGroup::events.
+enum NotifyEvent : unsigned {
+  kNotifyMessageNew = 1u << 0,
+  kNotifyMessageExpunge = 1u << 1,
+  kNotifyFlagChange = 1u << 2,
+  kNotifyAnnotationChange = 1u << 3,
+  kNotifyMailboxName = 1u << 4,
+  kNotifySubscriptionChange = 1u << 5,
+  kNotifyMailboxMetadataChange = 1u << 6,
+  kNotifyServerMetadataChange = 1u << 7,
+};
+// The <message-event>s (RFC 5465 section 8), the only ones SELECTED may name.
+inline constexpr unsigned kNotifyMessageEvents =
+    kNotifyMessageNew | kNotifyMessageExpunge | kNotifyFlagChange | kNotifyAnnotationChange;
+
+// event-group = "(" filter-mailboxes SP events ")" (RFC 5465 section 6).
+struct NotifyEventGroup {
+  enum class Filter {
+    Selected,
+    SelectedDelayed,
+    Inboxes,
+    Personal,
+    Subscribed,
+    Subtree,
+    Mailboxes
+  };
+  Filter filter = Filter::Personal;
+  std::vector<std::string> mailboxes;  // Subtree, Mailboxes: names as the client sent them
+  unsigned events = 0;                 // NotifyEvent bits; 0 for NONE
+  std::vector<FetchItem> fetch;        // MessageNew's fetch-att list (section 5.2)
+  // Event names the grammar allows (event-ext = atom) but RFC 5465 does not define.
+  std::vector<std::string> unknown_events;
+  bool operator==(const NotifyEventGroup&) const = default;
+};
+
+struct NotifyArgs {
+  bool none = false;    // NOTIFY NONE
+  bool status = false;  // NOTIFY SET STATUS (section 3.1)
+  std::vector<NotifyEventGroup> groups;
+};
+
 struct GenericArgs {  // recognised commands whose arguments are not typed yet (SORT, ...)
   std::vector<Arg> args;
 };
 
-using CommandArgs = std::variant<NoArgs, LoginArgs, AuthenticateArgs, MailboxArgs, RenameArgs,
-                                 ListArgs, StatusArgs, EnableArgs, IdArgs, AppendArgs, SequenceArgs,
-                                 FetchArgs, StoreArgs, CopyArgs, SearchArgs, GenericArgs>;
+using CommandArgs =
+    std::variant<NoArgs, LoginArgs, AuthenticateArgs, MailboxArgs, RenameArgs, ListArgs, StatusArgs,
+                 EnableArgs, IdArgs, AppendArgs, SequenceArgs, FetchArgs, StoreArgs, CopyArgs,
+                 SearchArgs, NotifyArgs, GenericArgs>;
 
 struct Command {
   std::string tag;

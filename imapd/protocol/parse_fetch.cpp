@@ -81,6 +81,8 @@ bool read_partial(Reader& r, std::optional<Partial>& out) {
   return true;
 }
 
+}  // namespace
+
 bool read_fetch_att(Reader& r, std::vector<FetchItem>& out, bool macros_allowed) {
   auto name = r.keyword();
   if (!name) return false;
@@ -128,6 +130,8 @@ bool read_fetch_att(Reader& r, std::vector<FetchItem>& out, bool macros_allowed)
   return true;
 }
 
+namespace {
+
 // fetch-modifiers (RFC 7162 section 3.1.4.1, 3.2.6): "(" modifier *(SP modifier) ")"
 bool read_fetch_modifiers(Reader& r, FetchArgs& a, bool uid) {
   if (!r.expect('(', "expected fetch modifiers")) return false;
@@ -172,6 +176,8 @@ std::string item_key(const FetchItem& item) {
 // Keeps the first of each item named more than once ("RFC822 RFC822 ..." asks for one
 // copy of the message, not thousands); a non-PEEK twin wins over PEEK (it sets \Seen).
 // Linear in the number of items.
+}  // namespace
+
 void remove_duplicate_items(std::vector<FetchItem>& items) {
   std::unordered_map<std::string, size_t> seen;
   std::vector<FetchItem> kept;
@@ -187,7 +193,6 @@ void remove_duplicate_items(std::vector<FetchItem>& items) {
   items = std::move(kept);
 }
 
-}  // namespace
 }  // namespace detail
 
 namespace args {

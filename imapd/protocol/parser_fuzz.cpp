@@ -21,7 +21,7 @@ constexpr ArgParser kEveryParser[] = {
     args::none,   args::login,  args::authenticate, args::mailbox, args::mailbox_with_params,
     args::rename, args::list,   args::lsub,         args::status,  args::enable,
     args::id,     args::append, args::expunge,      args::fetch,   args::store,
-    args::copy,   args::search, args::generic,
+    args::copy,   args::search, args::notify,       args::generic,
 };
 
 }  // namespace

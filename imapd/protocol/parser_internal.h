@@ -12,6 +12,13 @@ namespace mail::imap::detail {
 // sequence-set at the reader's position.
 std::optional<SequenceSet> read_sequence_set(Reader& r);
 
+// fetch-att at the reader's position, appended to `out`; `macros_allowed`: ALL, FAST and
+// FULL too (expanded).
+bool read_fetch_att(Reader& r, std::vector<FetchItem>& out, bool macros_allowed);
+
+// Keeps the first of each item named more than once (a non-PEEK twin wins over PEEK).
+void remove_duplicate_items(std::vector<FetchItem>& items);
+
 // date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE
 std::optional<DateTime> read_date_time(Reader& r);
 

@@ -115,6 +115,12 @@ Result<MailboxInfo> LmdbStore::mailbox_by_id(uint64_t mailbox_id) {
   return std::move(rec.info);
 }
 
+Result<std::string> LmdbStore::mailbox_account(uint64_t mailbox_id) {
+  STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, false));
+  STORE_ASSIGN(MailboxRecord rec, require_mailbox(txn, db_, mailbox_id));
+  return std::move(rec.account);
+}
+
 Result<RecentClaim> LmdbStore::claim_recent(uint64_t mailbox_id, uint32_t up_to) {
   // No notice: the messages do not change, and other sessions have nothing to announce.
   return write<RecentClaim>([&](Writer& w) -> Result<RecentClaim> {
@@ -254,7 +260,9 @@ Result<void> LmdbStore::subscribe(std::string_view account, std::string_view nam
   STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
   STORE_TRY(require_account(txn, db_, account));
   STORE_TRY(txn.put(db_.subscriptions, name_key(account, canonical), ""));
-  return txn.commit();
+  STORE_TRY(txn.commit());
+  announce_subscriptions();
+  return {};
 }
 
 Result<void> LmdbStore::unsubscribe(std::string_view account, std::string_view name) {
@@ -262,7 +270,9 @@ Result<void> LmdbStore::unsubscribe(std::string_view account, std::string_view n
   STORE_ASSIGN(lmdb::Txn txn, lmdb::Txn::begin(*env_, true));
   STORE_ASSIGN(bool removed, txn.del(db_.subscriptions, name_key(account, canonical)));
   if (!removed) return make_error(ErrorKind::NotFound, "not subscribed to " + canonical);
-  return txn.commit();
+  STORE_TRY(txn.commit());
+  announce_subscriptions();
+  return {};
 }
 
 }  // namespace mail::store::detail

@@ -41,6 +41,7 @@ class LmdbStore final : public MailStore {
   Result<std::vector<ListEntry>> list(std::string_view account) override;
   Result<MailboxInfo> mailbox(std::string_view account, std::string_view name) override;
   Result<MailboxInfo> mailbox_by_id(uint64_t mailbox_id) override;
+  Result<std::string> mailbox_account(uint64_t mailbox_id) override;
   Result<MailboxInfo> create_mailbox(std::string_view account, std::string_view name,
                                      SpecialUse use = SpecialUse::None) override;
   Result<void> delete_mailbox(std::string_view account, std::string_view name) override;
@@ -80,6 +81,11 @@ class LmdbStore final : public MailStore {
 
   // Flushes the writer, commits and announces the changed mailboxes.
   Result<void> commit(Writer& w, lmdb::Txn& txn);
+  // Sends store::kSubscriptionsNotice (after a committed SUBSCRIBE or UNSUBSCRIBE).
+  void announce_subscriptions() {
+    const uint64_t id = kSubscriptionsNotice;
+    if (notifier_) notifier_->notify(std::span<const uint64_t>(&id, 1));
+  }
   // Runs `body` (Result<T>(Writer&)) as one operation of a group commit, keeping its
   // changes when it succeeds, and announces the mailboxes it changed once they are
   // durable. For the writes concurrent sessions make often (flags, expunge, append,
