@@ -20,16 +20,6 @@ namespace {
 using imap::FetchAttr;
 using imap::FetchItem;
 
-// Literal octets go straight to the connection, after the tokens the writer flushed.
-class ConnectionSink final : public imap::ResponseSink {
- public:
-  explicit ConnectionSink(net::Connection& c) : c_(c) {}
-  void write(std::string_view bytes) override { c_.send(bytes); }
-
- private:
-  net::Connection& c_;
-};
-
 bool has(const std::vector<FetchItem>& items, FetchAttr attr) {
   return std::any_of(items.begin(), items.end(),
                      [attr](const FetchItem& i) { return i.attr == attr; });

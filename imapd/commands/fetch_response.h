@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/net/connection.h"
 #include "imapd/mailbox_view.h"
 #include "imapd/protocol/command.h"
 #include "imapd/protocol/response_writer.h"
@@ -51,6 +52,17 @@ mime::MessageSummary message_summary(const store::MessageView& m);
 // REQUIRES: `m` holds the body; the summary too unless the section is a top-level one.
 std::optional<std::string_view> body_section(const store::MessageView& m,
                                              const imap::Section& section, std::string& made);
+
+// The `octets` sink of a FetchResponder: literal octets go straight to the connection,
+// after the tokens the writer flushed.
+class ConnectionSink final : public imap::ResponseSink {
+ public:
+  explicit ConnectionSink(net::Connection& c) : c_(c) {}
+  void write(std::string_view bytes) override { c_.send(bytes); }
+
+ private:
+  net::Connection& c_;
+};
 
 // Writes FETCH responses for messages as the store shows them.
 class FetchResponder {

@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "imapd/commands/handlers.h"
+#include "imapd/commands/mailbox_names.h"
 #include "imapd/commands/status_items.h"
 #include "imapd/protocol/mailbox_name.h"
 #include "imapd/protocol/mailbox_pattern.h"
@@ -82,24 +83,6 @@ std::optional<std::string> read_options(const imap::ListArgs& args, bool lsub, L
   // RFC 5258 section 3.1: SUBSCRIBED selection implies the SUBSCRIBED return option.
   if (o.select_subscribed) o.return_subscribed = true;
   return std::nullopt;
-}
-
-const char* special_use_attribute(store::SpecialUse use) {
-  switch (use) {
-    case store::SpecialUse::Sent:
-      return "\\Sent";
-    case store::SpecialUse::Drafts:
-      return "\\Drafts";
-    case store::SpecialUse::Trash:
-      return "\\Trash";
-    case store::SpecialUse::Junk:
-      return "\\Junk";
-    case store::SpecialUse::Archive:
-      return "\\Archive";
-    case store::SpecialUse::None:
-      break;
-  }
-  return nullptr;
 }
 
 // INBOX is case-insensitive (RFC 9051 section 5.1): a pattern starting with "inbox" in

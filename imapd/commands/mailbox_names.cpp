@@ -56,4 +56,22 @@ void no_for_store_error(Session& s, const imap::Command& c, const Error& error) 
   }
 }
 
+const char* special_use_attribute(store::SpecialUse use) {
+  switch (use) {
+    case store::SpecialUse::Sent:
+      return "\\Sent";
+    case store::SpecialUse::Drafts:
+      return "\\Drafts";
+    case store::SpecialUse::Trash:
+      return "\\Trash";
+    case store::SpecialUse::Junk:
+      return "\\Junk";
+    case store::SpecialUse::Archive:
+      return "\\Archive";
+    case store::SpecialUse::None:
+      break;
+  }
+  return nullptr;
+}
+
 }  // namespace mail::imapd

@@ -9,6 +9,7 @@
 
 #include "common/result.h"
 #include "imapd/protocol/command.h"
+#include "store/mail_store.h"
 
 namespace mail::imapd {
 
@@ -29,5 +30,8 @@ std::optional<std::string> new_mailbox_argument(Session& s, const imap::Command&
 // Invalid CANNOT, OverQuota OVERQUOTA, Denied NOPERM, Temporary UNAVAILABLE, Corrupt
 // SERVERBUG (RFC 5530 response codes).
 void no_for_store_error(Session& s, const imap::Command& c, const Error& error);
+
+// The SPECIAL-USE attribute (RFC 6154) of a mailbox in LIST responses, or null for none.
+const char* special_use_attribute(store::SpecialUse use);
 
 }  // namespace mail::imapd

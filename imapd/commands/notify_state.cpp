@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "imapd/commands/fetch_response.h"
+#include "imapd/commands/mailbox_names.h"
 #include "imapd/session_impl.h"
 
 namespace mail::imapd {
@@ -23,16 +24,6 @@ NotifyState::Box box_of(const store::MailboxInfo& info) {
   return {info.name,     info.special_use, info.uid_validity,  info.uid_next,
           info.messages, info.unseen,      info.highest_modseq};
 }
-
-// Literal octets of FETCH responses go straight to the connection.
-class ConnectionSink final : public imap::ResponseSink {
- public:
-  explicit ConnectionSink(net::Connection& c) : c_(c) {}
-  void write(std::string_view bytes) override { c_.send(bytes); }
-
- private:
-  net::Connection& c_;
-};
 
 }  // namespace
 
@@ -82,24 +73,6 @@ class NotifyDelivery {
     out.close().string("/").mailbox(name);
     if (!old_name.empty()) out.open().string("OLDNAME").open().mailbox(old_name).close().close();
     out.end();
-  }
-
-  static const char* special_use_attribute(store::SpecialUse use) {
-    switch (use) {
-      case store::SpecialUse::Sent:
-        return "\\Sent";
-      case store::SpecialUse::Drafts:
-        return "\\Drafts";
-      case store::SpecialUse::Trash:
-        return "\\Trash";
-      case store::SpecialUse::Junk:
-        return "\\Junk";
-      case store::SpecialUse::Archive:
-        return "\\Archive";
-      case store::SpecialUse::None:
-        break;
-    }
-    return nullptr;
   }
 
   // Section 5.8: "* OK [NOTIFICATIONOVERFLOW]", then as if NOTIFY NONE had come.
