@@ -292,6 +292,22 @@ def imap_find(m, tag):
     return found
 
 
+def read_until(m, pattern, deadline=5.0):
+    """Reads lines from an imaplib connection (an IDLE or NOTIFY session) until one matches
+    `pattern` (bytes regex); returns all read, without line ends."""
+    m.sock.settimeout(deadline)
+    lines = []
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        line = m.readline()
+        if not line:
+            break
+        lines.append(line.rstrip(b"\r\n"))
+        if re.search(pattern, line):
+            return lines
+    raise AssertionError(f"no {pattern!r} within {deadline}s; got {lines}")
+
+
 def imap_wait(port, user, password, tag, count=1, deadline=5.0):
     """Polls until `count` messages tagged `tag` are in user's INBOX; returns
     (sorted uids, seconds waited)."""

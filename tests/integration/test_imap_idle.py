@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import report_figure
-from helpers import imap_login, imap_wait, make_message, smtp_send, token
+from helpers import imap_login, imap_wait, make_message, read_until, smtp_send, token
 
 
 @pytest.fixture
@@ -33,21 +33,6 @@ def start_idle(m):
     line = m.readline()
     assert line.startswith(b"+"), line
     return tag
-
-
-def read_until(m, pattern, deadline=5.0):
-    """Reads untagged lines until one matches `pattern` (bytes regex); returns all read."""
-    m.sock.settimeout(deadline)
-    lines = []
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        line = m.readline()
-        if not line:
-            break
-        lines.append(line.rstrip(b"\r\n"))
-        if re.search(pattern, line):
-            return lines
-    raise AssertionError(f"no {pattern!r} within {deadline}s; got {lines}")
 
 
 def stop_idle(m, tag):

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from helpers import imap_login, imap_wait, make_message, smtp_send, token
+from helpers import imap_login, imap_wait, make_message, read_until, smtp_send, token
 
 
 @pytest.fixture
@@ -35,21 +35,6 @@ def command(m, name, *words):
     """Sends one raw command through imaplib: (status, data of the tagged reply)."""
     tag = m._command(name, *words)
     return m._command_complete(name, tag)
-
-
-def read_until(m, pattern, deadline=5.0):
-    """Reads unsolicited lines until one matches `pattern` (bytes regex); returns them all."""
-    m.sock.settimeout(deadline)
-    lines = []
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        line = m.readline()
-        if not line:
-            break
-        lines.append(line.rstrip(b"\r\n"))
-        if re.search(pattern, line):
-            return lines
-    raise AssertionError(f"no {pattern!r} within {deadline}s; got {lines}")
 
 
 def nothing_within(m, seconds=0.5):
