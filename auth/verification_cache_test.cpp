@@ -6,11 +6,11 @@ namespace mail::auth {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = VerificationCache::Clock;
+using CacheClock = VerificationCache::Clock;
 
 TEST(VerificationCache, RemembersForTheTtl) {
   VerificationCache c(60s, 100);
-  const auto t0 = Clock::now();
+  const auto t0 = CacheClock::now();
   const std::string k = c.key("alice@example.com", "pw", "$argon2id$hash");
   EXPECT_FALSE(c.contains(k, t0));
   c.insert(k, t0);
@@ -35,7 +35,7 @@ TEST(VerificationCache, KeyCoversAccountPasswordAndStoredHash) {
 
 TEST(VerificationCache, BoundedSizeEvictsOldest) {
   VerificationCache c(60s, 3);
-  const auto t0 = Clock::now();
+  const auto t0 = CacheClock::now();
   for (int i = 0; i < 5; ++i)
     c.insert(c.key("a", std::to_string(i), "h"), t0 + std::chrono::seconds(i));
   EXPECT_EQ(c.size(), 3u);

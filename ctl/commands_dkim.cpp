@@ -4,6 +4,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "common/ascii.h"
 #include "ctl/commands.h"
 #include "mailauth/dkim_keys.h"
 
@@ -14,12 +15,6 @@ using mailauth::DkimKeyStore;
 using mailauth::KeyAlgorithm;
 
 namespace {
-
-std::string lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return s;
-}
 
 // A TXT record in zone-file syntax; RFC 1035 3.3.14 limits one character-string to 255
 // octets, so a longer value (an RSA 2048 key) is split into several (RFC 6376 3.6.2.2
@@ -45,7 +40,7 @@ void print_key_line(const DkimKey& k) {
 }  // namespace
 
 Result<void> dkim_generate(const Invocation& inv) {
-  const std::string domain = lower(inv.operands[0]);
+  const std::string domain = ascii::lower(inv.operands[0]);
   auto algorithm = algorithm_option(inv);
   if (!algorithm) return algorithm.error();
   std::string selector = inv.has("selector")
@@ -64,7 +59,7 @@ Result<void> dkim_generate(const Invocation& inv) {
 
 Result<void> dkim_list(const Invocation& inv) {
   DkimKeyStore store(inv.config.dkim_dir());
-  auto keys = inv.operands.empty() ? store.list() : store.keys_of(lower(inv.operands[0]));
+  auto keys = inv.operands.empty() ? store.list() : store.keys_of(ascii::lower(inv.operands[0]));
   if (!keys) return keys.error();
   for (const DkimKey& k : *keys) print_key_line(k);
   return {};
@@ -72,7 +67,7 @@ Result<void> dkim_list(const Invocation& inv) {
 
 Result<void> dkim_show(const Invocation& inv) {
   DkimKeyStore store(inv.config.dkim_dir());
-  auto keys = store.keys_of(lower(inv.operands[0]));
+  auto keys = store.keys_of(ascii::lower(inv.operands[0]));
   if (!keys) return keys.error();
   bool any = false;
   for (const DkimKey& k : *keys) {
@@ -85,11 +80,12 @@ Result<void> dkim_show(const Invocation& inv) {
 }
 
 Result<void> dkim_activate(const Invocation& inv) {
-  return DkimKeyStore(inv.config.dkim_dir()).activate(lower(inv.operands[0]), inv.operands[1]);
+  return DkimKeyStore(inv.config.dkim_dir())
+      .activate(ascii::lower(inv.operands[0]), inv.operands[1]);
 }
 
 Result<void> dkim_retire(const Invocation& inv) {
-  return DkimKeyStore(inv.config.dkim_dir()).retire(lower(inv.operands[0]), inv.operands[1]);
+  return DkimKeyStore(inv.config.dkim_dir()).retire(ascii::lower(inv.operands[0]), inv.operands[1]);
 }
 
 }  // namespace mail::ctl

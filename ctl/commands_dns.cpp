@@ -10,6 +10,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/ascii.h"
 #include "common/dns/resolver.h"
 #include "ctl/commands.h"
 #include "ctl/dns_records.h"
@@ -19,12 +20,6 @@ namespace mail::ctl {
 namespace {
 
 namespace asio = net::asio;
-
-std::string lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return s;
-}
 
 template <typename T>
 Published published_of(const dns::Answer<T>& answer) {
@@ -110,10 +105,10 @@ Result<void> check_published(const Invocation& inv, const std::string& domain,
 }  // namespace
 
 Result<void> dns_records(const Invocation& inv) {
-  const std::string domain = lower(inv.operands[0]);
+  const std::string domain = ascii::lower(inv.operands[0]);
   if (!mailauth::valid_key_domain(domain))
     return make_error(ErrorKind::Invalid, "bad domain name " + inv.operands[0]);
-  const std::string host = lower(inv.config.server.hostname);
+  const std::string host = ascii::lower(inv.config.server.hostname);
   auto keys = mailauth::DkimKeyStore(inv.config.dkim_dir()).keys_of(domain);
   if (!keys) return keys.error();
   std::vector<DkimPublication> dkim;

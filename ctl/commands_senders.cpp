@@ -10,28 +10,20 @@
 #include "ctl/commands.h"
 
 namespace mail::ctl {
-namespace {
-
-Result<std::unique_ptr<auth::Directory>> open_directory(const Invocation& inv) {
-  return auth::open_directory(inv.config);
-}
-
-}  // namespace
-
 Result<void> sender_allow(const Invocation& inv) {
-  auto dir = open_directory(inv);
+  auto dir = auth::open_directory(inv.config);
   if (!dir) return dir.error();
   return (*dir)->allow_sender(inv.operands[0], inv.operands[1]);
 }
 
 Result<void> sender_deny(const Invocation& inv) {
-  auto dir = open_directory(inv);
+  auto dir = auth::open_directory(inv.config);
   if (!dir) return dir.error();
   return (*dir)->deny_sender(inv.operands[0], inv.operands[1]);
 }
 
 Result<void> sender_list(const Invocation& inv) {
-  auto dir = open_directory(inv);
+  auto dir = auth::open_directory(inv.config);
   if (!dir) return dir.error();
   auto grants = (*dir)->list_senders(inv.operands.empty() ? "" : inv.operands[0]);
   if (!grants) return grants.error();

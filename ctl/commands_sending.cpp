@@ -12,20 +12,12 @@
 #include <string_view>
 
 #include "ctl/commands.h"
+#include "ctl/queue_format.h"
 #include "queued/relay/dsn_builder.h"
 #include "queued/relay/sending_policy.h"
 
 namespace mail::ctl {
 namespace {
-
-std::string printable(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) c = '?';
-  }
-  return out;
-}
 
 Result<std::unique_ptr<relay::SendingPolicy>> open(const Invocation& inv) {
   return relay::open_sending_policy(inv.config.sending_dir());

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/ascii.h"
 #include "ctl/queue_format.h"
 
 namespace mail::ctl {
@@ -12,13 +13,6 @@ using queue::HistoryRecord;
 using queue::Outcome;
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 // "hard:2 spam:1", or "-".
 std::string classes_text(const std::map<queue::BounceClass, uint64_t>& classes) {
@@ -103,7 +97,7 @@ std::optional<double> DomainTally::tls_percent() const {
 }
 
 DeliveryReport::DeliveryReport(int64_t since, int64_t until, std::string domain, size_t max_domains)
-    : since_(since), until_(until), filter_(lower(domain)), max_domains_(max_domains) {}
+    : since_(since), until_(until), filter_(ascii::lower(domain)), max_domains_(max_domains) {}
 
 bool DeliveryReport::add(const HistoryRecord& r) {
   if (r.time < since_ || r.time >= until_) return false;

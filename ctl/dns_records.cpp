@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "common/ascii.h"
 #include "mailauth/tag_list.h"
 
 namespace mail::ctl {
@@ -16,13 +17,6 @@ constexpr int kTtl = 3600;
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return out;
 }
 
 std::string upper(std::string_view s) {
@@ -102,7 +96,7 @@ std::string version_tag(std::string_view text) {
 
 // RFC 7208 4.5: a record is SPF when it starts with "v=spf1" followed by a space or its end.
 bool is_spf(std::string_view text) {
-  std::string l = lower(text.substr(0, 7));
+  std::string l = ascii::lower(text.substr(0, 7));
   return l == "v=spf1" || l == "v=spf1 ";
 }
 
@@ -113,11 +107,11 @@ bool of_kind(RecordKind kind, std::string_view text) {
     case RecordKind::Spf:
       return is_spf(text);
     case RecordKind::Dmarc:
-      return lower(version_tag(text)) == "dmarc1";  // RFC 7489 6.6.3
+      return ascii::lower(version_tag(text)) == "dmarc1";  // RFC 7489 6.6.3
     case RecordKind::TlsRpt:
-      return lower(version_tag(text)) == "tlsrptv1";  // RFC 8460 3
+      return ascii::lower(version_tag(text)) == "tlsrptv1";  // RFC 8460 3
     case RecordKind::MtaSts:
-      return lower(version_tag(text)) == "stsv1";  // RFC 8461 3.1
+      return ascii::lower(version_tag(text)) == "stsv1";  // RFC 8461 3.1
     default:
       return true;
   }
@@ -150,7 +144,7 @@ std::vector<std::string> spf_terms(std::string_view text) {
     while (end < text.size() && !is_space(text[end])) ++end;
     if (end > pos) {
       std::string term(text.substr(pos, end - pos));
-      if (term.find('%') == std::string::npos) term = lower(term);
+      if (term.find('%') == std::string::npos) term = ascii::lower(term);
       if (term.size() > 1 && term[0] == '+') term.erase(0, 1);
       terms.push_back(std::move(term));
     }
@@ -213,7 +207,7 @@ std::optional<TagMap> tag_map(RecordKind kind, std::string_view text) {
   for (const auto& t : *tags) {
     std::string value = mailauth::without_whitespace(t.value);
     if (kind == RecordKind::Dkim) {
-      if (t.name != "p") value = lower(value);
+      if (t.name != "p") value = ascii::lower(value);
       // h= (hash algorithms) and s= (service types) are colon-separated lists: one that
       // allows what we sign with (sha256, email) means the same as leaving the tag out.
       if ((t.name == "h" && in_list(value, "sha256")) ||
@@ -221,7 +215,7 @@ std::optional<TagMap> tag_map(RecordKind kind, std::string_view text) {
         value = "*";
       map[t.name] = value;
     } else {
-      map[lower(t.name)] = lower(value);
+      map[ascii::lower(t.name)] = ascii::lower(value);
     }
   }
   return map;
@@ -306,12 +300,12 @@ CheckResult check_mx(const DnsRecord& want, const Published& got) {
   std::vector<std::pair<uint16_t, std::string>> published;
   std::vector<std::string> shown;
   for (const auto& mx : got.mx) {
-    published.emplace_back(mx.preference, lower(mx.host));
+    published.emplace_back(mx.preference, ascii::lower(mx.host));
     shown.push_back(mx_text(mx));
   }
   std::sort(published.begin(), published.end());
   const std::vector<std::pair<uint16_t, std::string>> wanted{
-      {want.mx.preference, lower(want.mx.host)}};
+      {want.mx.preference, ascii::lower(want.mx.host)}};
   if (published == wanted) return {CheckState::Ok, join(shown), ""};
   for (const auto& [pref, host] : published)
     if (host.empty())
@@ -325,12 +319,12 @@ CheckResult check_srv(const DnsRecord& want, const Published& got) {
   for (const auto& rdata : got.data) {
     auto srv = parse_srv(rdata);
     if (!srv) return {CheckState::Different, join(shown), "malformed SRV record"};
-    srv->target = lower(srv->target);
+    srv->target = ascii::lower(srv->target);
     shown.push_back(srv_text(*srv));
     published.push_back(*srv);
   }
   SrvRecord w = want.srv;
-  w.target = lower(w.target);
+  w.target = ascii::lower(w.target);
   if (published.size() == 1 && published[0] == w) return {CheckState::Ok, join(shown), ""};
   for (const auto& s : published)
     if (s.target.empty())

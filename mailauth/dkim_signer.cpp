@@ -6,14 +6,11 @@
 
 #include <ctime>
 
-#define _Bool bool
-#include <opendkim/dkim.h>
-#undef _Bool
-
 #include "common/log.h"
 #include "mailauth/author.h"
 #include "mailauth/dkim_ed25519.h"
 #include "mailauth/header_block.h"
+#include "mailauth/opendkim.h"
 
 namespace mail::mailauth {
 
@@ -71,10 +68,6 @@ std::string directory_stamp(const fs::path& dir) {
   }
   return stamp;
 }
-
-struct HandleDeleter {
-  void operator()(DKIM* d) const { dkim_free(d); }
-};
 
 }  // namespace
 
@@ -153,7 +146,7 @@ Result<std::string> DkimSigner::sign(std::string_view message) {
       continue;
     }
     DKIM_STAT st = DKIM_STAT_OK;
-    std::unique_ptr<DKIM, HandleDeleter> dkim(dkim_sign(
+    DkimHandle dkim(dkim_sign(
         lib_, reinterpret_cast<const unsigned char*>("mailauth"), nullptr,
         const_cast<unsigned char*>(reinterpret_cast<const unsigned char*>(key.private_pem.c_str())),
         reinterpret_cast<const unsigned char*>(key.selector.c_str()),

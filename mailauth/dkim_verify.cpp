@@ -1,16 +1,11 @@
 // libopendkim verification (see dkim_verify.h).
 #include "mailauth/dkim_verify.h"
 
-// libopendkim's header is C with _Bool; in C++ it needs these first (docs: TOOLING.md).
-#include <sys/types.h>
-#define _Bool bool
-#include <opendkim/dkim.h>
-#undef _Bool
-
 #include <algorithm>
 #include <cstring>
 #include <set>
 
+#include "mailauth/opendkim.h"
 #include "mailauth/tag_list.h"
 
 namespace mail::mailauth {
@@ -153,10 +148,6 @@ DkimOutcome outcome_of(DKIM* dkim, DKIM_SIGINFO* sig, const VerifyContext& ctx,
   return result(DkimResult::Pass, "");
 }
 
-struct HandleDeleter {
-  void operator()(DKIM* d) const { dkim_free(d); }
-};
-
 }  // namespace
 
 std::vector<std::string> key_names(const HeaderBlock& header, size_t max) {
@@ -210,7 +201,7 @@ std::vector<DkimOutcome> DkimVerifier::verify(
   ctx.deadline = deadline;
   ctx.max_signatures = max_signatures_;
   DKIM_STAT status = DKIM_STAT_OK;
-  std::unique_ptr<DKIM, HandleDeleter> dkim(
+  DkimHandle dkim(
       dkim_verify(lib_, reinterpret_cast<const unsigned char*>("mailauth"), nullptr, &status));
   if (!dkim) {
     out.push_back(DkimOutcome{DkimResult::TempError, "", "", "", "", "", "out of memory"});

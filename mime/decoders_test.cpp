@@ -9,13 +9,13 @@
 namespace mail::mime {
 namespace {
 
-struct Case {
+struct DecoderCase {
   const char* in;
   const char* out;
 };
 
 TEST(Base64, DecodesToleratingJunkAndLineBreaks) {
-  const Case cases[] = {
+  const DecoderCase cases[] = {
       {"SGVsbG8=", "Hello"},
       {"SGVs\r\nbG8=\r\n", "Hello"},
       {"SG Vs*bG8", "Hello"},  // junk skipped, missing padding
@@ -25,7 +25,7 @@ TEST(Base64, DecodesToleratingJunkAndLineBreaks) {
       {"QUJD\nREVG\n", "ABCDEF"},
       {"!!!", ""},
   };
-  for (const Case& c : cases) {
+  for (const DecoderCase& c : cases) {
     std::string out;
     decode_base64(c.in, out);
     EXPECT_EQ(out, c.out) << c.in;
@@ -34,7 +34,7 @@ TEST(Base64, DecodesToleratingJunkAndLineBreaks) {
 }
 
 TEST(QuotedPrintable, DecodesEscapesAndSoftBreaks) {
-  const Case cases[] = {
+  const DecoderCase cases[] = {
       {"Caf=E9", "Caf\xE9"},
       {"caf=e9", "caf\xE9"},  // lower-case hex accepted
       {"soft=\r\nbreak", "softbreak"},
@@ -47,7 +47,7 @@ TEST(QuotedPrintable, DecodesEscapesAndSoftBreaks) {
       {"=4", "=4"},
       {"line1\r\nline2\r\n", "line1\r\nline2\r\n"},
   };
-  for (const Case& c : cases) {
+  for (const DecoderCase& c : cases) {
     std::string out;
     decode_quoted_printable(c.in, out);
     EXPECT_EQ(out, c.out) << c.in;
@@ -81,7 +81,7 @@ TEST(Charset, ConvertsToUtf8AndReplacesInvalid) {
 }
 
 TEST(EncodedWords, DecodesRfc2047) {
-  const Case cases[] = {
+  const DecoderCase cases[] = {
       {"=?UTF-8?B?SsO8cmdlbg==?=", "J\xC3\xBCrgen"},
       {"=?iso-8859-1?Q?Andr=E9?=", "Andr\xC3\xA9"},
       {"=?utf-8?q?a_b?=", "a b"},
@@ -107,7 +107,7 @@ TEST(EncodedWords, DecodesRfc2047) {
       {"=?utf-8?b?w6k=?=\t=?iso-8859-1?q?=E9?=", "\xC3\xA9\xC3\xA9"},
       {"", ""},
   };
-  for (const Case& c : cases) EXPECT_EQ(decode_header_utf8(c.in), c.out) << c.in;
+  for (const DecoderCase& c : cases) EXPECT_EQ(decode_header_utf8(c.in), c.out) << c.in;
 }
 
 // Found by mime_decoder_fuzz: glibc opens a charset named "UtF\xD28" as UTF-8 and its

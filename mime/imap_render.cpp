@@ -1,8 +1,7 @@
 // ENVELOPE / BODY / BODYSTRUCTURE writers; see imap_render.h.
 #include "mime/imap_render.h"
 
-#include <strings.h>
-
+#include "common/ascii.h"
 #include "mime/imap_string.h"
 
 namespace mail::mime {
@@ -15,10 +14,6 @@ constexpr std::string_view kEmptyBody =
     R"(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0))";
 constexpr std::string_view kEmptyBodyStructure =
     R"(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL))";
-
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 void write_addresses(std::string& out, const std::vector<Address>& list) {
   if (list.empty()) {
@@ -52,7 +47,7 @@ void write_params(std::string& out, const std::vector<Param>& params, bool defau
   bool seen_charset = false;
   for (size_t i = 0; i < params.size(); ++i) {
     if (i > 0) out += ' ';
-    if (default_charset && iequal(params[i].name, "charset")) seen_charset = true;
+    if (default_charset && ascii::iequals(params[i].name, "charset")) seen_charset = true;
     append_imap_string(out, params[i].name);
     out += ' ';
     append_imap_string(out, params[i].value);
@@ -128,10 +123,10 @@ class BodyWriter {
   bool is_truncated(const Part& p) const {
     const Content& c = p.content;
     if (c.type) {
-      if (iequal(*c.type, "message") &&
-          (iequal(c.subtype, "rfc822") || iequal(c.subtype, "global")))
+      if (ascii::iequals(*c.type, "message") &&
+          (ascii::iequals(c.subtype, "rfc822") || ascii::iequals(c.subtype, "global")))
         return true;
-      return iequal(*c.type, "multipart");
+      return ascii::iequals(*c.type, "multipart");
     }
     return p.parent >= 0 && (m_.parts[p.parent].flags & kPartDigest);
   }
@@ -147,7 +142,7 @@ class BodyWriter {
       text = true;
       out += "\"text\" \"plain\"";
     } else {
-      text = iequal(*c.type, "text");
+      text = ascii::iequals(*c.type, "text");
       append_imap_string(out, *c.type);
       out += ' ';
       append_imap_string(out, c.subtype);

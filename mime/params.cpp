@@ -4,6 +4,7 @@
 #include <strings.h>
 #include <algorithm>
 
+#include "common/ascii.h"
 #include "mime/charset.h"
 #include "mime/encoded_words.h"
 
@@ -29,13 +30,6 @@ void append_percent_escaped(std::string& out, std::string_view s) {
     else
       out.push_back(c);
   }
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -177,8 +171,9 @@ std::optional<std::string> param_value_utf8(const std::vector<Param>& params,
       std::string bytes;
       for (size_t i = q2 + 1; i < p.value.size(); ++i) {
         int hi, lo;
-        if (p.value[i] == '%' && i + 2 < p.value.size() && (hi = hex_value(p.value[i + 1])) >= 0 &&
-            (lo = hex_value(p.value[i + 2])) >= 0) {
+        if (p.value[i] == '%' && i + 2 < p.value.size() &&
+            (hi = ascii::hex_value(p.value[i + 1])) >= 0 &&
+            (lo = ascii::hex_value(p.value[i + 2])) >= 0) {
           bytes.push_back(static_cast<char>(hi * 16 + lo));
           i += 2;
         } else {

@@ -7,14 +7,14 @@
 namespace mail::mime {
 namespace {
 
-struct Case {
+struct SearchCase {
   const char* key;
   const char* text;
   bool found;
 };
 
 TEST(TextMatcher, FoldsCase) {
-  const Case cases[] = {
+  const SearchCase cases[] = {
       {"zephyranthes", "a ZephyRanthes b", true},
       {"ZEPHYR", "zephyr", true},
       {"zephyr", "zephy", false},
@@ -35,7 +35,7 @@ TEST(TextMatcher, FoldsCase) {
       {"needle", "0123456789abcdef0123456789abcdefneedl", false},
       {"needle", "0123456789abcdef0123456789abcdef0123456789abcdneedle", true},
   };
-  for (const Case& c : cases)
+  for (const SearchCase& c : cases)
     EXPECT_EQ(TextMatcher(c.key).find_in(c.text), c.found) << c.key << " in " << c.text;
   EXPECT_TRUE(TextMatcher("caf").find_in_ascii_compatible("CAF\xE9"));
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "common/ascii.h"
 #include "mime/header.h"
 #include "mime/rfc822_tokens.h"
 
@@ -18,9 +19,6 @@ constexpr size_t kUnset = std::numeric_limits<size_t>::max();
 // The longest boundary line tail looked at when the line has no LF (Dovecot's limit).
 constexpr size_t kBoundaryLineMax = kMaxBoundaryLength + 4;
 
-bool iequal(std::string_view a, std::string_view b) {
-  return header_name_equals(a, b);
-}
 bool istarts(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && strncasecmp(s.data(), prefix.data(), prefix.size()) == 0;
 }
@@ -142,26 +140,26 @@ class StructureParser {
 
   void content_field(const HeaderField& f, Content& c) {
     std::string_view name = f.name.substr(8);  // after "Content-"
-    if (iequal(name, "ID")) {
+    if (ascii::iequals(name, "ID")) {
       if (!c.id) c.id = without_nul(f.value);
-    } else if (iequal(name, "MD5")) {
+    } else if (ascii::iequals(name, "MD5")) {
       if (!c.md5) c.md5 = without_nul(f.value);
-    } else if (iequal(name, "Type")) {
+    } else if (ascii::iequals(name, "Type")) {
       if (!c.type) {
         ContentType ct = parse_content_type(f.value);
         c.type = std::move(ct.type);
         c.subtype = std::move(ct.subtype);
         c.type_params = std::move(ct.params);
       }
-    } else if (iequal(name, "Transfer-Encoding")) {
+    } else if (ascii::iequals(name, "Transfer-Encoding")) {
       if (!c.transfer_encoding) c.transfer_encoding = parse_content_transfer_encoding(f.value);
-    } else if (iequal(name, "Language")) {
+    } else if (ascii::iequals(name, "Language")) {
       if (c.language.empty()) c.language = parse_content_language(f.value);
-    } else if (iequal(name, "Location")) {
+    } else if (ascii::iequals(name, "Location")) {
       if (!c.location) c.location = without_nul(f.value);
-    } else if (iequal(name, "Description")) {
+    } else if (ascii::iequals(name, "Description")) {
       if (!c.description) c.description = without_nul(f.value);
-    } else if (iequal(name, "Disposition")) {
+    } else if (ascii::iequals(name, "Disposition")) {
       // Like Dovecot: a later field replaces one that had no parameters.
       if (c.disposition_params.empty()) {
         if (auto d = parse_content_disposition(f.value)) {
@@ -175,25 +173,25 @@ class StructureParser {
   static void envelope_field(const HeaderField& f, Envelope& e) {
     std::string_view n = f.name;
     std::vector<Address>* list = nullptr;
-    if (iequal(n, "Date")) {
+    if (ascii::iequals(n, "Date")) {
       e.date = without_nul(f.value);
-    } else if (iequal(n, "Subject")) {
+    } else if (ascii::iequals(n, "Subject")) {
       e.subject = without_nul(f.value);
-    } else if (iequal(n, "Message-ID")) {
+    } else if (ascii::iequals(n, "Message-ID")) {
       e.message_id = without_nul(f.value);
-    } else if (iequal(n, "In-Reply-To")) {
+    } else if (ascii::iequals(n, "In-Reply-To")) {
       e.in_reply_to = without_nul(f.value);
-    } else if (iequal(n, "From")) {
+    } else if (ascii::iequals(n, "From")) {
       list = &e.from;
-    } else if (iequal(n, "Sender")) {
+    } else if (ascii::iequals(n, "Sender")) {
       list = &e.sender;
-    } else if (iequal(n, "Reply-To")) {
+    } else if (ascii::iequals(n, "Reply-To")) {
       list = &e.reply_to;
-    } else if (iequal(n, "To")) {
+    } else if (ascii::iequals(n, "To")) {
       list = &e.to;
-    } else if (iequal(n, "Cc")) {
+    } else if (ascii::iequals(n, "Cc")) {
       list = &e.cc;
-    } else if (iequal(n, "Bcc")) {
+    } else if (ascii::iequals(n, "Bcc")) {
       list = &e.bcc;
     }
     if (list) {
@@ -212,21 +210,21 @@ class StructureParser {
     std::string type;
     int ret = tokens.parse_content_type(type);
     Part& p = parts_[cur_];
-    if (iequal(type, "message/rfc822")) {
+    if (ascii::iequals(type, "message/rfc822")) {
       p.flags |= kPartMessage;
-    } else if (iequal(type, "message/global")) {
+    } else if (ascii::iequals(type, "message/global")) {
       p.flags |= kPartMessage | kPartGlobal;  // RFC 6532 section 3.5, RFC 9051 7.5.2
     } else if (istarts(type, "text") && (type.size() == 4 || type[4] == '/')) {
       p.flags |= kPartText;
     } else if (istarts(type, "multipart/")) {
       p.flags |= kPartMultipart;
-      if (iequal(std::string_view(type).substr(10), "digest")) p.flags |= kPartDigest;
+      if (ascii::iequals(std::string_view(type).substr(10), "digest")) p.flags |= kPartDigest;
     }
     if (ret < 0 || !(p.flags & kPartMultipart) || boundary) return;
     std::vector<Param> params;
     parse_params(tokens, params);
     for (const Param& prm : params) {
-      if (iequal(prm.name, "boundary")) {
+      if (ascii::iequals(prm.name, "boundary")) {
         boundary = prm.value.substr(0, kMaxBoundaryLength);
         break;
       }
@@ -274,9 +272,9 @@ class StructureParser {
       HeaderField f = read_header_field(msg_, pos_);
       pos_ = f.end;
       prev_newline = f.newline_size;
-      if (iequal(f.name, "MIME-Version")) {
+      if (ascii::iequals(f.name, "MIME-Version")) {
         parts_[self].flags |= kPartMime;
-      } else if (iequal(f.name, "Content-Type")) {
+      } else if (ascii::iequals(f.name, "Content-Type")) {
         parts_[self].flags |= kPartMime;
         if (!seen_content_type) {
           seen_content_type = true;

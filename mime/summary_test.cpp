@@ -8,7 +8,7 @@
 namespace mail::mime {
 namespace {
 
-const std::string kMessage =
+const std::string kSummaryMessage =
     "From: Alice Example <alice@example.org>\r\n"
     "To: \"Bob\" <bob@example.test>\r\n"
     "Cc: carol@example.org\r\n"
@@ -56,7 +56,7 @@ std::vector<std::string> sections(const MessageSummary& s) {
 }
 
 TEST(Summary, PartTableAndSortKeys) {
-  MessageSummary s = analyze(kMessage);
+  MessageSummary s = analyze(kSummaryMessage);
   EXPECT_EQ(sections(s), (std::vector<std::string>{"", "1", "2", "", "2.1", "2.2", "3"}));
   EXPECT_EQ(s.parts[1].type, "text");
   EXPECT_EQ(s.parts[1].charset, "iso-8859-1");
@@ -93,7 +93,7 @@ TEST(Summary, SinglePartMessageIsPartOne) {
 }
 
 TEST(Summary, BlobRoundTrips) {
-  MessageSummary s = analyze(kMessage);
+  MessageSummary s = analyze(kSummaryMessage);
   std::string blob = encode_summary(s);
   EXPECT_EQ(static_cast<uint8_t>(blob[0]), kSummaryVersion);
   auto back = decode_summary(blob);
@@ -133,7 +133,7 @@ TEST(Summary, BlobRoundTrips) {
 
 // FETCH ENVELOPE / BODYSTRUCTURE read the two strings without decoding the rest.
 TEST(Summary, StoredFetchStrings) {
-  MessageSummary s = analyze(kMessage);
+  MessageSummary s = analyze(kSummaryMessage);
   std::string blob = encode_summary(s);
   auto stored = stored_fetch_strings(blob);
   ASSERT_TRUE(stored);
@@ -146,7 +146,7 @@ TEST(Summary, StoredFetchStrings) {
 }
 
 TEST(Summary, DecodeRefusesUnknownVersionsAndDamage) {
-  std::string blob = encode_summary(analyze(kMessage));
+  std::string blob = encode_summary(analyze(kSummaryMessage));
   std::string other = blob;
   other[0] = static_cast<char>(kSummaryVersion + 1);
   auto r = decode_summary(other);
@@ -160,14 +160,15 @@ TEST(Summary, DecodeRefusesUnknownVersionsAndDamage) {
 
 TEST(Summary, BlobIsCompact) {
   // The blob is the three FETCH strings plus a few dozen octets per part and the keys.
-  MessageSummary s = analyze(kMessage);
+  MessageSummary s = analyze(kSummaryMessage);
   size_t strings = s.envelope.size() + s.body.size() + s.bodystructure.size();
   EXPECT_LT(encode_summary(s).size(), strings + 40 * s.parts.size() + 200);
 }
 
 Result<std::string> section(std::vector<uint32_t> part, SectionText text,
                             std::vector<std::string> fields = {}) {
-  return fetch_section(kMessage, analyze(kMessage), {std::move(part), text, std::move(fields)});
+  return fetch_section(kSummaryMessage, analyze(kSummaryMessage),
+                       {std::move(part), text, std::move(fields)});
 }
 
 TEST(Section, CutsPartsByTheTable) {
@@ -184,8 +185,9 @@ TEST(Section, CutsPartsByTheTable) {
             "Content-Type: multipart/alternative; boundary=c\r\n\r\n");
   EXPECT_EQ(section({2}, SectionText::kText).value().substr(0, 5), "--c\r\n");
   EXPECT_EQ(*section({}, SectionText::kHeaderFields, {"cc"}), "Cc: carol@example.org\r\n\r\n");
-  EXPECT_EQ(*section({}, SectionText::kText), kMessage.substr(kMessage.find("\r\n\r\n") + 4));
-  EXPECT_EQ(*section({}, SectionText::kPart), kMessage);
+  EXPECT_EQ(*section({}, SectionText::kText),
+            kSummaryMessage.substr(kSummaryMessage.find("\r\n\r\n") + 4));
+  EXPECT_EQ(*section({}, SectionText::kPart), kSummaryMessage);
   // What does not exist, or does not apply.
   EXPECT_FALSE(section({9}, SectionText::kPart));
   EXPECT_FALSE(section({1, 1}, SectionText::kPart));
@@ -194,21 +196,21 @@ TEST(Section, CutsPartsByTheTable) {
 }
 
 TEST(Section, BinaryDecodesOrRefusesUnknownEncodings) {
-  MessageSummary s = analyze(kMessage);
-  EXPECT_EQ(*fetch_binary(kMessage, s, {3}), "Hello world!");
-  EXPECT_EQ(*fetch_binary(kMessage, s, {1}), "caf\xE9 zephyr");
-  auto unknown = fetch_binary(kMessage, s, {2, 2});
+  MessageSummary s = analyze(kSummaryMessage);
+  EXPECT_EQ(*fetch_binary(kSummaryMessage, s, {3}), "Hello world!");
+  EXPECT_EQ(*fetch_binary(kSummaryMessage, s, {1}), "caf\xE9 zephyr");
+  auto unknown = fetch_binary(kSummaryMessage, s, {2, 2});
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().message, "UNKNOWN-CTE");
-  EXPECT_EQ(fetch_binary(kMessage, s, {7}).error().kind, ErrorKind::NotFound);
+  EXPECT_EQ(fetch_binary(kSummaryMessage, s, {7}).error().kind, ErrorKind::NotFound);
   EXPECT_EQ(partial("abcdef", 2, 3), "cde");
   EXPECT_EQ(partial("abcdef", 4, 100), "ef");
   EXPECT_EQ(partial("abcdef", 9, 1), "");
 }
 
 TEST(Section, MismatchedSummaryCannotReadOutOfBounds) {
-  MessageSummary s = analyze(kMessage);
-  std::string shorter = kMessage.substr(0, 100);
+  MessageSummary s = analyze(kSummaryMessage);
+  std::string shorter = kSummaryMessage.substr(0, 100);
   for (size_t i = 0; i < s.parts.size(); ++i) {
     EXPECT_LE(part_body(shorter, s.parts[i]).size(), shorter.size());
     EXPECT_LE(part_header(shorter, s.parts[i]).size(), shorter.size());

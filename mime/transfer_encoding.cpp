@@ -1,17 +1,13 @@
 // Transfer-encoding decoders; see transfer_encoding.h.
 #include "mime/transfer_encoding.h"
 
-#include <strings.h>
-
 #include <array>
+
+#include "common/ascii.h"
 
 namespace mail::mime {
 
 namespace {
-
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 constexpr std::array<signed char, 256> make_base64_table() {
   std::array<signed char, 256> t{};
@@ -23,13 +19,6 @@ constexpr std::array<signed char, 256> make_base64_table() {
 }
 constexpr auto kBase64 = make_base64_table();
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool is_space_or_tab(char c) {
   return c == ' ' || c == '\t';
 }
@@ -37,11 +26,11 @@ bool is_space_or_tab(char c) {
 }  // namespace
 
 TransferEncoding classify_transfer_encoding(std::string_view token) {
-  if (token.empty() || iequal(token, "7bit")) return TransferEncoding::kSevenBit;
-  if (iequal(token, "8bit")) return TransferEncoding::kEightBit;
-  if (iequal(token, "binary")) return TransferEncoding::kBinary;
-  if (iequal(token, "base64")) return TransferEncoding::kBase64;
-  if (iequal(token, "quoted-printable")) return TransferEncoding::kQuotedPrintable;
+  if (token.empty() || ascii::iequals(token, "7bit")) return TransferEncoding::kSevenBit;
+  if (ascii::iequals(token, "8bit")) return TransferEncoding::kEightBit;
+  if (ascii::iequals(token, "binary")) return TransferEncoding::kBinary;
+  if (ascii::iequals(token, "base64")) return TransferEncoding::kBase64;
+  if (ascii::iequals(token, "quoted-printable")) return TransferEncoding::kQuotedPrintable;
   return TransferEncoding::kUnknown;
 }
 
@@ -124,7 +113,8 @@ void decode_quoted_printable(std::string_view in, std::string& out) {
         break;
       }
       int hi, lo;
-      if (i + 2 < end && (hi = hex_value(in[i + 1])) >= 0 && (lo = hex_value(in[i + 2])) >= 0) {
+      if (i + 2 < end && (hi = ascii::hex_value(in[i + 1])) >= 0 &&
+          (lo = ascii::hex_value(in[i + 2])) >= 0) {
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
       } else {
@@ -141,9 +131,10 @@ void decode_q(std::string_view in, std::string& out) {
     char c = in[i];
     if (c == '_') {
       out.push_back(' ');
-    } else if (c == '=' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
-               hex_value(in[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
+    } else if (c == '=' && i + 2 < in.size() && ascii::hex_value(in[i + 1]) >= 0 &&
+               ascii::hex_value(in[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(ascii::hex_value(in[i + 1]) * 16 + ascii::hex_value(in[i + 2])));
       i += 2;
     } else {
       out.push_back(c);

@@ -7,7 +7,7 @@
 namespace mail::queued {
 
 using relay::DsnAction;
-using Kind = queue::Outcome::Kind;
+using OutcomeKind = queue::Outcome::Kind;
 using Success = AttemptResult::SuccessNotice;
 
 namespace {
@@ -20,14 +20,14 @@ std::optional<DsnAction> action_for(const NoticeItem& item, size_t k, const DsnN
   if (o.recipient >= e.recipients.size()) return std::nullopt;
   const queue::Recipient& r = e.recipients[o.recipient];
   switch (o.kind) {
-    case Kind::Failed:
+    case OutcomeKind::Failed:
       return DsnAction::Failed;
-    case Kind::Deferred:
+    case OutcomeKind::Deferred:
       if (s.delay_notice_after > 0 && !r.delay_notice_sent &&
           now - e.arrival >= s.delay_notice_after)
         return DsnAction::Delayed;
       return std::nullopt;
-    case Kind::Delivered: {
+    case OutcomeKind::Delivered: {
       const Success who =
           item.success && k < item.success->size() ? (*item.success)[k] : Success::Delivered;
       if (who == Success::NextHop) return std::nullopt;

@@ -14,7 +14,7 @@ namespace asio = net::asio;
 using queue::testing::make_message;
 using queue::testing::open_spool_in;
 using queue::testing::TempDir;
-using Kind = queue::Outcome::Kind;
+using OutcomeKind = queue::Outcome::Kind;
 using Success = AttemptResult::SuccessNotice;
 
 constexpr int64_t kArrival = 1700000000;
@@ -40,7 +40,7 @@ Fixture fixture(std::string sender = "a@example.org") {
   return f;
 }
 
-void add(Fixture& f, uint32_t recipient, Kind kind, std::string reply,
+void add(Fixture& f, uint32_t recipient, OutcomeKind kind, std::string reply,
          Success s = Success::Delivered, queue::BounceClass c = queue::BounceClass::None) {
   queue::Outcome o;
   o.recipient = recipient;
@@ -68,8 +68,8 @@ class DsnNotifierTest : public ::testing::Test {
 
 TEST_F(DsnNotifierTest, OneFailureNoticePerMessage) {
   Fixture f = fixture();
-  add(f, 0, Kind::Failed, "host mx.example.net[192.0.2.1] said: 550 5.1.1 no such user");
-  add(f, 1, Kind::Failed, "451 4.4.1 mx: connect refused", Success::Delivered,
+  add(f, 0, OutcomeKind::Failed, "host mx.example.net[192.0.2.1] said: 550 5.1.1 no such user");
+  add(f, 1, OutcomeKind::Failed, "451 4.4.1 mx: connect refused", Success::Delivered,
       queue::BounceClass::Expired);
   NoticeItem item = f.item();
   ASSERT_TRUE(notifier_.wants_notice(item, kArrival + 10));
@@ -87,12 +87,12 @@ TEST_F(DsnNotifierTest, OneFailureNoticePerMessage) {
 
 TEST_F(DsnNotifierTest, DelayNoticeOnceAfterTheConfiguredTime) {
   Fixture early = fixture();
-  add(early, 0, Kind::Deferred, "451 4.4.1 later");
+  add(early, 0, OutcomeKind::Deferred, "451 4.4.1 later");
   NoticeItem e = early.item();
   EXPECT_FALSE(notifier_.wants_notice(e, kArrival + 3599));
 
   Fixture late = fixture();
-  add(late, 0, Kind::Deferred, "451 4.4.1 later");
+  add(late, 0, OutcomeKind::Deferred, "451 4.4.1 later");
   NoticeItem l = late.item();
   ASSERT_TRUE(notifier_.wants_notice(l, kArrival + 3600));
   auto dsns = notifier_.notices_for(l, kContent, kArrival + 3600);
@@ -102,14 +102,14 @@ TEST_F(DsnNotifierTest, DelayNoticeOnceAfterTheConfiguredTime) {
 
   Fixture again = fixture();
   again.envelope.recipients[0].delay_notice_sent = true;
-  add(again, 0, Kind::Deferred, "451 4.4.1 still later");
+  add(again, 0, OutcomeKind::Deferred, "451 4.4.1 still later");
   NoticeItem a = again.item();
   EXPECT_FALSE(notifier_.wants_notice(a, kArrival + 7200));
 
   // NOTIFY=FAILURE only: no notice, but the decision is recorded all the same.
   Fixture quiet = fixture();
   quiet.envelope.recipients[0].dsn_notify = queue::kNotifyFailure;
-  add(quiet, 0, Kind::Deferred, "451 4.4.1 later");
+  add(quiet, 0, OutcomeKind::Deferred, "451 4.4.1 later");
   NoticeItem q = quiet.item();
   EXPECT_TRUE(notifier_.notices_for(q, kContent, kArrival + 3600).empty());
   EXPECT_TRUE(quiet.outcomes[0].delay_notice_sent);
@@ -119,8 +119,8 @@ TEST_F(DsnNotifierTest, SuccessNoticesOnlyWhenAskedAndOurs) {
   Fixture f = fixture();
   f.envelope.recipients[0].dsn_notify = queue::kNotifySuccess;
   f.envelope.recipients[1].dsn_notify = queue::kNotifySuccess;
-  add(f, 0, Kind::Delivered, "host mx[192.0.2.1] said: 250 2.0.0 Ok", Success::Relayed);
-  add(f, 1, Kind::Delivered, "host mx[192.0.2.1] said: 250 2.0.0 Ok", Success::NextHop);
+  add(f, 0, OutcomeKind::Delivered, "host mx[192.0.2.1] said: 250 2.0.0 Ok", Success::Relayed);
+  add(f, 1, OutcomeKind::Delivered, "host mx[192.0.2.1] said: 250 2.0.0 Ok", Success::NextHop);
   NoticeItem item = f.item();
   auto dsns = notifier_.notices_for(item, kContent, kArrival);
   ASSERT_EQ(dsns.size(), 1u);
@@ -130,21 +130,21 @@ TEST_F(DsnNotifierTest, SuccessNoticesOnlyWhenAskedAndOurs) {
 
   Fixture local = fixture();
   local.envelope.recipients[0].dsn_notify = queue::kNotifySuccess;
-  add(local, 0, Kind::Delivered, "250 2.0.0 delivered");
+  add(local, 0, OutcomeKind::Delivered, "250 2.0.0 delivered");
   NoticeItem li = local.item();
   auto d = notifier_.notices_for(li, kContent, kArrival);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_NE(d[0].content.find("Action: delivered"), std::string::npos);
 
   Fixture unasked = fixture();
-  add(unasked, 0, Kind::Delivered, "250 2.0.0 Ok", Success::Relayed);
+  add(unasked, 0, OutcomeKind::Delivered, "250 2.0.0 Ok", Success::Relayed);
   NoticeItem u = unasked.item();
   EXPECT_FALSE(notifier_.wants_notice(u, kArrival));
 }
 
 TEST_F(DsnNotifierTest, NothingToTheNullSender) {
   Fixture f = fixture("");
-  add(f, 0, Kind::Failed, "550 5.1.1 no such user");
+  add(f, 0, OutcomeKind::Failed, "550 5.1.1 no such user");
   NoticeItem item = f.item();
   EXPECT_TRUE(notifier_.notices_for(item, kContent, kArrival).empty());
 }
@@ -157,7 +157,7 @@ TEST_F(DsnNotifierTest, EnqueuesIntoTheSpool) {
   auto stored = spool_->envelope((*ids)[0]);
   ASSERT_TRUE(stored.ok());
   std::vector<queue::Outcome> outcomes{
-      queue::Outcome{0, Kind::Failed, "550 5.1.1 no", queue::BounceClass::Hard, 0, false}};
+      queue::Outcome{0, OutcomeKind::Failed, "550 5.1.1 no", queue::BounceClass::Hard, 0, false}};
   std::vector<Success> success{Success::Delivered};
   std::vector<NoticeItem> items;
   items.push_back(NoticeItem{&*stored, &outcomes, &success});

@@ -10,15 +10,13 @@
 #include "common/lmdb.h"
 #include "mime/header.h"
 #include "store/mail_store.h"
+#include "store/test_store.h"
 
 namespace mail::store {
 namespace {
 
-Delivery at(std::string account, std::string mailbox = "INBOX") {
-  return Delivery{std::move(account), std::move(mailbox), Flags{}, {}};
-}
-
-const std::string kMsg = "From: a@example.org\r\nSubject: hi\r\n\r\nHello\r\n";
+using testing::at;
+using testing::kMsg;
 
 class StoreTest : public ::testing::Test {
  protected:

@@ -11,7 +11,7 @@ namespace {
 
 using Filter = NotifyEventGroup::Filter;
 
-NotifyArgs parse_ok(std::string_view wire) {
+NotifyArgs parse_notify_ok(std::string_view wire) {
   ParseResult r = parse_command(wire, args::notify);
   if (auto* e = std::get_if<ParseError>(&r)) {
     ADD_FAILURE() << e->message << " for: " << wire;
@@ -28,14 +28,14 @@ std::string parse_error(std::string_view wire) {
 }
 
 TEST(NotifyParse, None) {
-  NotifyArgs a = parse_ok("a NOTIFY NONE\r\n");
+  NotifyArgs a = parse_notify_ok("a NOTIFY NONE\r\n");
   EXPECT_TRUE(a.none);
   EXPECT_TRUE(a.groups.empty());
   parse_error("a NOTIFY NONE (selected NONE)\r\n");
 }
 
 TEST(NotifyParse, SetWithEveryFilter) {
-  NotifyArgs a = parse_ok(
+  NotifyArgs a = parse_notify_ok(
       "a notify set status (selected (MessageNew (uid flags body.peek[header.fields (from)]) "
       "MessageExpunge FlagChange)) (inboxes (MessageNew MessageExpunge)) (personal "
       "(MailboxName SubscriptionChange)) (subscribed NONE) (subtree Lists (MessageNew "
@@ -61,7 +61,7 @@ TEST(NotifyParse, SetWithEveryFilter) {
 }
 
 TEST(NotifyParse, SelectedDelayedAndNoStatus) {
-  NotifyArgs a = parse_ok("a NOTIFY SET (selected-delayed (MessageNew MessageExpunge))\r\n");
+  NotifyArgs a = parse_notify_ok("a NOTIFY SET (selected-delayed (MessageNew MessageExpunge))\r\n");
   EXPECT_FALSE(a.status);
   ASSERT_EQ(a.groups.size(), 1u);
   EXPECT_EQ(a.groups[0].filter, Filter::SelectedDelayed);
@@ -70,19 +70,19 @@ TEST(NotifyParse, SelectedDelayedAndNoStatus) {
 
 TEST(NotifyParse, UnknownAndUnsupportedEventsAreKept) {
   // event-ext = atom: syntactically fine; the handler answers NO [BADEVENT] (section 3.1).
-  NotifyArgs a = parse_ok("a NOTIFY SET (personal (MessageNew MessageExpunge FooBar))\r\n");
+  NotifyArgs a = parse_notify_ok("a NOTIFY SET (personal (MessageNew MessageExpunge FooBar))\r\n");
   ASSERT_EQ(a.groups.size(), 1u);
   EXPECT_EQ(a.groups[0].unknown_events, std::vector<std::string>{"FooBar"});
-  a = parse_ok("a NOTIFY SET (personal (MailboxMetadataChange))\r\n");
+  a = parse_notify_ok("a NOTIFY SET (personal (MailboxMetadataChange))\r\n");
   EXPECT_EQ(a.groups[0].events, kNotifyMailboxMetadataChange);
 }
 
 TEST(NotifyParse, NonSelectedGroupsTakeLoneMessageEvents) {
   // Dovecot 2.3 accepts these and imaptest's notify script (at the commit we test with)
   // sends them; see imapd/commands/notify.cpp.
-  NotifyArgs a = parse_ok("a NOTIFY SET STATUS (mailboxes x (MessageExpunge))\r\n");
+  NotifyArgs a = parse_notify_ok("a NOTIFY SET STATUS (mailboxes x (MessageExpunge))\r\n");
   EXPECT_EQ(a.groups[0].events, kNotifyMessageExpunge);
-  a = parse_ok("a NOTIFY SET STATUS (mailboxes x (FlagChange))\r\n");
+  a = parse_notify_ok("a NOTIFY SET STATUS (mailboxes x (FlagChange))\r\n");
   EXPECT_EQ(a.groups[0].events, kNotifyFlagChange);
 }
 

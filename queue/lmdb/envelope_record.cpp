@@ -26,7 +26,7 @@ void encode_head(Encoder& enc, uint8_t version, const Envelope& e, int64_t next_
       .u32(static_cast<uint32_t>(e.recipients.size()));
 }
 
-Error corrupt(const std::string& what) {
+Error corrupt_envelope(const std::string& what) {
   return make_error(ErrorKind::Corrupt, "envelope record: " + what);
 }
 
@@ -74,9 +74,9 @@ std::string encode_envelope(const Envelope& e) {
 Result<Envelope> decode_envelope(std::string_view bytes) {
   Decoder dec(bytes);
   uint8_t version = dec.u8();
-  if (!dec.ok()) return corrupt("empty");
+  if (!dec.ok()) return corrupt_envelope("empty");
   if (version < 1 || version > kEnvelopeRecordVersion)
-    return corrupt("unknown version " + std::to_string(version));
+    return corrupt_envelope("unknown version " + std::to_string(version));
   Envelope e;
   e.id = dec.str();
   e.sender = dec.str();
@@ -86,7 +86,7 @@ Result<Envelope> decode_envelope(std::string_view bytes) {
   e.client = dec.str();
   uint32_t count = dec.u32();
   size_t min_size = version == 1 ? kMinRecipientV1 : kMinRecipientV2;
-  if (!dec.ok() || count > bytes.size() / min_size) return corrupt("truncated header");
+  if (!dec.ok() || count > bytes.size() / min_size) return corrupt_envelope("truncated header");
   e.recipients.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
     Recipient r;
@@ -95,7 +95,7 @@ Result<Envelope> decode_envelope(std::string_view bytes) {
     r.attempts = dec.u32();
     r.last_reply = dec.str();
     if (state > static_cast<uint8_t>(Recipient::State::Failed))
-      return corrupt("bad recipient state");
+      return corrupt_envelope("bad recipient state");
     r.state = static_cast<Recipient::State>(state);
     if (version >= 2) {
       r.dsn_notify = dec.u8();
@@ -105,7 +105,7 @@ Result<Envelope> decode_envelope(std::string_view bytes) {
       uint8_t flags = dec.u8();
       uint8_t bounce_class = dec.u8();
       if (bounce_class > static_cast<uint8_t>(BounceClass::Expired))
-        return corrupt("bad bounce class");
+        return corrupt_envelope("bad bounce class");
       r.delay_notice_sent = (flags & kDelayNoticeSent) != 0;
       r.bounce_class = static_cast<BounceClass>(bounce_class);
     } else {
@@ -120,14 +120,14 @@ Result<Envelope> decode_envelope(std::string_view bytes) {
     uint8_t body = dec.u8();
     uint8_t flags = dec.u8();
     e.size = dec.u64();
-    if (ret > static_cast<uint8_t>(DsnRet::Headers)) return corrupt("bad DSN RET");
-    if (body > static_cast<uint8_t>(BodyType::BinaryMime)) return corrupt("bad body type");
+    if (ret > static_cast<uint8_t>(DsnRet::Headers)) return corrupt_envelope("bad DSN RET");
+    if (body > static_cast<uint8_t>(BodyType::BinaryMime)) return corrupt_envelope("bad body type");
     e.dsn_ret = static_cast<DsnRet>(ret);
     e.body = static_cast<BodyType>(body);
     e.smtputf8 = (flags & kSmtputf8) != 0;
     e.held = (flags & kHeld) != 0;
   }
-  if (!dec.ok() || !dec.at_end()) return corrupt("truncated or trailing bytes");
+  if (!dec.ok() || !dec.at_end()) return corrupt_envelope("truncated or trailing bytes");
   e.next_attempt = e.earliest_attempt();
   return e;
 }

@@ -7,7 +7,7 @@ namespace {
 
 constexpr size_t kKeyFixed = 8 + 4 + 4;  // time, recipient, attempt
 
-Error corrupt(std::string_view what) {
+Error corrupt_history(std::string_view what) {
   return make_error(ErrorKind::Corrupt, "delivery history record: " + std::string(what));
 }
 
@@ -36,7 +36,7 @@ std::string encode_history(const HistoryRecord& r) {
 }
 
 Result<HistoryRecord> decode_history(std::string_view key, std::string_view bytes) {
-  if (key.size() < kKeyFixed) return corrupt("short key");
+  if (key.size() < kKeyFixed) return corrupt_history("short key");
   HistoryRecord r;
   Decoder time(key.substr(0, 8));
   r.time = static_cast<int64_t>(time.u64() ^ (uint64_t{1} << 63));
@@ -45,18 +45,19 @@ Result<HistoryRecord> decode_history(std::string_view key, std::string_view byte
   const uint8_t kind = dec.u8();
   const uint8_t bounce_class = dec.u8();
   const uint8_t transport = dec.u8();
-  if (!dec.ok()) return corrupt("short value");
-  if (version == 0) return corrupt("version 0");
-  if (kind > static_cast<uint8_t>(Outcome::Kind::Failed)) return corrupt("bad kind");
-  if (bounce_class > static_cast<uint8_t>(BounceClass::Expired)) return corrupt("bad class");
-  if (transport > static_cast<uint8_t>(Transport::Tls)) return corrupt("bad transport");
+  if (!dec.ok()) return corrupt_history("short value");
+  if (version == 0) return corrupt_history("version 0");
+  if (kind > static_cast<uint8_t>(Outcome::Kind::Failed)) return corrupt_history("bad kind");
+  if (bounce_class > static_cast<uint8_t>(BounceClass::Expired))
+    return corrupt_history("bad class");
+  if (transport > static_cast<uint8_t>(Transport::Tls)) return corrupt_history("bad transport");
   r.kind = static_cast<Outcome::Kind>(kind);
   r.bounce_class = static_cast<BounceClass>(bounce_class);
   r.transport = static_cast<Transport>(transport);
   r.domain = dec.str();
-  if (!dec.ok() || r.domain.size() > kMaxHistoryDomain) return corrupt("bad domain");
+  if (!dec.ok() || r.domain.size() > kMaxHistoryDomain) return corrupt_history("bad domain");
   // A newer version's appended fields are not ours to read; version 1 has none.
-  if (version == kHistoryRecordVersion && !dec.at_end()) return corrupt("trailing bytes");
+  if (version == kHistoryRecordVersion && !dec.at_end()) return corrupt_history("trailing bytes");
   return r;
 }
 

@@ -35,7 +35,7 @@ queue::Envelope envelope() {
   return e;
 }
 
-DsnSettings settings() {
+DsnSettings dsn_settings() {
   return DsnSettings{"mail.example.org", 50000};
 }
 
@@ -43,7 +43,7 @@ TEST(DsnBuilderTest, FailureReportWithTheWholeMessage) {
   const auto e = envelope();
   std::vector<DsnRecipient> rs;
   for (const auto& r : e.recipients) rs.push_back(dsn_recipient(r, DsnAction::Failed, 1700000100));
-  auto dsn = make_dsn(e, kOriginal, rs, settings(), 1700000200);
+  auto dsn = make_dsn(e, kOriginal, rs, dsn_settings(), 1700000200);
   ASSERT_TRUE(dsn);
   EXPECT_EQ(dsn->envelope.sender, "");
   ASSERT_EQ(dsn->envelope.recipients.size(), 1u);
@@ -78,7 +78,7 @@ TEST(DsnBuilderTest, RetHdrsAndSizeLimitReturnHeadersOnly) {
   auto e = envelope();
   e.dsn_ret = queue::DsnRet::Headers;
   std::vector<DsnRecipient> rs{dsn_recipient(e.recipients[0], DsnAction::Failed, 1)};
-  auto dsn = make_dsn(e, kOriginal, rs, settings(), 2);
+  auto dsn = make_dsn(e, kOriginal, rs, dsn_settings(), 2);
   ASSERT_TRUE(dsn);
   EXPECT_NE(dsn->content.find("Content-Type: text/rfc822-headers\r\n"), std::string::npos);
   EXPECT_EQ(dsn->content.find("The body."), std::string::npos);
@@ -96,7 +96,7 @@ TEST(DsnBuilderTest, DelayAndSuccessNotices) {
   e.recipients[0].dsn_notify = queue::kNotifyDelay | queue::kNotifySuccess;
   e.recipients[0].last_reply = "451 4.4.1 mx.example.net: connect failed";
   std::vector<DsnRecipient> delayed{dsn_recipient(e.recipients[0], DsnAction::Delayed, 10, 500000)};
-  auto d = make_dsn(e, kOriginal, delayed, settings(), 20);
+  auto d = make_dsn(e, kOriginal, delayed, dsn_settings(), 20);
   ASSERT_TRUE(d);
   EXPECT_NE(d->content.find("Subject: Delayed Mail (still being retried)"), std::string::npos);
   EXPECT_NE(d->content.find("Action: delayed\r\nStatus: 4.4.1\r\n"), std::string::npos);
@@ -105,23 +105,23 @@ TEST(DsnBuilderTest, DelayAndSuccessNotices) {
 
   std::vector<DsnRecipient> relayed{dsn_recipient(e.recipients[0], DsnAction::Relayed, 10)};
   relayed[0].diagnostic = "250 2.0.0 Ok: queued";
-  auto s = make_dsn(e, kOriginal, relayed, settings(), 20);
+  auto s = make_dsn(e, kOriginal, relayed, dsn_settings(), 20);
   ASSERT_TRUE(s);
   EXPECT_NE(s->content.find("Action: relayed\r\nStatus: 2.0.0\r\n"), std::string::npos);
 
   // Without NOTIFY=SUCCESS there is no success notice; without NOTIFY there is a delay one.
   e.recipients[0].dsn_notify = 0;
   EXPECT_FALSE(make_dsn(e, kOriginal, {dsn_recipient(e.recipients[0], DsnAction::Delivered, 1)},
-                        settings(), 2));
+                        dsn_settings(), 2));
   EXPECT_TRUE(make_dsn(e, kOriginal, {dsn_recipient(e.recipients[0], DsnAction::Delayed, 1)},
-                       settings(), 2));
+                       dsn_settings(), 2));
 }
 
 TEST(DsnBuilderTest, NeverABounceToTheNullSender) {
   auto e = envelope();
   e.sender = "";
   EXPECT_FALSE(make_dsn(e, kOriginal, {dsn_recipient(e.recipients[0], DsnAction::Failed, 1)},
-                        settings(), 2));
+                        dsn_settings(), 2));
 }
 
 TEST(DsnBuilderTest, Utf8AddressesUseTheGlobalTypes) {
@@ -130,7 +130,7 @@ TEST(DsnBuilderTest, Utf8AddressesUseTheGlobalTypes) {
   e.recipients[0].address = "m\xC3\xBCller@example.net";
   e.recipients[0].orcpt = "";
   auto d = make_dsn(e, "Subject: gr\xC3\xBC\xC3\x9F\x65\r\n\r\nx\r\n",
-                    {dsn_recipient(e.recipients[0], DsnAction::Failed, 1)}, settings(), 2);
+                    {dsn_recipient(e.recipients[0], DsnAction::Failed, 1)}, dsn_settings(), 2);
   ASSERT_TRUE(d);
   EXPECT_TRUE(d->envelope.smtputf8);
   EXPECT_EQ(d->envelope.body, queue::BodyType::EightBitMime);
@@ -143,8 +143,8 @@ TEST(DsnBuilderTest, Utf8AddressesUseTheGlobalTypes) {
 TEST(DsnBuilderTest, BoundaryNeverOccursInTheContent) {
   auto e = envelope();
   const std::string tricky = "Subject: x\r\n\r\n--dsn=0001ABCD.5\r\n";
-  auto d =
-      make_dsn(e, tricky, {dsn_recipient(e.recipients[0], DsnAction::Failed, 1)}, settings(), 5);
+  auto d = make_dsn(e, tricky, {dsn_recipient(e.recipients[0], DsnAction::Failed, 1)},
+                    dsn_settings(), 5);
   ASSERT_TRUE(d);
   EXPECT_NE(d->content.find("boundary=\"dsn=0001ABCD.5=x\""), std::string::npos);
 }

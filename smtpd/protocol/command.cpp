@@ -7,7 +7,7 @@
 #include <array>
 #include <charconv>
 
-#include "smtpd/protocol/ascii.h"
+#include "common/ascii.h"
 #include "smtpd/protocol/utf8.h"
 
 namespace mail::smtp {
@@ -188,17 +188,6 @@ std::vector<std::string_view> split_words(std::string_view s) {
   return words;
 }
 
-std::optional<uint64_t> parse_number(std::string_view s) {
-  if (s.empty() || s.size() > 20) return std::nullopt;
-  for (char c : s) {
-    if (!is_digit(c)) return std::nullopt;
-  }
-  uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return value;
-}
-
 // Mail-parameters = esmtp-param *(SP esmtp-param); esmtp-param = esmtp-keyword
 // ["=" esmtp-value] (RFC 5321 4.1.2). Only the generic syntax is checked here, and that no
 // keyword comes twice; the values of the keywords we know are params.h's job.
@@ -262,7 +251,7 @@ std::variant<Command, Reply> parse_bdat(Command cmd, std::string_view rest) {
   const auto words = split_words(rest);
   const Reply usage = replies::syntax_error("Syntax: BDAT size [LAST]");
   if (words.empty() || words.size() > 2) return usage;
-  const auto size = parse_number(words[0]);
+  const auto size = ascii::parse_decimal(words[0]);
   if (!size) return usage;
   cmd.chunk_size = *size;
   if (words.size() == 2) {

@@ -12,20 +12,20 @@ namespace {
 using Status = DataReader::Status;
 using namespace std::string_literals;
 
-struct Outcome {
+struct DataOutcome {
   Status status = Status::NeedMore;
   size_t consumed = 0;
   std::string message;  // only compared when Done
   bool too_big = false;
   bool bare = false;
 
-  bool operator==(const Outcome& o) const {
+  bool operator==(const DataOutcome& o) const {
     return status == o.status && consumed == o.consumed && too_big == o.too_big && bare == o.bare &&
            (status != Status::Done || message == o.message);
   }
 };
 
-std::ostream& operator<<(std::ostream& os, const Outcome& o) {
+std::ostream& operator<<(std::ostream& os, const DataOutcome& o) {
   return os << "{status=" << static_cast<int>(o.status) << " consumed=" << o.consumed
             << " too_big=" << o.too_big << " bare=" << o.bare
             << " message=" << testing::PrintToString(o.message) << "}";
@@ -34,9 +34,9 @@ std::ostream& operator<<(std::ostream& os, const Outcome& o) {
 // Feeds `input` in chunks whose sizes come from `next_chunk`, as a session would: stops
 // at the first status other than NeedMore.
 template <typename NextChunk>
-Outcome feed_in_chunks(std::string_view input, uint64_t max, NextChunk next_chunk) {
+DataOutcome feed_in_chunks(std::string_view input, uint64_t max, NextChunk next_chunk) {
   DataReader reader(max);
-  Outcome out;
+  DataOutcome out;
   size_t offset = 0;
   while (offset < input.size()) {
     const size_t len = std::min(next_chunk(), input.size() - offset);
@@ -54,23 +54,23 @@ Outcome feed_in_chunks(std::string_view input, uint64_t max, NextChunk next_chun
   return out;
 }
 
-Outcome feed_once(std::string_view input, uint64_t max = 1 << 20) {
+DataOutcome feed_once(std::string_view input, uint64_t max = 1 << 20) {
   return feed_in_chunks(input, max, [&] { return input.size(); });
 }
 
-Outcome feed_bytewise(std::string_view input, uint64_t max = 1 << 20) {
+DataOutcome feed_bytewise(std::string_view input, uint64_t max = 1 << 20) {
   return feed_in_chunks(input, max, [] { return size_t{1}; });
 }
 
-Outcome feed_random(std::string_view input, uint64_t max, std::mt19937& rng) {
+DataOutcome feed_random(std::string_view input, uint64_t max, std::mt19937& rng) {
   return feed_in_chunks(input, max, [&] { return size_t{1} + rng() % 7; });
 }
 
 // The same rules without a state machine: the terminator is the first CRLF.CRLF, counting
 // the CRLF that ended the DATA command; a '.' after CRLF is dropped; any CR not followed by
 // LF or LF not preceded by CR is bare.
-Outcome model(std::string_view input, uint64_t max) {
-  Outcome out;
+DataOutcome model(std::string_view input, uint64_t max) {
+  DataOutcome out;
   const std::string framed = "\r\n" + std::string(input);
   const size_t pos = framed.find("\r\n.\r\n");
   if (pos == std::string::npos) {
@@ -141,7 +141,7 @@ TEST(DataReaderTest, Table) {
       {"a\r\n\r.\r\n.\r\n" + q, Status::Error, 10, ""},
   };
   for (const auto& c : cases) {
-    const Outcome got = feed_once(c.input);
+    const DataOutcome got = feed_once(c.input);
     EXPECT_EQ(got.status, c.status) << testing::PrintToString(c.input);
     EXPECT_EQ(got.consumed, c.consumed) << testing::PrintToString(c.input);
     if (c.status == Status::Done) {
@@ -193,7 +193,7 @@ TEST(DataReaderTest, SizeLimit) {
   EXPECT_EQ(feed_once("..ab\r\n.\r\n", 4).status, Status::Error);
   // Too big keeps consuming to the terminator and leaves the pipelined command.
   const std::string body(10000, 'x');
-  const Outcome o = feed_bytewise(body + "\r\n.\r\nRSET\r\n", 100);
+  const DataOutcome o = feed_bytewise(body + "\r\n.\r\nRSET\r\n", 100);
   EXPECT_EQ(o.status, Status::Error);
   EXPECT_TRUE(o.too_big);
   EXPECT_FALSE(o.bare);
@@ -203,7 +203,7 @@ TEST(DataReaderTest, SizeLimit) {
 
 TEST(DataReaderTest, TerminatorSplitAtEveryPoint) {
   const std::string input = "line one\r\n..two\r\n.\r\nQUIT\r\n";
-  const Outcome whole = feed_once(input);
+  const DataOutcome whole = feed_once(input);
   ASSERT_EQ(whole.status, Status::Done);
   EXPECT_EQ(whole.message, "line one\r\n.two\r\n");
   for (size_t cut = 0; cut <= input.size(); ++cut) {
@@ -227,7 +227,7 @@ TEST(DataReaderTest, LargeMessageBytewiseAndRandomSplits) {
     expected += line + "\r\n";
   }
   input += ".\r\nNEXT";
-  const Outcome whole = feed_once(input, 1 << 20);
+  const DataOutcome whole = feed_once(input, 1 << 20);
   ASSERT_EQ(whole.status, Status::Done);
   EXPECT_EQ(whole.message, expected);
   EXPECT_EQ(whole.consumed, input.size() - 4);
@@ -247,8 +247,8 @@ TEST(DataReaderTest, RandomAgainstModel) {
     for (size_t i = 0; i < len; ++i) input += alphabet[rng() % 4];
     if (rng() % 2) input += "\r\n.\r\nNEXT";
     const uint64_t max = rng() % 16;
-    const Outcome expected = model(input, max);
-    const Outcome once = feed_once(input, max);
+    const DataOutcome expected = model(input, max);
+    const DataOutcome once = feed_once(input, max);
     ASSERT_EQ(once.status, expected.status) << testing::PrintToString(input);
     ASSERT_EQ(once.consumed, expected.consumed) << testing::PrintToString(input);
     if (expected.status != Status::NeedMore) {

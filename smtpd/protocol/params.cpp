@@ -3,7 +3,7 @@
 
 #include <charconv>
 
-#include "smtpd/protocol/ascii.h"
+#include "common/ascii.h"
 #include "smtpd/protocol/xtext.h"
 
 namespace mail::smtp {
@@ -17,17 +17,6 @@ Reply bad_value(const std::string& key) {
 
 Reply not_recognized(const std::string& key) {
   return replies::param_not_supported("Unsupported parameter " + key);
-}
-
-std::optional<uint64_t> parse_number(std::string_view s) {
-  if (s.empty() || s.size() > 20) return std::nullopt;
-  for (char c : s) {
-    if (!ascii::is_digit(c)) return std::nullopt;
-  }
-  uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return value;
 }
 
 // RFC 3461 4: the decoded ENVID and ORCPT address "MUST consist entirely of printable
@@ -96,7 +85,7 @@ std::variant<MailParams, Reply> parse_mail_params(const std::vector<Param>& para
   for (const auto& [key, value] : params) {
     if (!offered.esmtp) return not_recognized(key);  // HELO: RFC 5321 4.1.1.11
     if (key == "SIZE") {                             // RFC 1870 6: SIZE=1*20DIGIT
-      out.size = parse_number(value);
+      out.size = ascii::parse_decimal(value);
       if (!out.size) return bad_value(key);
     } else if (key == "BODY") {  // RFC 6152 2, RFC 3030 3
       if (iequals(value, "7BIT")) {

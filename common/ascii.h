@@ -1,12 +1,15 @@
-// ASCII character classes and case-insensitive comparison for the SMTP parsers (RFC 5321
-// commands and keywords are case-insensitive ASCII; octets >= 0x80 never match a letter).
+// ASCII character classes, case mapping and comparison for the protocol parsers: SMTP, IMAP
+// and MIME keywords are case-insensitive ASCII; octets >= 0x80 never match a letter.
 #pragma once
 
+#include <charconv>
+#include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
-namespace mail::smtp::ascii {
+namespace mail::ascii {
 
 inline bool is_alpha(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -47,5 +50,25 @@ inline bool iequals(std::string_view a, std::string_view b) {
   }
   return true;
 }
+// The value of one hexadecimal digit, either case; -1 for any other octet.
+inline int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 
-}  // namespace mail::smtp::ascii
+// A non-negative decimal number of digits only (no sign, no space), as SMTP's SIZE= and
+// BDAT sizes are; nullopt when empty, not all digits or above 2^64 - 1.
+inline std::optional<uint64_t> parse_decimal(std::string_view s) {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  for (char c : s) {
+    if (!is_digit(c)) return std::nullopt;
+  }
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return value;
+}
+
+}  // namespace mail::ascii
