@@ -51,7 +51,10 @@ targets=(
 
 started=$SECONDS
 if [ "$mode" != run ]; then
-  cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DMAIL_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  # A unity build, as the sanitizer build of scripts/test.sh: each target's sources are
+  # compiled a few to a file.
+  cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DMAIL_FUZZ=ON -DCMAKE_UNITY_BUILD=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build build-fuzz -j2 --target "${targets[@]}" >/dev/null
   echo "fuzz: built ${#targets[@]} targets in $((SECONDS - started))s"
   [ "$mode" = build ] && exit 0

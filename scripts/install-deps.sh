@@ -22,13 +22,15 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
   clang libclang-rt-14-dev
-  python3 python3-pytest curl swaks isync fetchmail libnet-ssleay-perl libio-socket-ssl-perl
+  python3 python3-pytest python3-pytest-xdist curl swaks isync fetchmail libnet-ssleay-perl libio-socket-ssl-perl
   libnet-dns-perl libio-socket-inet6-perl
   gsasl
   python3-dnslib
   msmtp s-nail
   python3-dkim python3-authres python3-spf opendkim-tools python3-nacl iproute2
   testssl.sh python3-lmdb
+  # Postfix's smtp-sink is the far MTA of the relay tests (tests/integration/relay_env.py).
+  postfix
 )
 
 # Container tests (docker/test-stack.sh): the engine, compose v1, base-image bootstrap.

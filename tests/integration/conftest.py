@@ -94,10 +94,21 @@ def _port_free(port):
             return False
 
 
+def _port_range():
+    """30000-39999, cut in five when pytest-xdist runs the tests in parallel: each worker
+    (gw0, gw1, ...) picks from its own part, so two workers never race for one block."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return 30000, 39990
+    start = 30000 + (int(worker[2:]) % 5) * 2000
+    return start, start + 1990
+
+
 def pick_ports(names=PORT_NAMES):
     """A block of free ports in 30000-39999, chosen per run (the demo uses 2xxx)."""
+    low, high = _port_range()
     for _ in range(200):
-        base = random.randrange(30000, 39990, 10)
+        base = random.randrange(low, high, 10)
         ports = {n: base + i for i, n in enumerate(names)}
         if all(_port_free(p) for p in ports.values()):
             return ports
