@@ -1,7 +1,6 @@
 // MIME header values with RFC 2231 parameters; see params.h.
 #include "mime/params.h"
 
-#include <strings.h>
 #include <algorithm>
 
 #include "common/ascii.h"
@@ -18,10 +17,6 @@ struct Rfc2231Piece {
   unsigned index = 0;
   bool extended = false;
 };
-
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 void append_percent_escaped(std::string& out, std::string_view s) {
   for (char c : s) {
@@ -79,7 +74,8 @@ bool parse_params(Rfc822Tokens& tokens, std::vector<Param>& out) {
   for (size_t i = 0, next; i < pieces.size(); i = next) {
     bool complete = true, have_extended = false;
     unsigned expect = 0;
-    for (next = i; next < pieces.size() && iequal(pieces[i].key, pieces[next].key); ++next) {
+    for (next = i; next < pieces.size() && ascii::iequals(pieces[i].key, pieces[next].key);
+         ++next) {
       if (pieces[next].index != expect) complete = false;
       if (pieces[next].extended) have_extended = true;
       ++expect;
@@ -162,7 +158,7 @@ std::optional<std::string> param_value_utf8(const std::vector<Param>& params,
                                             std::string_view name) {
   for (const Param& p : params) {
     if (p.name.size() == name.size() + 1 && p.name.back() == '*' &&
-        iequal(std::string_view(p.name).substr(0, name.size()), name)) {
+        ascii::iequals(std::string_view(p.name).substr(0, name.size()), name)) {
       // RFC 2231 section 4: charset'language'value with %XX octets.
       size_t q1 = p.value.find('\'');
       size_t q2 = q1 == std::string::npos ? std::string::npos : p.value.find('\'', q1 + 1);
@@ -184,7 +180,7 @@ std::optional<std::string> param_value_utf8(const std::vector<Param>& params,
     }
   }
   for (const Param& p : params)
-    if (iequal(p.name, name)) return decode_header_utf8(p.value);
+    if (ascii::iequals(p.name, name)) return decode_header_utf8(p.value);
   return std::nullopt;
 }
 

@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 
 #include <array>
-#include <charconv>
 
 #include "common/ascii.h"
 #include "smtpd/protocol/utf8.h"

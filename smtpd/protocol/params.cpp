@@ -1,8 +1,6 @@
 // MAIL and RCPT parameters as typed values; see params.h. Every value is untrusted.
 #include "smtpd/protocol/params.h"
 
-#include <charconv>
-
 #include "common/ascii.h"
 #include "smtpd/protocol/xtext.h"
 
