@@ -95,17 +95,22 @@ def _port_free(port):
 
 
 def _port_range():
-    """30000-39999, cut in five when pytest-xdist runs the tests in parallel: each worker
-    (gw0, gw1, ...) picks from its own part, so two workers never race for one block."""
+    """26000-32759: below Linux's ephemeral ports (32768 and up), which the tests' own client
+    connections take and a daemon then could not listen on; above the peers' 12xxx and the
+    docker stack test's 25xxx. Cut in four when pytest-xdist runs the tests in parallel:
+    each worker (gw0, gw1, ...) picks from its own part, so two workers never race for one
+    block."""
+    low, high = 26000, 32760
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if not worker.startswith("gw"):
-        return 30000, 39990
-    start = 30000 + (int(worker[2:]) % 5) * 2000
-    return start, start + 1990
+        return low, high - 10
+    part = (high - low) // 4
+    start = low + (int(worker[2:]) % 4) * part
+    return start, start + part - 10
 
 
 def pick_ports(names=PORT_NAMES):
-    """A block of free ports in 30000-39999, chosen per run (the demo uses 2xxx)."""
+    """A block of free ports (see _port_range), chosen per run (the demo uses 2xxx)."""
     low, high = _port_range()
     for _ in range(200):
         base = random.randrange(low, high, 10)
