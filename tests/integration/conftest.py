@@ -75,13 +75,17 @@ def built(name):
     return BINARIES[name].is_file() and os.access(BINARIES[name], os.X_OK)
 
 
+def skip_unless_strict(message):
+    """Skips the test, or fails it under MAIL_TESTS_STRICT=1 (scripts/test.sh)."""
+    if STRICT:
+        pytest.fail(message + "; MAIL_TESTS_STRICT=1 forbids skipping")
+    pytest.skip(message)
+
+
 def require_built(name):
     """Skips the test (fails it under MAIL_TESTS_STRICT=1) when `name` is not built."""
     if not built(name):
-        message = f"{BINARIES[name]} is not built yet ({name} is being written)"
-        if STRICT:
-            pytest.fail(message + "; MAIL_TESTS_STRICT=1 forbids skipping")
-        pytest.skip(message)
+        skip_unless_strict(f"{BINARIES[name]} is not built yet ({name} is being written)")
 
 
 def _port_free(port):

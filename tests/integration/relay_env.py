@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ALICE, REPO, STRICT, require_built, separate_suite
+from conftest import ALICE, REPO, require_built, separate_suite, skip_unless_strict
 from helpers import imap_login, make_message, smtp_send, token, unverified_context, wait_until
 
 SMTP_SINK = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
@@ -147,10 +147,7 @@ def relay(tmp_path_factory):
     for name in ("mailctl", "smtpd", "queued", "imapd"):
         require_built(name)
     if not Path(SMTP_SINK).exists():
-        message = "smtp-sink (postfix) is not installed"
-        if STRICT:
-            pytest.fail(message + "; MAIL_TESTS_STRICT=1 forbids skipping")
-        pytest.skip(message)
+        skip_unless_strict("smtp-sink (postfix) is not installed")
     root = tmp_path_factory.mktemp("relay")
     zone = root / "relay.zone"
     zone.write_text(
