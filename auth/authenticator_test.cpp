@@ -153,7 +153,12 @@ TEST_F(AuthenticatorTest, FullPoolAnswersTemporaryAtOnce) {
   options_.password_threads = 1;
   options_.password_queue = 1;
   options_.cache_ttl = 0s;
-  std::vector<LoginResult> results(6);
+  // Logins started in one turn of the loop: each reaches the pool after two LMDB reads,
+  // while one argon2id check takes tens of milliseconds, so most find it full. How many
+  // pass depends on how the threads are scheduled (password_pool_test.cpp pins that
+  // down); what holds however they are: every login is answered, a refused one is
+  // Temporary and counted, never queued.
+  std::vector<LoginResult> results(32);
   run([&]() -> net::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     for (size_t i = 0; i < results.size(); ++i) {
@@ -166,17 +171,16 @@ TEST_F(AuthenticatorTest, FullPoolAnswersTemporaryAtOnce) {
           asio::detached);
     }
   });
-  int ok = 0, temporary = 0;
+  size_t ok = 0, temporary = 0;
   for (const auto& r : results) {
     ok += r.status == LoginStatus::Success;
     temporary += r.status == LoginStatus::Temporary;
   }
-  // One running and at most one queued (the second is queued only if the thread already
-  // took the first); the rest are refused at once, never queued.
-  EXPECT_GE(ok, 1);
-  EXPECT_LE(ok, 2);
-  EXPECT_EQ(ok + temporary, 6);
-  EXPECT_EQ(auth().stats().pool_full, static_cast<uint64_t>(temporary));
+  EXPECT_GE(ok, 1u);
+  EXPECT_GE(temporary, 1u);
+  EXPECT_EQ(ok + temporary, results.size());
+  EXPECT_EQ(auth().stats().pool_full, temporary);
+  EXPECT_EQ(auth().stats().password_checks, ok);
 }
 
 TEST_F(AuthenticatorTest, SaslPlainAndLogin) {

@@ -4,6 +4,10 @@
 #
 #   docker/test-stack.sh            build, up, mail round trip, restart, relay check, down
 #   MAIL_STACK_KEEP=1 docker/test-stack.sh    leave the stack running at the end
+#   docker/test-stack.sh --programs DIR       build the image only, and copy its five
+#                                             programs into DIR as a build tree holds them
+#                                             (DIR/smtpd/smtpd, ..., DIR/ctl/mailctl):
+#                                             scripts/test.sh's release tests run those
 #
 # 1. A Docker daemon: $DOCKER_HOST or the default socket when one answers; otherwise, as
 #    root, a private dockerd (data root /var/tmp/mail-docker/root, kept between runs: it
@@ -24,6 +28,13 @@
 # 6. docker-compose down -v; the private dockerd, when started here, is stopped.
 # Prints figures: image size, time from `up` to healthy, the daemons' idle RSS.
 set -euo pipefail
+
+programs_dir=""
+if [ "${1:-}" = "--programs" ]; then
+  [ -n "${2:-}" ] || { echo "usage: $0 [--programs DIR]" >&2; exit 2; }
+  mkdir -p "$2"
+  programs_dir=$(cd "$2" && pwd)
+fi
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -146,8 +157,10 @@ docker build -q -f "$ctx/src/docker/Dockerfile" --build-arg SRC_CONTEXT=src \
   --build-arg CCACHE_SEED=seed -t "$image" "$ctx" >"$work/build.log" 2>&1 ||
   { tail -n 60 "$work/build.log" >&2; die "docker build failed"; }
 after_id=$(docker image inspect -f '{{.Id}}' "$image")
-if [ "$before_id" != "$after_id" ]; then
+if [ "$before_id" != "$after_id" ] && [ -z "$programs_dir" ]; then
   # Keep this build's compiler cache for the next one (the build stage is cached: instant).
+  # Not with --programs: a new seed would make the stack run that follows it (test.sh)
+  # build the image again instead of finding every layer cached.
   docker build -q -f "$ctx/src/docker/Dockerfile" --build-arg SRC_CONTEXT=src \
     --build-arg CCACHE_SEED=seed --target build -t "$image-build" "$ctx" >/dev/null
   rm -rf "$cache_dir/ccache.new"
@@ -162,6 +175,20 @@ if [ "$before_id" != "$after_id" ]; then
 fi
 image_mb=$(docker image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f", $1 / 1048576}')
 say "image $image built ($(since "$t") s, ${image_mb} MiB)"
+
+if [ -n "$programs_dir" ]; then
+  id=$(docker create "$image")
+  for p in sbin/smtpd sbin/queued sbin/imapd sbin/pop3d bin/mailctl; do
+    name=${p#*/}
+    [ "$name" = mailctl ] && dir=ctl || dir=$name
+    mkdir -p "$programs_dir/$dir"
+    docker cp "$id:/usr/$p" "$programs_dir/$dir/$name" >/dev/null ||
+      { docker rm "$id" >/dev/null; die "could not copy /usr/$p out of the image"; }
+  done
+  docker rm "$id" >/dev/null
+  say "the image's programs copied into $programs_dir"
+  exit 0
+fi
 
 # --- 4. the stack --------------------------------------------------------------------
 export MAIL_BIND=127.0.0.1

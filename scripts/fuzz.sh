@@ -12,6 +12,10 @@
 # leaves the reproducer (crash-*) in build-fuzz/ and the log in build-fuzz/<target>.log.
 #
 # Adding a target: one line in `targets` below (and its seeds in tests/fuzz/corpus/).
+#
+# MAIL_FUZZ_BUILD_DIR: where `run` finds the targets (default build-fuzz, where `build`
+# puts them); scripts/test.sh's sanitizer build includes them. Logs, results and the
+# scratch corpus stay in build-fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=all
@@ -60,11 +64,13 @@ if [ "$mode" != run ]; then
   [ "$mode" = build ] && exit 0
 fi
 echo "fuzz: ${seconds}s each, ${jobs} at a time"
+mkdir -p build-fuzz
+bin_dir=$(realpath "${MAIL_FUZZ_BUILD_DIR:-build-fuzz}")
 
 # run_target NAME: runs one target for $seconds; its verdict goes to build-fuzz/NAME.result.
 run_target() {
   local t=$1 bin corpus seeds=()
-  bin=$(find build-fuzz -type f -name "$t" -perm -u+x | head -n1)
+  bin=$(find "$bin_dir" -type f -name "$t" -perm -u+x | head -n1)
   if [ -z "$bin" ]; then
     echo "fuzz $t: FAILED (not built)" >"build-fuzz/$t.result"
     return 1
@@ -77,7 +83,7 @@ run_target() {
     echo "fuzz $t: warning: no seed corpus in tests/fuzz/corpus/$t" >&2
   fi
   # -timeout: one input taking this long is a hang, reported like a crash.
-  if (cd build-fuzz && "../$bin" -max_total_time="$seconds" -timeout=25 -print_final_stats=1 \
+  if (cd build-fuzz && "$bin" -max_total_time="$seconds" -timeout=25 -print_final_stats=1 \
         -artifact_prefix="./$t-" "../$corpus" "${seeds[@]}" >"$t.log" 2>&1); then
     local runs cov
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "build-fuzz/$t.log" | grep -o '[0-9]*$' || echo "?")

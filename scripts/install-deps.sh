@@ -5,10 +5,9 @@
 #   scripts/install-deps.sh --build   the compiler and -dev packages only (docker/Dockerfile)
 #   scripts/install-deps.sh --current everything, and the build packages (with the C library
 #                                     and kernel headers) upgraded to the mirror's versions
-# --current is what scripts/test.sh uses before the docker stage: the image's build stage
-# installs the mirror's current packages, and the objects the host compiled are ccache hits
-# there only when every header they include is the same (an OpenSSL or kernel header
-# update on the mirror otherwise recompiles every file that includes one).
+# --current is what scripts/test.sh uses when it tests the docker image: its release stage
+# runs the programs the image's build stage compiled against the mirror's current packages,
+# so the host's libraries must be those versions.
 set -euo pipefail
 
 BUILD_PKGS=(

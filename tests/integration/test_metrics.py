@@ -121,14 +121,21 @@ def test_values_move_with_traffic(metered):
 
     assert value(q, "mail_deliveries_total", '{result="delivered"}') >= \
         value(before["queued"], "mail_deliveries_total", '{result="delivered"}') + 1
-    queue_gauge = value(q, "mail_queue_messages")
-    assert value(q, "mail_queue_oldest_age_seconds") >= 0
     assert value(q, "mail_delivery_batch_duration_seconds_count", '{agent="local"}') >= 2
     assert value(q, "mail_lmdb_file_bytes", '{environment="store"}') > 0
     assert value(q, "mail_lmdb_file_bytes", '{environment="queue"}') > 0
     # The queue's numbers agree with mailctl's view of the queue.
     listed = json.loads(s.mailctl("queue", "list", "--json").stdout)
     assert len(listed) >= 1, "the over-quota message left the queue"
+    # The queue gauges are read at most once per second (MetricsLimits::collect_interval,
+    # so that a scrape storm cannot load the store): the first scrape after that shows it.
+    def gauge_shows_queue():
+        g = scrape(p["queued"])
+        return g if value(g, "mail_queue_messages") == len(listed) else None
+    g, _ = helpers.wait_until(gauge_shows_queue, deadline=5, interval=0.2)
+    assert g, f"mail_queue_messages never showed the {len(listed)} queued message(s)"
+    # Seconds since the oldest arrival (not since the epoch), the message a few seconds old.
+    assert 0 <= value(g, "mail_queue_oldest_age_seconds") < 600
 
     imap = scrape(p["imapd"])
     assert value(imap, "mail_commands_total", '{protocol="imap",command="NOOP"}') == \
@@ -143,11 +150,6 @@ def test_values_move_with_traffic(metered):
         value(before["pop3d"], "mail_auth_attempts_total", '{protocol="pop3",result="success"}') + 1
     assert value(pop3, "mail_commands_total", '{protocol="pop3",command="STAT"}') == \
         value(before["pop3d"], "mail_commands_total", '{protocol="pop3",command="STAT"}') + 1
-
-    # Seen once after the relay merge (not reproduced): mail_queue_messages read 0 while
-    # `mailctl queue list` shows the deferred message (Spool::stats under investigation).
-    if queue_gauge != len(listed):
-        pytest.xfail(f"mail_queue_messages {queue_gauge} != {len(listed)} listed")
 
 
 def test_endpoint_refuses_other_requests(metered):
