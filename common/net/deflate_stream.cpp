@@ -27,6 +27,9 @@ struct DeflateStream::State {
 
 namespace {
 
+// compress() gives up past this output size (its first guess, deflateBound(), is enough).
+constexpr size_t kMaxGrowth = size_t{1} << 30;
+
 // zlib allocations through these count toward memory(); each block carries its size.
 constexpr size_t kHeader = alignof(std::max_align_t);
 
@@ -88,6 +91,9 @@ bool DeflateStream::compress(std::string& data) {
     if (rc != Z_OK && rc != Z_BUF_ERROR) return false;
     used = out.size() - z.avail_out;
     if (z.avail_out != 0) break;
+    // deflateBound() is an upper bound, so this is not reached; the limit also tells g++
+    // (a unity build inlines more) that the doubled size cannot overflow.
+    if (out.size() > kMaxGrowth) return false;
     out.resize(out.size() * 2);
   }
   out.resize(used);

@@ -2,6 +2,7 @@
 #include "imapd/commands/fetch_response.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
 #include <ctime>
 
@@ -144,10 +145,11 @@ FetchNeeds fetch_needs(const std::vector<FetchItem>& items) {
         if (!top_level_only(item.section)) n.summary = true;
         break;
       case FetchAttr::Binary:
-        n.body = n.summary = n.binary = true;
+        n.body = n.binary = true;
+        if (!item.section.part.empty()) n.summary = true;
         break;
       case FetchAttr::BinarySize:
-        n.summary = true;
+        if (!item.section.part.empty()) n.summary = true;
         break;
       default:
         break;
@@ -172,9 +174,12 @@ std::string internal_date(int64_t unix_seconds) {
 
 FetchResponder::FetchResponder(const std::vector<FetchItem>& items, imap::ResponseWriter& out,
                                imap::ResponseSink& octets)
-    : items_(items), out_(out), octets_(octets) {}
+    : items_(items), out_(out), octets_(octets), reads_summary_(fetch_needs(items).summary) {}
 
 const mime::MessageSummary& FetchResponder::summary(const store::MessageView& m) {
+  // An item that uses the summary must say so in fetch_needs(): the store then reads the
+  // stored one, and this never parses the octets of a message that has one.
+  assert(reads_summary_ && "fetch_needs() does not ask for the summary this item uses");
   if (summary_uid_ == m.info.uid && m.info.uid != 0) return summary_;
   summary_uid_ = m.info.uid;
   if (!m.summary.empty()) {
@@ -298,15 +303,22 @@ mime::MessageSummary message_summary(const store::MessageView& m) {
   return mime::analyze(m.body);
 }
 
+// A whole-message section or BINARY[] reads the octets alone: fetch_needs() does not read
+// the stored summary for it, so summary() would compute one from the octets (a MIME parse
+// of every message of a UID FETCH 1:* BODY.PEEK[]).
 void FetchResponder::write_section(const FetchItem& item, const store::MessageView& m) {
   std::string made;
-  write_octets(apply_partial(section_octets(m, summary(m), item.section, made), item.partial),
-               false);
+  const std::string_view data =
+      top_level_only(item.section)
+          ? top_level_octets(m, item.section, made).value_or(std::string_view())
+          : section_octets(m, summary(m), item.section, made);
+  write_octets(apply_partial(data, item.partial), false);
 }
 
 void FetchResponder::write_binary(const FetchItem& item, const store::MessageView& m) {
   std::string decoded;
-  std::string_view data = binary_octets(m, summary(m), item.section.part, decoded);
+  std::string_view data =
+      item.section.part.empty() ? m.body : binary_octets(m, summary(m), item.section.part, decoded);
   data = apply_partial(data, item.partial);
   // RFC 3516 section 4.2: literal8 when the data holds NUL (other 8-bit data may travel
   // in a plain literal).

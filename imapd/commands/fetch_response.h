@@ -97,6 +97,7 @@ class FetchResponder {
   imap::ResponseWriter& out_;
   imap::ResponseSink& octets_;
   const MailboxView* recent_view_ = nullptr;
+  const bool reads_summary_;  // fetch_needs(items_).summary
   uint32_t summary_uid_ = 0;  // whose summary summary_ holds (0: none)
   mime::MessageSummary summary_;
 };
