@@ -253,6 +253,22 @@ class ImapClient:
             raise RuntimeError(f"{text!r}: {reply.lines[-1]!r}")
         return elapsed, reply
 
+    def timed_each(self, template, numbers, window=64):
+        """Sends template.format(n) for every n, `window` commands in flight (the way
+        mbsync fetches new messages, one UID FETCH each); returns (seconds to the last
+        tagged OK, an ImapReply summing the untagged responses and octets)."""
+        untagged = octets = 0
+        start = time.perf_counter()
+        for i in range(0, len(numbers), window):
+            tags = [self.send(template.format(n)) for n in numbers[i:i + window]]
+            for tag in tags:
+                reply = self.read_until(tag)
+                if reply.status != "OK":
+                    raise RuntimeError(f"{template!r}: {reply.lines[-1]!r}")
+                untagged += reply.untagged
+                octets += reply.octets
+        return time.perf_counter() - start, ImapReply("OK", untagged, octets, [])
+
     def multiappend(self, mailbox, messages, batch_octets=16 << 20, batch_messages=500):
         """APPENDs (flags, internaldate, data) tuples in MULTIAPPEND commands (RFC 3502) of
         at most `batch_octets` of message data and `batch_messages` messages, with

@@ -12,6 +12,8 @@ emptied and its Maildir written directly, then indexed with `doveadm index`, as
   select            SELECT INBOX (again on the same connection: each a full re-open)
   fetch_meta        UID FETCH 1:* (FLAGS INTERNALDATE RFC822.SIZE ENVELOPE): a message list
   fetch_body        UID FETCH 1:* BODY.PEEK[]: every message's octets
+  fetch_each        UID FETCH n (BODY.PEEK[]) for each message, 64 commands in flight: the
+                    server's part of mbsync's work, without mbsync's own
   search_text_rare  UID SEARCH TEXT zephyranthes: in every 100th message only, once; every
                     header and decoded body part searched (no full-text index either side)
   mbsync            isync's mbsync pulling INBOX into a fresh local Maildir (FSync no, on
@@ -67,6 +69,7 @@ ROWS = {
     "select": "SELECT INBOX",
     "fetch_meta": "UID FETCH 1:* (FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)",
     "fetch_body": "UID FETCH 1:* BODY.PEEK[]",
+    "fetch_each": "UID FETCH {} (BODY.PEEK[])",
     "search_text_rare": f"UID SEARCH TEXT {RARE}",
     "mbsync": None,
     "mbsync_default": None,
@@ -81,7 +84,7 @@ def answer(row, reply):
         return f"EXISTS {reply.untagged_number('EXISTS')}"
     if row == "search_text_rare":
         return f"{len(reply.search_hits())} hits"
-    if row == "fetch_body":
+    if row in ("fetch_body", "fetch_each"):
         return f"{reply.untagged} responses, {reply.octets / 2**20:.0f} MiB"
     return f"{reply.untagged} responses"
 
@@ -165,15 +168,20 @@ def run():
         print(f"loaded {MESSAGES} messages: ours {notes['load_ours']:.1f} s (MULTIAPPEND), "
               f"dovecot {notes['load_dovecot']:.1f} s (Maildir files + doveadm index)", flush=True)
         clients = {s: ImapClient(v["port"], v["user"], PASSWORD) for s, v in SERVERS.items()}
+        uids = {}
         for system, c in clients.items():
             exists = c.ok("SELECT INBOX").untagged_number("EXISTS")
             assert exists == MESSAGES, (system, exists)
+            uids[system] = [int(u) for u in c.ok("UID SEARCH ALL").search_hits()]
         for row in SELECTED_ROWS:
             for i in range(-1, MBSYNC_REPEAT if row.startswith("mbsync") else REPEAT):
                 order = list(SERVERS) if i % 2 == 0 else list(SERVERS)[::-1]
                 for system in order:
                     if row.startswith("mbsync"):
                         secs, got = mbsync(work, system, i + 1, row == "mbsync_default")
+                    elif row == "fetch_each":
+                        secs, reply = clients[system].timed_each(ROWS[row], uids[system])
+                        got = answer(row, reply)
                     else:
                         secs, reply = clients[system].timed(ROWS[row])
                         got = answer(row, reply)
