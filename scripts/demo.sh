@@ -22,8 +22,12 @@ declare -A BINARY=(
 )
 
 bash scripts/install-deps.sh
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD_DIR" -j2
+# The five programs only (scripts/test.sh builds the tests), as a unity build with
+# Boost.Asio precompiled, as docker/Dockerfile builds them: about 3 minutes on two cores
+# from nothing, against about 20 for every target one source at a time.
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_UNITY_BUILD=ON \
+  -DMAIL_ASIO_PCH=ON >/dev/null
+cmake --build "$BUILD_DIR" -j2 --target "${DAEMONS[@]}" mailctl
 
 for name in "${DAEMONS[@]}" mailctl; do
   if [ ! -x "${BINARY[$name]}" ]; then
