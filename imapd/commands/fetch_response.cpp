@@ -176,6 +176,10 @@ FetchResponder::FetchResponder(const std::vector<FetchItem>& items, imap::Respon
                                imap::ResponseSink& octets)
     : items_(items), out_(out), octets_(octets), reads_summary_(fetch_needs(items).summary) {}
 
+SummaryOf FetchResponder::summary_of(const store::MessageView& m) {
+  return [this, &m]() -> const mime::MessageSummary& { return summary(m); };
+}
+
 const mime::MessageSummary& FetchResponder::summary(const store::MessageView& m) {
   // An item that uses the summary must say so in fetch_needs(): the store then reads the
   // stored one, and this never parses the octets of a message that has one.
@@ -270,19 +274,20 @@ void FetchResponder::write_item(const FetchItem& item, const store::MessageView&
   }
 }
 
-std::string_view section_octets(const store::MessageView& m, const mime::MessageSummary& s,
+std::string_view section_octets(const store::MessageView& m, const SummaryOf& summary,
                                 const Section& section, std::string& made) {
   std::optional<std::string_view> data = top_level_only(section)
                                              ? top_level_octets(m, section, made)
-                                             : section_octets(m.body, s, section, made);
+                                             : section_octets(m.body, summary(), section, made);
   // A part the message does not have: empty, as Dovecot answers (RFC 9051 6.4.5 gives
   // no other form).
   return data.value_or(std::string_view());
 }
 
-std::string_view binary_octets(const store::MessageView& m, const mime::MessageSummary& s,
+std::string_view binary_octets(const store::MessageView& m, const SummaryOf& summary,
                                const std::vector<uint32_t>& number, std::string& made) {
   if (number.empty()) return m.body;  // BINARY[]: the message as it is (RFC 3516 section 4.2)
+  const mime::MessageSummary& s = summary();
   const int p = mime::find_part(s, number);
   if (p < 0) return {};
   const mime::PartInfo& part = s.parts[p];
@@ -303,22 +308,15 @@ mime::MessageSummary message_summary(const store::MessageView& m) {
   return mime::analyze(m.body);
 }
 
-// A whole-message section or BINARY[] reads the octets alone: fetch_needs() does not read
-// the stored summary for it, so summary() would compute one from the octets (a MIME parse
-// of every message of a UID FETCH 1:* BODY.PEEK[]).
 void FetchResponder::write_section(const FetchItem& item, const store::MessageView& m) {
   std::string made;
-  const std::string_view data =
-      top_level_only(item.section)
-          ? top_level_octets(m, item.section, made).value_or(std::string_view())
-          : section_octets(m, summary(m), item.section, made);
-  write_octets(apply_partial(data, item.partial), false);
+  write_octets(apply_partial(section_octets(m, summary_of(m), item.section, made), item.partial),
+               false);
 }
 
 void FetchResponder::write_binary(const FetchItem& item, const store::MessageView& m) {
   std::string decoded;
-  std::string_view data =
-      item.section.part.empty() ? m.body : binary_octets(m, summary(m), item.section.part, decoded);
+  std::string_view data = binary_octets(m, summary_of(m), item.section.part, decoded);
   data = apply_partial(data, item.partial);
   // RFC 3516 section 4.2: literal8 when the data holds NUL (other 8-bit data may travel
   // in a plain literal).

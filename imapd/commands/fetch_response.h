@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,12 +38,16 @@ FetchNeeds fetch_needs(const std::vector<imap::FetchItem>& items);
 // "01-Dec-2026 13:06:10 +0000" (RFC 9051 date-time) for seconds since the epoch.
 std::string internal_date(int64_t unix_seconds);
 
+// The message's decoded summary, asked for only when a section lies inside a part: a
+// whole-message section (BODY[], HEADER, TEXT, HEADER.FIELDS) or BINARY[] reads the octets
+// alone, and a FETCH of only those does not read the stored summary (fetch_needs()).
+using SummaryOf = std::function<const mime::MessageSummary&()>;
 // BODY[section] octets of a message (empty when it has no such part, as FETCH answers), and
 // BINARY[part] octets (part content with base64 / quoted-printable undone): what URLFETCH
 // (commands/urlfetch.cpp) returns for a URL's ;SECTION=. `made` may hold the octets.
-std::string_view section_octets(const store::MessageView& m, const mime::MessageSummary& s,
+std::string_view section_octets(const store::MessageView& m, const SummaryOf& summary,
                                 const imap::Section& section, std::string& made);
-std::string_view binary_octets(const store::MessageView& m, const mime::MessageSummary& s,
+std::string_view binary_octets(const store::MessageView& m, const SummaryOf& summary,
                                const std::vector<uint32_t>& part, std::string& made);
 // The decoded summary of a stored message (computed from the octets when none is stored).
 mime::MessageSummary message_summary(const store::MessageView& m);
@@ -87,6 +92,7 @@ class FetchResponder {
   // The message's decoded summary (decoded once per message; computed from the octets
   // when the store has none, e.g. a store opened without StoreOptions::analyze).
   const mime::MessageSummary& summary(const store::MessageView& m);
+  SummaryOf summary_of(const store::MessageView& m);  // summary(m), when asked
   void write_item(const imap::FetchItem& item, const store::MessageView& m);
   void write_section(const imap::FetchItem& item, const store::MessageView& m);
   void write_binary(const imap::FetchItem& item, const store::MessageView& m);

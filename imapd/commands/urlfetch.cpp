@@ -118,7 +118,8 @@ std::optional<UrlData> fetch_url(Session& s, const UrlRequest& req) {
           if (req.binary)
             d.octets = urlauth::binary_form(m.body, summary, part);
           else if (req.body)
-            d.octets = std::string(section_octets(m, summary, section, made));
+            d.octets = std::string(section_octets(
+                m, [&]() -> const mime::MessageSummary& { return summary; }, section, made));
           if (url->partial) {
             const auto& p = *url->partial;
             d.octets =
